@@ -1,0 +1,258 @@
+/*
+ * conf.c - read kashim.conf with libconfuse.
+ *
+ * Built into kashim-conf.so, which the library dlopen()s privately, and
+ * linked into the `kashim` command. Every value is checked by the parsers
+ * of settings.c, from validation callbacks, so an error carries its line.
+ */
+#include <confuse.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+/* Where the error callback leaves its message; the load runs once. */
+static struct {
+	char *buf;
+	size_t len;
+} errout;
+
+/* libconfuse's error callback: "FILE:LINE: message". */
+static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (!errout.buf || errout.buf[0]) /* keep the first message */
+		return;
+	n = snprintf(errout.buf, errout.len, "%s:%d: ",
+		     cfg->filename ? cfg->filename : "?", cfg->line);
+	if (n > 0 && (size_t)n < errout.len)
+		vsnprintf(errout.buf + n, errout.len - (size_t)n, fmt, ap);
+}
+
+/* The value of option opt as text: a list joins its items with ','. */
+static char *opt_text(cfg_opt_t *opt)
+{
+	size_t n = cfg_opt_size(opt), len = 1;
+	char *text;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(cfg_opt_getnstr(opt, (unsigned)i)) + 1;
+	text = calloc(1, len);
+	for (size_t i = 0; text && i < n; i++) {
+		if (i)
+			strcat(text, ",");
+		strcat(text, cfg_opt_getnstr(opt, (unsigned)i));
+	}
+	return text;
+}
+
+/* Validation callback: the value must pass the key's own parser. */
+static int validate(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const struct kashim_key_def *key = kashim_key_by_name(opt->name);
+	struct kashim_settings scratch;
+	char msg[300];
+	char *text = opt_text(opt);
+	int rc = -1;
+
+	if (!key || !text) {
+		cfg_error(cfg, "%s: cannot check this value", opt->name);
+		goto out;
+	}
+	if (key->flags & KASHIM_KF_LIST && cfg_opt_size(opt) == 0 &&
+	    opt->type != CFGT_STR) {
+		cfg_error(cfg, "%s: not a list", opt->name);
+		goto out;
+	}
+	kashim_settings_defaults(&scratch);
+	rc = kashim_set(&scratch, &scratch.top, (enum kashim_key)(key - kashim_keys),
+			text, msg, sizeof(msg));
+	kashim_settings_free(&scratch);
+	if (rc < 0)
+		cfg_error(cfg, "%s", msg);
+out:
+	free(text);
+	return rc;
+}
+
+/* One libconfuse option per key; rules take the KASHIM_KF_RULE ones. */
+static void fill_opts(cfg_opt_t *opts, bool rule)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < KASHIM_NKEYS; k++) {
+		const struct kashim_key_def *key = &kashim_keys[k];
+		cfg_opt_t o = CFG_STR((char *)key->name, NULL, CFGF_NODEFAULT);
+		cfg_opt_t l = CFG_STR_LIST((char *)key->name, NULL, CFGF_NODEFAULT);
+
+		if (rule && !(key->flags & KASHIM_KF_RULE))
+			continue;
+		opts[n] = key->flags & KASHIM_KF_LIST ? l : o;
+		opts[n].validcb = validate;
+		n++;
+	}
+	opts[n] = (cfg_opt_t)CFG_END();
+}
+
+/* Copy the keys present in section sec into rule r of s. */
+static int take_keys(cfg_t *sec, struct kashim_settings *s,
+		     struct kashim_rule *r, char *err, size_t errlen)
+{
+	for (size_t k = 0; k < KASHIM_NKEYS; k++) {
+		cfg_opt_t *opt = cfg_getopt(sec, kashim_keys[k].name);
+		char *text;
+		int rc;
+
+		if (!opt || cfg_opt_size(opt) == 0)
+			continue;
+		text = opt_text(opt);
+		rc = text ? kashim_set(s, r, (enum kashim_key)k, text, err, errlen)
+			  : -1;
+		free(text);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int take_rules(cfg_t *cfg, const char *path, struct kashim_settings *s,
+		      char *err, size_t errlen)
+{
+	size_t n = cfg_size(cfg, "rule");
+	char msg[300];
+
+	s->rules = n ? calloc(n, sizeof(*s->rules)) : NULL;
+	if (n && !s->rules) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cfg_t *sec = cfg_getnsec(cfg, "rule", (unsigned)i);
+		struct kashim_rule *r = &s->rules[i];
+		const char *title = cfg_title(sec);
+
+		s->nrules++;
+		r->m.direction = KASHIM_DIR_BOTH;
+		r->line = sec->line;
+		if (!title || !*title || strlen(title) >= sizeof(r->name)) {
+			snprintf(err, errlen, "%s:%d: rule name must be 1 to %d characters",
+				 path, r->line, KASHIM_NAME_MAX - 1);
+			return -1;
+		}
+		strcpy(r->name, title);
+		if (take_keys(sec, s, r, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s:%d: rule \"%s\": %s", path,
+				 r->line, title, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int kashim_conf_check_owner(int fd, const char *path, uid_t ruid, char *err,
+			    size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+			 "%s: refused: writable by %s (mode %04o); run chmod go-w on it",
+			 path, st.st_mode & S_IWOTH ? "others" : "its group",
+			 (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != ruid) {
+		snprintf(err, errlen,
+			 "%s: refused: owned by uid %u, neither root nor the user running this program (uid %u)",
+			 path, (unsigned)st.st_uid, (unsigned)ruid);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse the open file into s. Returns 0 or -1 with err set. */
+static int parse(FILE *fp, const char *path, struct kashim_settings *s,
+		 char *err, size_t errlen)
+{
+	cfg_opt_t rule_opts[KASHIM_NKEYS + 1], opts[KASHIM_NKEYS + 2];
+	cfg_t *cfg;
+	int rc = -1;
+
+	fill_opts(rule_opts, true);
+	fill_opts(opts, false);
+	opts[KASHIM_NKEYS] = (cfg_opt_t)CFG_SEC(
+		"rule", rule_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+	opts[KASHIM_NKEYS + 1] = (cfg_opt_t)CFG_END();
+	cfg = cfg_init(opts, CFGF_NONE);
+	if (!cfg) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	cfg_set_error_function(cfg, on_error);
+	free(cfg->filename);
+	cfg->filename = strdup(path);
+	errout.buf = err;
+	errout.len = errlen;
+	err[0] = '\0';
+	if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS) {
+		if (!err[0])
+			snprintf(err, errlen, "%s: cannot be parsed", path);
+		goto out;
+	}
+	if (take_keys(cfg, s, &s->top, err, errlen) < 0 ||
+	    take_rules(cfg, path, s, err, errlen) < 0)
+		goto out;
+	rc = 0;
+out:
+	errout.buf = NULL;
+	cfg_free(cfg);
+	return rc;
+}
+
+__attribute__((visibility("default"))) int
+kashim_conf_load(const char *path, uid_t ruid, struct kashim_settings *s,
+		 char *err, size_t errlen)
+{
+	FILE *fp;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
+		return KASHIM_CONF_MISSING;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return KASHIM_CONF_ERROR;
+	}
+	if (kashim_conf_check_owner(fd, path, ruid, err, errlen) < 0) {
+		close(fd);
+		return KASHIM_CONF_ERROR;
+	}
+	fp = fdopen(fd, "r");
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return KASHIM_CONF_ERROR;
+	}
+	rc = parse(fp, path, s, err, errlen);
+	fclose(fp);
+	if (rc < 0) {
+		kashim_settings_free(s);
+		return KASHIM_CONF_ERROR;
+	}
+	return KASHIM_CONF_OK;
+}

@@ -1,0 +1,41 @@
+/*
+ * conf.h - the config file reader (libconfuse), kept out of the host's
+ * namespace: the library dlopen()s it as kashim-conf.so with RTLD_LOCAL on
+ * the first TCP connection; the `kashim` command links it directly.
+ */
+#ifndef KASHIM_CONF_H
+#define KASHIM_CONF_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "settings.h"
+
+/* kashim_conf_load() results. */
+#define KASHIM_CONF_OK 0
+#define KASHIM_CONF_MISSING 1 /* no such file: not an error */
+#define KASHIM_CONF_ERROR (-1)
+
+/*
+ * Read the config file at path into s, which holds the built-in defaults:
+ * top-level keys and `rule NAME { … }` sections. The file is refused when
+ * it is writable by group or others or owned by neither root nor ruid.
+ * Returns KASHIM_CONF_OK, KASHIM_CONF_MISSING (s unchanged), or
+ * KASHIM_CONF_ERROR with "FILE:LINE: message" (or "FILE: message") in err
+ * and s back at the defaults.
+ */
+int kashim_conf_load(const char *path, uid_t ruid, struct kashim_settings *s,
+		     char *err, size_t errlen);
+
+typedef int kashim_conf_load_fn(const char *path, uid_t ruid,
+				struct kashim_settings *s, char *err,
+				size_t errlen);
+
+/*
+ * Check that the file open as fd (named path) may be trusted: owned by
+ * root or ruid, writable by nobody else. Returns 0, or -1 with the reason.
+ */
+int kashim_conf_check_owner(int fd, const char *path, uid_t ruid, char *err,
+			    size_t errlen);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * hooks.c - the interposed libc functions, and nothing else exported.
+ *
+ * Each exported function is a trampoline: it calls the real function
+ * and, only for a TCP socket, does kashim's work around it with errno
+ * saved and restored. Every other socket passes straight through.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "kashim.h"
+#include "log.h"
+
+/*
+ * With _GNU_SOURCE glibc declares the address arguments as transparent
+ * unions; the definitions below must match, and unwrap them with SA().
+ */
+#if defined(__USE_GNU) && defined(__GNUC__) && !defined(__cplusplus)
+#define SA(a) ((a).__sockaddr__)
+#else
+#define SA(a) (a)
+#endif
+
+typedef int socket_fn(int, int, int);
+typedef int connect_fn(int, const struct sockaddr *, socklen_t);
+typedef int accept_fn(int, struct sockaddr *, socklen_t *);
+typedef int accept4_fn(int, struct sockaddr *, socklen_t *, int);
+typedef int setsockopt_fn(int, int, int, const void *, socklen_t);
+typedef ssize_t sendto_fn(int, const void *, size_t, int,
+			  const struct sockaddr *, socklen_t);
+typedef ssize_t sendmsg_fn(int, const struct msghdr *, int);
+
+static socket_fn *real_socket;
+static connect_fn *real_connect;
+static accept_fn *real_accept;
+static accept4_fn *real_accept4;
+static setsockopt_fn *real_setsockopt;
+static sendto_fn *real_sendto;
+static sendmsg_fn *real_sendmsg;
+
+/*
+ * Find the next definition of name after this library, once; refuse our
+ * own (a loop). Returns NULL when there is none.
+ */
+static void *resolve(void **slot, const char *name, void *self)
+{
+	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+	if (p)
+		return p;
+	p = dlsym(RTLD_NEXT, name);
+	if (p == self)
+		p = NULL;
+	__atomic_store_n(slot, p, __ATOMIC_RELEASE);
+	return p;
+}
+
+/* The real function, or return -1 with ENOSYS from the caller. */
+#define REAL(fn)                                                          \
+	fn##_fn *next = resolve((void **)&real_##fn, #fn, (void *)fn);    \
+	if (!next) {                                                      \
+		errno = ENOSYS;                                           \
+		return -1;                                                \
+	}
+
+int kashim_real_setsockopt(int fd, int level, int name, const void *val,
+			   socklen_t len)
+{
+	REAL(setsockopt);
+	return next(fd, level, name, val, len);
+}
+
+/* Is addr an IPv4 or IPv6 destination of a usable length? */
+static bool inet_dest(const struct sockaddr *addr, socklen_t len)
+{
+	if (!addr || len < sizeof(sa_family_t))
+		return false;
+	if (addr->sa_family == AF_INET)
+		return len >= sizeof(struct sockaddr_in);
+	if (addr->sa_family == AF_INET6)
+		return len >= sizeof(struct sockaddr_in6);
+	return false;
+}
+
+static uint16_t port_of(const struct sockaddr *a)
+{
+	if (a->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)a)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
+}
+
+/*
+ * Is fd, in state st, a TCP socket kashim still has to deal with? An fd
+ * it did not see made costs one question to the kernel.
+ */
+static bool pending_tcp(int fd, uint8_t st)
+{
+	if (st & KASHIM_FD_DONE)
+		return false;
+	if (st & KASHIM_FD_SEEN)
+		return st & KASHIM_FD_TCP;
+	if (kashim_query_tcp(fd))
+		return true;
+	kashim_fd_set(fd, KASHIM_FD_SEEN | KASHIM_FD_DONE);
+	return false;
+}
+
+/* An outgoing connection on fd to addr is about to be made. */
+static void outgoing(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	uint8_t st = kashim_fd_get(fd);
+	const struct kashim_rule *r;
+	int saved;
+
+	if ((st & KASHIM_FD_DONE) || !inet_dest(addr, len))
+		return;
+	saved = errno;
+	if (!pending_tcp(fd, st))
+		goto out;
+	kashim_fd_add(fd, KASHIM_FD_SEEN | KASHIM_FD_TCP | KASHIM_FD_DONE);
+	if (!kashim_ready())
+		goto out;
+	r = kashim_match(&kashim_cfg, KASHIM_DIR_OUTGOING, port_of(addr), addr);
+	if (r)
+		kashim_apply(fd, r, st, KASHIM_DIR_OUTGOING, addr);
+out:
+	errno = saved;
+}
+
+/* Peer and local port of an accepted socket, asked only when needed. */
+static const struct sockaddr *incoming_peer(int fd, const struct sockaddr *addr,
+					    socklen_t given, socklen_t got,
+					    struct sockaddr_storage *buf)
+{
+	socklen_t len = sizeof(*buf);
+
+	if (!kashim_cfg.need_host && !kashim_log_enabled(KASHIM_LOG_INFO))
+		return NULL;
+	if (addr && got <= given && inet_dest(addr, got))
+		return addr;
+	if (getpeername(fd, (struct sockaddr *)buf, &len) == 0)
+		return (const struct sockaddr *)buf;
+	return NULL;
+}
+
+static uint16_t incoming_port(int fd)
+{
+	struct sockaddr_storage buf;
+	socklen_t len = sizeof(buf);
+
+	if (!kashim_cfg.need_port ||
+	    getsockname(fd, (struct sockaddr *)&buf, &len) != 0 ||
+	    !inet_dest((struct sockaddr *)&buf, len))
+		return 0;
+	return port_of((struct sockaddr *)&buf);
+}
+
+/*
+ * fd was accepted on listener lfd. It inherits the listener's kind and
+ * the options the program set on the listener (the kernel copies them).
+ */
+static void incoming(int lfd, int fd, const struct sockaddr *addr,
+		     socklen_t given, socklen_t got)
+{
+	uint8_t lst = kashim_fd_get(lfd) & ~KASHIM_FD_DONE;
+	uint8_t st = (lst & KASHIM_FD_OWN_MASK) | KASHIM_FD_SEEN | KASHIM_FD_DONE;
+	struct sockaddr_storage buf;
+	const struct sockaddr *peer;
+	const struct kashim_rule *r;
+	int saved = errno;
+
+	if (!pending_tcp(fd, lst)) {
+		kashim_fd_set(fd, KASHIM_FD_SEEN | KASHIM_FD_DONE);
+		goto out;
+	}
+	kashim_fd_set(fd, st | KASHIM_FD_TCP);
+	if (!kashim_ready())
+		goto out;
+	peer = incoming_peer(fd, addr, given, got, &buf);
+	r = kashim_match(&kashim_cfg, KASHIM_DIR_INCOMING, incoming_port(fd),
+			 peer);
+	if (r)
+		kashim_apply(fd, r, st, KASHIM_DIR_INCOMING, peer);
+out:
+	errno = saved;
+}
+
+KASHIM_EXPORT int socket(int domain, int type, int protocol)
+{
+	REAL(socket);
+	int fd = next(domain, type, protocol);
+
+	if (fd >= 0)
+		kashim_fd_set(fd, kashim_is_tcp_triple(domain, type, protocol) ?
+					  KASHIM_FD_SEEN | KASHIM_FD_TCP :
+					  KASHIM_FD_SEEN | KASHIM_FD_DONE);
+	return fd;
+}
+
+KASHIM_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	REAL(connect);
+	outgoing(fd, SA(addr), len);
+	return next(fd, SA(addr), len);
+}
+
+KASHIM_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
+{
+	REAL(accept);
+	socklen_t given = SA(addr) && len ? *len : 0;
+	int nfd = next(fd, SA(addr), len);
+
+	if (nfd >= 0)
+		incoming(fd, nfd, SA(addr), given, SA(addr) && len ? *len : 0);
+	return nfd;
+}
+
+KASHIM_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len,
+			  int flags)
+{
+	REAL(accept4);
+	socklen_t given = SA(addr) && len ? *len : 0;
+	int nfd = next(fd, SA(addr), len, flags);
+
+	if (nfd >= 0)
+		incoming(fd, nfd, SA(addr), given, SA(addr) && len ? *len : 0);
+	return nfd;
+}
+
+KASHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val,
+			     socklen_t len)
+{
+	REAL(setsockopt);
+	int rc = next(fd, level, name, val, len);
+	uint8_t own = rc == 0 ? kashim_own_bit(level, name) : 0;
+
+	if (own)
+		kashim_fd_add(fd, own);
+	return rc;
+}
+
+KASHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			     __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	REAL(sendto);
+	if (flags & MSG_FASTOPEN)
+		outgoing(fd, SA(addr), len);
+	return next(fd, buf, n, flags, SA(addr), len);
+}
+
+KASHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	REAL(sendmsg);
+	if ((flags & MSG_FASTOPEN) && msg)
+		outgoing(fd, msg->msg_name, msg->msg_namelen);
+	return next(fd, msg, flags);
+}

@@ -1,0 +1,58 @@
+/*
+ * kashim.h - what the library's own files share; nothing here is exported.
+ */
+#ifndef KASHIM_KASHIM_H
+#define KASHIM_KASHIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "settings.h"
+
+/* Only the interposed libc functions carry this. */
+#define KASHIM_EXPORT __attribute__((visibility("default")))
+
+/* init.c: settings, read once on first need, read-only afterwards. */
+extern struct kashim_settings kashim_cfg;
+
+/*
+ * Read the settings if nobody has yet (thread-safe, fork-safe, callable
+ * before constructors). Returns true when kashim may touch sockets: the
+ * settings are valid and enabled.
+ */
+bool kashim_ready(void);
+
+/* fdstate.c: what kashim knows of each fd number, one byte each. */
+#define KASHIM_FD_SEEN 0x01u     /* the socket was made or accepted in view */
+#define KASHIM_FD_TCP 0x02u      /* ... and is TCP */
+#define KASHIM_FD_OWN_KA 0x04u   /* the program set SO_KEEPALIVE */
+#define KASHIM_FD_OWN_IDLE 0x08u /* the program set TCP_KEEPIDLE */
+#define KASHIM_FD_OWN_INTVL 0x10u
+#define KASHIM_FD_OWN_CNT 0x20u
+#define KASHIM_FD_OWN_UTO 0x40u  /* the program set TCP_USER_TIMEOUT */
+#define KASHIM_FD_DONE 0x80u     /* kashim has dealt with this socket */
+#define KASHIM_FD_OWN_MASK 0x7cu
+
+uint8_t kashim_fd_get(int fd);
+void kashim_fd_set(int fd, uint8_t state);
+void kashim_fd_add(int fd, uint8_t bits);
+
+/* Is this socket() call's triple TCP (any type flags, protocol 0 or TCP)? */
+bool kashim_is_tcp_triple(int domain, int type, int protocol);
+
+/* Own-choice bit for a setsockopt level and name, 0 if not tracked. */
+uint8_t kashim_own_bit(int level, int name);
+
+/* apply.c: put rule r's values on TCP socket fd. */
+void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
+		  unsigned direction, const struct sockaddr *peer);
+
+/* Ask the kernel whether fd is a TCP socket (one getsockopt). */
+bool kashim_query_tcp(int fd);
+
+/* hooks.c: the real libc functions kashim's own calls go to. */
+int kashim_real_setsockopt(int fd, int level, int name, const void *val,
+			   socklen_t len);
+
+#endif

@@ -1,0 +1,773 @@
+/*
+ * settings.c - the table of keys, their parsers, and rule matching.
+ *
+ * Linked into the library, the config module and the `kashim` command.
+ * Parsing allocates (lists); matching never does.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "settings.h"
+
+/* Format a parser's message into err; returns -1 for `return fail(…)`. */
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Strict decimal: digits only, no sign, no spaces, within [min, max]. */
+static int parse_number(const char *text, long min, long max, long *out)
+{
+	long v = 0;
+	const char *p = text;
+
+	if (*p == '\0')
+		return -1;
+	for (; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		v = v * 10 + (*p - '0');
+		if (v > max)
+			return -1;
+	}
+	if (v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* true/false, yes/no, on/off, 1/0, any case. */
+static int parse_bool(const char *text, bool *out)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on" };
+	static const char *const no[] = { "0", "false", "no", "off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(text, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(text, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int set_bool(bool *dst, const char *text, char *err, size_t errlen)
+{
+	if (parse_bool(text, dst) < 0)
+		return fail(err, errlen, "'%s' is not a boolean (true or false)",
+			    text);
+	return 0;
+}
+
+static int set_int(int *dst, const char *text, long min, long max, char *err,
+		   size_t errlen)
+{
+	long v;
+
+	if (parse_number(text, min, max, &v) < 0)
+		return fail(err, errlen, "'%s' is not a number from %ld to %ld",
+			    text, min, max);
+	*dst = (int)v;
+	return 0;
+}
+
+static int p_enable(struct kashim_settings *s, struct kashim_rule *r,
+		    const char *text, char *err, size_t errlen)
+{
+	(void)s;
+	return set_bool(&r->v.enable, text, err, errlen);
+}
+
+static int p_override(struct kashim_settings *s, struct kashim_rule *r,
+		      const char *text, char *err, size_t errlen)
+{
+	(void)s;
+	return set_bool(&r->v.override, text, err, errlen);
+}
+
+static int p_idle(struct kashim_settings *s, struct kashim_rule *r,
+		  const char *text, char *err, size_t errlen)
+{
+	(void)s;
+	return set_int(&r->v.idle, text, 1, KASHIM_IDLE_MAX, err, errlen);
+}
+
+static int p_interval(struct kashim_settings *s, struct kashim_rule *r,
+		      const char *text, char *err, size_t errlen)
+{
+	(void)s;
+	return set_int(&r->v.interval, text, 1, KASHIM_INTERVAL_MAX, err,
+		       errlen);
+}
+
+static int p_count(struct kashim_settings *s, struct kashim_rule *r,
+		   const char *text, char *err, size_t errlen)
+{
+	(void)s;
+	return set_int(&r->v.count, text, 1, KASHIM_COUNT_MAX, err, errlen);
+}
+
+static int p_user_timeout(struct kashim_settings *s, struct kashim_rule *r,
+			  const char *text, char *err, size_t errlen)
+{
+	long v;
+
+	(void)s;
+	if (strcasecmp(text, "auto") == 0) {
+		r->v.user_timeout = KASHIM_USER_TIMEOUT_AUTO;
+		return 0;
+	}
+	if (parse_number(text, 0, KASHIM_USER_TIMEOUT_MAX, &v) < 0)
+		return fail(err, errlen,
+			    "'%s' is neither 'auto' nor a number of ms from 0 to %d",
+			    text, KASHIM_USER_TIMEOUT_MAX);
+	r->v.user_timeout = (int)v;
+	return 0;
+}
+
+/*
+ * Call item() on each comma-separated item of text, with spaces around
+ * it trimmed; an empty item is an error. Returns 0 or -1.
+ */
+static int each_item(const char *text, void *ctx,
+		     int (*item)(void *ctx, const char *it, char *err,
+				 size_t errlen),
+		     char *err, size_t errlen)
+{
+	char buf[256];
+	const char *p = text;
+
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		while (n && isspace((unsigned char)*p)) {
+			p++;
+			n--;
+		}
+		while (n && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (n == 0)
+			return fail(err, errlen, "empty item in '%s'", text);
+		if (n >= sizeof(buf))
+			return fail(err, errlen, "item too long in '%s'", text);
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		if (item(ctx, buf, err, errlen) < 0)
+			return -1;
+		if (!end)
+			break;
+		p = end + 1;
+		if (*p == '\0')
+			return fail(err, errlen, "empty item in '%s'", text);
+	}
+	return 0;
+}
+
+/* Count the items of a comma list, an upper bound for the array. */
+static size_t count_items(const char *text)
+{
+	size_t n = 1;
+
+	for (; *text; text++)
+		n += *text == ',';
+	return n;
+}
+
+struct port_list {
+	struct kashim_port_range *v;
+	size_t n;
+};
+
+static int port_item(void *ctx, const char *it, char *err, size_t errlen)
+{
+	struct port_list *l = ctx;
+	char lo[16], *dash;
+	long a, b;
+
+	if (strlen(it) >= sizeof(lo))
+		return fail(err, errlen, "'%s' is not a port or range", it);
+	strcpy(lo, it);
+	dash = strchr(lo, '-');
+	if (dash)
+		*dash++ = '\0';
+	if (parse_number(lo, 1, 65535, &a) < 0 ||
+	    (dash && parse_number(dash, 1, 65535, &b) < 0))
+		return fail(err, errlen,
+			    "'%s' is not a port (1-65535) or range (LOW-HIGH)",
+			    it);
+	if (!dash)
+		b = a;
+	if (b < a)
+		return fail(err, errlen, "port range '%s' is reversed", it);
+	l->v[l->n].lo = (uint16_t)a;
+	l->v[l->n].hi = (uint16_t)b;
+	l->n++;
+	return 0;
+}
+
+static int p_ports(struct kashim_settings *s, struct kashim_rule *r,
+		   const char *text, char *err, size_t errlen)
+{
+	struct port_list l = { NULL, 0 };
+
+	(void)s;
+	if (*text) {
+		l.v = calloc(count_items(text), sizeof(*l.v));
+		if (!l.v)
+			return fail(err, errlen, "out of memory");
+		if (each_item(text, &l, port_item, err, errlen) < 0) {
+			free(l.v);
+			return -1;
+		}
+	}
+	free(r->m.ports);
+	r->m.ports = l.v;
+	r->m.nports = l.n;
+	return 0;
+}
+
+struct host_list {
+	struct kashim_cidr *v;
+	size_t n;
+};
+
+/* Parse ADDR or ADDR/PREFIX, IPv4 or IPv6, into its IPv6 form. */
+static int host_item(void *ctx, const char *it, char *err, size_t errlen)
+{
+	struct host_list *l = ctx;
+	struct kashim_cidr *c = &l->v[l->n];
+	char addr[INET6_ADDRSTRLEN + 8], *slash;
+	struct in_addr a4;
+	long prefix = -1;
+	int max;
+
+	if (strlen(it) >= sizeof(addr))
+		return fail(err, errlen, "'%s' is not an address or CIDR block",
+			    it);
+	strcpy(addr, it);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		c->addr[10] = c->addr[11] = 0xff;
+		memcpy(&c->addr[12], &a4, 4);
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, c->addr) == 1) {
+		max = 128;
+	} else {
+		return fail(err, errlen,
+			    "'%s' is not an IPv4 or IPv6 address (no names: kashim does no DNS)",
+			    it);
+	}
+	if (slash && parse_number(slash, 0, max, &prefix) < 0)
+		return fail(err, errlen, "'%s': prefix must be 0 to %d", it,
+			    max);
+	c->prefix = (uint8_t)((slash ? prefix : max) + (max == 32 ? 96 : 0));
+	l->n++;
+	return 0;
+}
+
+static int p_hosts(struct kashim_settings *s, struct kashim_rule *r,
+		   const char *text, char *err, size_t errlen)
+{
+	struct host_list l = { NULL, 0 };
+
+	(void)s;
+	if (*text) {
+		l.v = calloc(count_items(text), sizeof(*l.v));
+		if (!l.v)
+			return fail(err, errlen, "out of memory");
+		if (each_item(text, &l, host_item, err, errlen) < 0) {
+			free(l.v);
+			return -1;
+		}
+	}
+	free(r->m.hosts);
+	r->m.hosts = l.v;
+	r->m.nhosts = l.n;
+	return 0;
+}
+
+struct glob_list {
+	char **v;
+	size_t n;
+};
+
+static int glob_item(void *ctx, const char *it, char *err, size_t errlen)
+{
+	struct glob_list *l = ctx;
+
+	if (strchr(it, '/'))
+		return fail(err, errlen,
+			    "'%s': programs are matched on the base name, without '/'",
+			    it);
+	l->v[l->n] = strdup(it);
+	if (!l->v[l->n])
+		return fail(err, errlen, "out of memory");
+	l->n++;
+	return 0;
+}
+
+static void free_globs(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int p_programs(struct kashim_settings *s, struct kashim_rule *r,
+		      const char *text, char *err, size_t errlen)
+{
+	struct glob_list l = { NULL, 0 };
+
+	(void)s;
+	if (*text) {
+		l.v = calloc(count_items(text), sizeof(*l.v));
+		if (!l.v)
+			return fail(err, errlen, "out of memory");
+		if (each_item(text, &l, glob_item, err, errlen) < 0) {
+			free_globs(l.v, l.n);
+			return -1;
+		}
+	}
+	free_globs(r->m.programs, r->m.nprograms);
+	r->m.programs = l.v;
+	r->m.nprograms = l.n;
+	return 0;
+}
+
+static const char *const direction_names[] = {
+	[KASHIM_DIR_OUTGOING] = "outgoing",
+	[KASHIM_DIR_INCOMING] = "incoming",
+	[KASHIM_DIR_BOTH] = "both",
+};
+
+static int p_direction(struct kashim_settings *s, struct kashim_rule *r,
+		       const char *text, char *err, size_t errlen)
+{
+	(void)s;
+	for (unsigned d = KASHIM_DIR_OUTGOING; d <= KASHIM_DIR_BOTH; d++) {
+		if (strcasecmp(text, direction_names[d]) == 0) {
+			r->m.direction = d;
+			return 0;
+		}
+	}
+	return fail(err, errlen,
+		    "'%s' is not a direction (outgoing, incoming or both)",
+		    text);
+}
+
+static const char *const level_names[] = {
+	[KASHIM_LOG_NONE] = "none", [KASHIM_LOG_ERROR] = "error",
+	[KASHIM_LOG_WARN] = "warn", [KASHIM_LOG_INFO] = "info",
+	[KASHIM_LOG_DEBUG] = "debug",
+};
+
+static int p_log_level(struct kashim_settings *s, struct kashim_rule *r,
+		       const char *text, char *err, size_t errlen)
+{
+	(void)r;
+	for (int l = KASHIM_LOG_NONE; l <= KASHIM_LOG_DEBUG; l++) {
+		if (strcasecmp(text, level_names[l]) == 0) {
+			s->log_level = l;
+			return 0;
+		}
+	}
+	return fail(err, errlen,
+		    "'%s' is not a log level (none, error, warn, info, debug)",
+		    text);
+}
+
+static int p_log_target(struct kashim_settings *s, struct kashim_rule *r,
+			const char *text, char *err, size_t errlen)
+{
+	(void)r;
+	if (strcmp(text, "stderr") != 0 && strcmp(text, "syslog") != 0 &&
+	    text[0] != '/')
+		return fail(err, errlen,
+			    "'%s' is not stderr, syslog or an absolute path",
+			    text);
+	if (strlen(text) >= sizeof(s->log_target))
+		return fail(err, errlen, "path too long");
+	strcpy(s->log_target, text);
+	return 0;
+}
+
+#define RULE KASHIM_KF_RULE
+#define MATCH (KASHIM_KF_RULE | KASHIM_KF_MATCH)
+#define LIST KASHIM_KF_LIST
+
+const struct kashim_key_def kashim_keys[KASHIM_NKEYS] = {
+	[KASHIM_KEY_ENABLE] = { "enable", KASHIM_ENV_ENABLE, "--disable",
+				KASHIM_DEF_ENABLE, "master switch", RULE,
+				p_enable },
+	[KASHIM_KEY_IDLE] = { "idle", KASHIM_ENV_IDLE, "--idle",
+			      KASHIM_DEF_IDLE,
+			      "TCP_KEEPIDLE: idle seconds before the first probe, 1-32767",
+			      RULE, p_idle },
+	[KASHIM_KEY_INTERVAL] = { "interval", KASHIM_ENV_INTERVAL, "--interval",
+				  KASHIM_DEF_INTERVAL,
+				  "TCP_KEEPINTVL: seconds between probes, 1-32767",
+				  RULE, p_interval },
+	[KASHIM_KEY_COUNT] = { "count", KASHIM_ENV_COUNT, "--count",
+			       KASHIM_DEF_COUNT,
+			       "TCP_KEEPCNT: unanswered probes before the connection is dropped, 1-127",
+			       RULE, p_count },
+	[KASHIM_KEY_USER_TIMEOUT] = { "user_timeout", KASHIM_ENV_USER_TIMEOUT,
+				      "--user-timeout", KASHIM_DEF_USER_TIMEOUT,
+				      "TCP_USER_TIMEOUT in ms; 0 leaves the kernel's; auto = (idle + interval * count) * 1000",
+				      RULE, p_user_timeout },
+	[KASHIM_KEY_OVERRIDE] = { "override", KASHIM_ENV_OVERRIDE, "--override",
+				  KASHIM_DEF_OVERRIDE,
+				  "apply even where the program set its own",
+				  RULE, p_override },
+	[KASHIM_KEY_PORTS] = { "ports", KASHIM_ENV_PORTS, "--ports",
+			       KASHIM_DEF_PORTS,
+			       "only these ports or ranges (remote for outgoing, local for incoming); empty = all",
+			       MATCH | LIST, p_ports },
+	[KASHIM_KEY_HOSTS] = { "hosts", KASHIM_ENV_HOSTS, "--hosts",
+			       KASHIM_DEF_HOSTS,
+			       "only these addresses or CIDR blocks, IPv4 or IPv6; empty = all",
+			       MATCH | LIST, p_hosts },
+	[KASHIM_KEY_PROGRAMS] = { "programs", KASHIM_ENV_PROGRAMS, NULL,
+				  KASHIM_DEF_PROGRAMS,
+				  "only processes whose executable's base name matches one of these globs; empty = all",
+				  MATCH | LIST, p_programs },
+	[KASHIM_KEY_DIRECTION] = { "direction", KASHIM_ENV_DIRECTION,
+				   "--direction", KASHIM_DEF_DIRECTION,
+				   "outgoing, incoming or both", MATCH,
+				   p_direction },
+	[KASHIM_KEY_LOG_LEVEL] = { "log_level", KASHIM_ENV_LOG, "-v", KASHIM_DEF_LOG,
+				   "none, error, warn, info or debug", 0,
+				   p_log_level },
+	[KASHIM_KEY_LOG_TARGET] = { "log_target", KASHIM_ENV_LOG_TARGET, NULL,
+				    KASHIM_DEF_LOG_TARGET,
+				    "stderr, syslog or an absolute file path",
+				    0, p_log_target },
+};
+
+const struct kashim_key_def *kashim_key_by_name(const char *name)
+{
+	for (size_t k = 0; k < KASHIM_NKEYS; k++)
+		if (strcmp(kashim_keys[k].name, name) == 0)
+			return &kashim_keys[k];
+	return NULL;
+}
+
+int kashim_set(struct kashim_settings *s, struct kashim_rule *r,
+	       enum kashim_key k, const char *text, char *err, size_t errlen)
+{
+	char msg[256];
+
+	if (kashim_keys[k].parse(s, r, text, msg, sizeof(msg)) < 0)
+		return fail(err, errlen, "%s: %s", kashim_keys[k].name, msg);
+	r->set |= 1u << k;
+	return 0;
+}
+
+int kashim_settings_defaults(struct kashim_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	strcpy(s->top.name, "default");
+	for (size_t k = 0; k < KASHIM_NKEYS; k++)
+		kashim_keys[k].parse(s, &s->top, kashim_keys[k].def, NULL, 0);
+	return 0;
+}
+
+int kashim_settings_from_env(struct kashim_settings *s,
+			     char *(*get)(const char *), char *err,
+			     size_t errlen)
+{
+	char msg[256];
+
+	for (size_t k = 0; k < KASHIM_NKEYS; k++) {
+		const char *env = kashim_keys[k].env;
+		const char *text = env ? get(env) : NULL;
+
+		if (!text)
+			continue;
+		if (kashim_keys[k].parse(s, &s->top, text, msg, sizeof(msg)) < 0)
+			return fail(err, errlen, "%s=%s: %s", env, text, msg);
+		s->top.set |= 1u << k;
+	}
+	return 0;
+}
+
+/* Does any glob of m match exe? An empty list matches every program. */
+static bool program_matches(const struct kashim_match *m, const char *exe)
+{
+	if (m->nprograms == 0)
+		return true;
+	for (size_t i = 0; exe && i < m->nprograms; i++)
+		if (fnmatch(m->programs[i], exe, 0) == 0)
+			return true;
+	return false;
+}
+
+static void note_needs(struct kashim_settings *s, const struct kashim_rule *r)
+{
+	s->need_port |= r->m.nports > 0;
+	s->need_host |= r->m.nhosts > 0;
+}
+
+void kashim_settings_finish(struct kashim_settings *s, const char *exe)
+{
+	static const enum kashim_key inherited[] = {
+		KASHIM_KEY_ENABLE, KASHIM_KEY_IDLE,	    KASHIM_KEY_INTERVAL,
+		KASHIM_KEY_COUNT,  KASHIM_KEY_USER_TIMEOUT, KASHIM_KEY_OVERRIDE,
+	};
+
+	s->top.program_ok = program_matches(&s->top.m, exe);
+	note_needs(s, &s->top);
+	for (size_t i = 0; i < s->nrules; i++) {
+		struct kashim_rule *r = &s->rules[i];
+		struct kashim_values own = r->v;
+
+		r->v = s->top.v;
+		for (size_t j = 0; j < sizeof(inherited) / sizeof(*inherited); j++) {
+			enum kashim_key k = inherited[j];
+
+			if (!(r->set & (1u << k)))
+				continue;
+			switch (k) {
+			case KASHIM_KEY_ENABLE: r->v.enable = own.enable; break;
+			case KASHIM_KEY_IDLE: r->v.idle = own.idle; break;
+			case KASHIM_KEY_INTERVAL: r->v.interval = own.interval; break;
+			case KASHIM_KEY_COUNT: r->v.count = own.count; break;
+			case KASHIM_KEY_USER_TIMEOUT: r->v.user_timeout = own.user_timeout; break;
+			case KASHIM_KEY_OVERRIDE: r->v.override = own.override; break;
+			default: break;
+			}
+		}
+		r->program_ok = program_matches(&r->m, exe);
+		note_needs(s, r);
+	}
+}
+
+static void free_match(struct kashim_match *m)
+{
+	free(m->ports);
+	free(m->hosts);
+	free_globs(m->programs, m->nprograms);
+}
+
+void kashim_settings_free(struct kashim_settings *s)
+{
+	free_match(&s->top.m);
+	for (size_t i = 0; i < s->nrules; i++)
+		free_match(&s->rules[i].m);
+	free(s->rules);
+	kashim_settings_defaults(s);
+}
+
+const char *kashim_log_level_name(int level)
+{
+	if (level < KASHIM_LOG_NONE || level > KASHIM_LOG_DEBUG)
+		return "?";
+	return level_names[level];
+}
+
+const char *kashim_direction_name(unsigned direction)
+{
+	if (direction < KASHIM_DIR_OUTGOING || direction > KASHIM_DIR_BOTH)
+		return "?";
+	return direction_names[direction];
+}
+
+int kashim_user_timeout_ms(const struct kashim_values *v)
+{
+	long ms;
+
+	if (v->user_timeout != KASHIM_USER_TIMEOUT_AUTO)
+		return v->user_timeout;
+	ms = ((long)v->idle + (long)v->interval * v->count) * 1000;
+	return ms > KASHIM_USER_TIMEOUT_MAX ? KASHIM_USER_TIMEOUT_MAX : (int)ms;
+}
+
+static bool port_matches(const struct kashim_match *m, uint16_t port)
+{
+	if (m->nports == 0)
+		return true;
+	for (size_t i = 0; i < m->nports; i++)
+		if (port >= m->ports[i].lo && port <= m->ports[i].hi)
+			return true;
+	return false;
+}
+
+/* addr (16 bytes, IPv6 form) inside block c? */
+static bool in_block(const struct kashim_cidr *c, const uint8_t *addr)
+{
+	unsigned full = c->prefix / 8, rest = c->prefix % 8;
+
+	if (memcmp(c->addr, addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((c->addr[full] ^ addr[full]) & (0xff00u >> rest) & 0xff) == 0;
+}
+
+static bool host_matches(const struct kashim_match *m, const uint8_t *addr)
+{
+	if (m->nhosts == 0)
+		return true;
+	for (size_t i = 0; addr && i < m->nhosts; i++)
+		if (in_block(&m->hosts[i], addr))
+			return true;
+	return false;
+}
+
+/* A peer address in its 16-byte IPv6 form; NULL if not IPv4 or IPv6. */
+static const uint8_t *peer_bytes(const struct sockaddr *peer, uint8_t *buf)
+{
+	if (!peer)
+		return NULL;
+	if (peer->sa_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
+	if (peer->sa_family != AF_INET)
+		return NULL;
+	memset(buf, 0, 10);
+	buf[10] = buf[11] = 0xff;
+	memcpy(buf + 12, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+	return buf;
+}
+
+static bool rule_matches(const struct kashim_rule *r, unsigned direction,
+			 uint16_t port, const uint8_t *addr)
+{
+	return r->program_ok && (r->m.direction & direction) &&
+	       port_matches(&r->m, port) && host_matches(&r->m, addr);
+}
+
+const struct kashim_rule *kashim_match(const struct kashim_settings *s,
+				       unsigned direction, uint16_t port,
+				       const struct sockaddr *peer)
+{
+	uint8_t buf[16];
+	const uint8_t *addr = peer_bytes(peer, buf);
+	const struct kashim_rule *r = NULL;
+
+	if (!s->top.v.enable) /* the master switch */
+		return NULL;
+	for (size_t i = 0; i < s->nrules && !r; i++)
+		if (rule_matches(&s->rules[i], direction, port, addr))
+			r = &s->rules[i];
+	if (!r && rule_matches(&s->top, direction, port, addr))
+		r = &s->top;
+	return r && r->v.enable ? r : NULL;
+}
+
+static void print_list_ports(FILE *f, const struct kashim_match *m)
+{
+	fputs("{", f);
+	for (size_t i = 0; i < m->nports; i++) {
+		const struct kashim_port_range *p = &m->ports[i];
+
+		if (p->lo == p->hi)
+			fprintf(f, "%s%u", i ? ", " : "", p->lo);
+		else
+			fprintf(f, "%s\"%u-%u\"", i ? ", " : "", p->lo, p->hi);
+	}
+	fputs("}", f);
+}
+
+static void print_list_hosts(FILE *f, const struct kashim_match *m)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	fputs("{", f);
+	for (size_t i = 0; i < m->nhosts; i++) {
+		const struct kashim_cidr *c = &m->hosts[i];
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+		bool v4 = memcmp(c->addr, mapped, 12) == 0 && c->prefix >= 96;
+
+		if (v4)
+			inet_ntop(AF_INET, &c->addr[12], buf, sizeof(buf));
+		else
+			inet_ntop(AF_INET6, c->addr, buf, sizeof(buf));
+		fprintf(f, "%s\"%s/%u\"", i ? ", " : "", buf,
+			v4 ? c->prefix - 96 : c->prefix);
+	}
+	fputs("}", f);
+}
+
+static void print_list_programs(FILE *f, const struct kashim_match *m)
+{
+	fputs("{", f);
+	for (size_t i = 0; i < m->nprograms; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "", m->programs[i]);
+	fputs("}", f);
+}
+
+/* Print the keys of r; a rule shows its match keys only where it set them. */
+static void print_rule(FILE *f, const struct kashim_rule *r, const char *ind,
+		       bool top)
+{
+	const struct kashim_values *v = &r->v;
+
+	fprintf(f, "%senable = %s\n", ind, v->enable ? "true" : "false");
+	fprintf(f, "%sidle = %d\n", ind, v->idle);
+	fprintf(f, "%sinterval = %d\n", ind, v->interval);
+	fprintf(f, "%scount = %d\n", ind, v->count);
+	if (v->user_timeout == KASHIM_USER_TIMEOUT_AUTO)
+		fprintf(f, "%suser_timeout = auto    # %d ms\n", ind,
+			kashim_user_timeout_ms(v));
+	else
+		fprintf(f, "%suser_timeout = %d\n", ind, v->user_timeout);
+	fprintf(f, "%soverride = %s\n", ind, v->override ? "true" : "false");
+	if (top || r->m.nports) {
+		fprintf(f, "%sports = ", ind);
+		print_list_ports(f, &r->m);
+		fputs("\n", f);
+	}
+	if (top || r->m.nhosts) {
+		fprintf(f, "%shosts = ", ind);
+		print_list_hosts(f, &r->m);
+		fputs("\n", f);
+	}
+	if (top || r->m.nprograms) {
+		fprintf(f, "%sprograms = ", ind);
+		print_list_programs(f, &r->m);
+		fputs("\n", f);
+	}
+	if (top || r->m.direction != KASHIM_DIR_BOTH)
+		fprintf(f, "%sdirection = %s\n", ind,
+			kashim_direction_name(r->m.direction));
+}
+
+void kashim_settings_print(const struct kashim_settings *s, void *stream)
+{
+	FILE *f = stream;
+
+	fprintf(f, "log_level = %s\n", kashim_log_level_name(s->log_level));
+	fprintf(f, "log_target = \"%s\"\n", s->log_target);
+	print_rule(f, &s->top, "", true);
+	for (size_t i = 0; i < s->nrules; i++) {
+		fprintf(f, "\nrule \"%s\" {\n", s->rules[i].name);
+		print_rule(f, &s->rules[i], "  ", false);
+		fputs("}\n", f);
+	}
+}

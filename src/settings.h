@@ -1,0 +1,182 @@
+/*
+ * settings.h - kashim's settings: one table of keys, their parsers, rules.
+ *
+ * The same parsers serve the environment (library), the config file
+ * (config module) and the options of the `kashim` command, so a value is
+ * valid or invalid in the same way everywhere.
+ */
+#ifndef KASHIM_SETTINGS_H
+#define KASHIM_SETTINGS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "defaults.h"
+
+enum kashim_key {
+	KASHIM_KEY_ENABLE,
+	KASHIM_KEY_IDLE,
+	KASHIM_KEY_INTERVAL,
+	KASHIM_KEY_COUNT,
+	KASHIM_KEY_USER_TIMEOUT,
+	KASHIM_KEY_OVERRIDE,
+	KASHIM_KEY_PORTS,
+	KASHIM_KEY_HOSTS,
+	KASHIM_KEY_PROGRAMS,
+	KASHIM_KEY_DIRECTION,
+	KASHIM_KEY_LOG_LEVEL,
+	KASHIM_KEY_LOG_TARGET,
+	KASHIM_NKEYS
+};
+
+enum kashim_log_level {
+	KASHIM_LOG_NONE,
+	KASHIM_LOG_ERROR,
+	KASHIM_LOG_WARN,
+	KASHIM_LOG_INFO,
+	KASHIM_LOG_DEBUG,
+};
+
+/* Directions are bits, so `both` matches either. */
+#define KASHIM_DIR_OUTGOING 1u
+#define KASHIM_DIR_INCOMING 2u
+#define KASHIM_DIR_BOTH (KASHIM_DIR_OUTGOING | KASHIM_DIR_INCOMING)
+
+/* user_timeout = auto: (idle + interval * count) * 1000. */
+#define KASHIM_USER_TIMEOUT_AUTO (-1)
+
+/* What a key is: where it may stand and whether rules inherit it. */
+#define KASHIM_KF_RULE 1u  /* allowed inside a rule section */
+#define KASHIM_KF_MATCH 2u /* a match key: never inherited */
+#define KASHIM_KF_LIST 4u  /* a list: `a,b` in the environment, {a, b} in the file */
+
+struct kashim_port_range {
+	uint16_t lo, hi;
+};
+
+/* An address block; IPv4 is held in its IPv4-mapped IPv6 form. */
+struct kashim_cidr {
+	uint8_t addr[16];
+	uint8_t prefix;
+};
+
+/* The match keys of a rule or of the top level; empty lists match all. */
+struct kashim_match {
+	struct kashim_port_range *ports;
+	size_t nports;
+	struct kashim_cidr *hosts;
+	size_t nhosts;
+	char **programs;
+	size_t nprograms;
+	unsigned direction;
+};
+
+/* The value keys: what is applied to a socket. */
+struct kashim_values {
+	bool enable;
+	bool override;
+	int idle;
+	int interval;
+	int count;
+	int user_timeout; /* ms, 0 = leave the kernel's, or KASHIM_USER_TIMEOUT_AUTO */
+};
+
+struct kashim_rule {
+	char name[KASHIM_NAME_MAX];
+	unsigned set; /* (1u << key) for every key given explicitly */
+	int line;     /* where the rule starts in its file, 0 for the top level */
+	bool program_ok; /* the programs key matched this process */
+	struct kashim_values v;
+	struct kashim_match m;
+};
+
+struct kashim_settings {
+	struct kashim_rule top;
+	struct kashim_rule *rules;
+	size_t nrules;
+	int log_level;
+	char log_target[PATH_MAX];
+	bool need_port; /* some rule or the top level matches on ports */
+	bool need_host; /* some rule or the top level matches on hosts */
+};
+
+/*
+ * A key of the table: its config name, its environment variable and
+ * `kashim` option (NULL when it has none), its default as text, a line
+ * of help, its KASHIM_KF_* flags, and the parser that stores a value.
+ * parse() returns 0, or -1 with a message (without location) in err.
+ */
+struct kashim_key_def {
+	const char *name;
+	const char *env;
+	const char *option;
+	const char *def;
+	const char *help;
+	unsigned flags;
+	int (*parse)(struct kashim_settings *s, struct kashim_rule *r,
+		     const char *text, char *err, size_t errlen);
+};
+
+extern const struct kashim_key_def kashim_keys[KASHIM_NKEYS];
+
+/* Look a key up by its config name; NULL when there is none. */
+const struct kashim_key_def *kashim_key_by_name(const char *name);
+
+/* Fill s with the built-in defaults; frees nothing. Returns 0. */
+int kashim_settings_defaults(struct kashim_settings *s);
+
+/*
+ * Set key k of rule r (the top level when r is &s->top) from text.
+ * Returns 0, or -1 with err holding "KEY: message".
+ */
+int kashim_set(struct kashim_settings *s, struct kashim_rule *r,
+	       enum kashim_key k, const char *text, char *err, size_t errlen);
+
+/*
+ * Apply the environment to the top level, reading each variable with
+ * get (getenv or secure_getenv). Returns 0, or -1 with err naming the
+ * first bad variable and its value.
+ */
+int kashim_settings_from_env(struct kashim_settings *s,
+			     char *(*get)(const char *), char *err,
+			     size_t errlen);
+
+/*
+ * Finish the settings once every source is in: rules inherit the value
+ * keys they left out from the top level, and the programs key is
+ * matched against exe (the executable's base name; NULL matches none).
+ */
+void kashim_settings_finish(struct kashim_settings *s, const char *exe);
+
+/* Free what the parsers allocated and reset s to the defaults. */
+void kashim_settings_free(struct kashim_settings *s);
+
+/* Name of a log level or direction, for messages and `kashim --check`. */
+const char *kashim_log_level_name(int level);
+const char *kashim_direction_name(unsigned direction);
+
+/*
+ * The user timeout in ms that values v put on a socket: v->user_timeout,
+ * or the `auto` bound computed from idle, interval and count.
+ */
+int kashim_user_timeout_ms(const struct kashim_values *v);
+
+/*
+ * The rule for a connection: its direction (KASHIM_DIR_*), its port (the
+ * peer's for outgoing, the local one for incoming), and its peer address
+ * (NULL when unknown; a rule with hosts then does not match). Returns the
+ * first matching rule, the top level when none does and its own match
+ * keys match, or NULL to leave the socket alone. Does no I/O, allocates
+ * nothing.
+ */
+const struct kashim_rule *kashim_match(const struct kashim_settings *s,
+				       unsigned direction, uint16_t port,
+				       const struct sockaddr *peer);
+
+/* Write s as a config file would hold it (for `kashim --check`). */
+void kashim_settings_print(const struct kashim_settings *s, void *stream);
+
+#endif

@@ -1,0 +1,33 @@
+# tests.mk - the two layers of tests: units without preload, and small
+# programs run under LD_PRELOAD that read the effect back with getsockopt.
+
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck)
+TEST_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -Isrc
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,tests/build/%,$(wildcard tests/unit/test_*.c))
+PRELOAD_PROGS := $(patsubst tests/preload/%.c,tests/build/%,$(wildcard tests/preload/*.c))
+
+tests/build:
+	mkdir -p $@
+
+tests/build/test_settings: tests/unit/test_settings.c src/settings.o | tests/build
+	$(CC) $(TEST_CFLAGS) $(CHECK_CFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+tests/build/test_conf: tests/unit/test_conf.c src/conf.o src/settings.o | tests/build
+	$(CC) $(TEST_CFLAGS) $(CHECK_CFLAGS) $(CONFUSE_CFLAGS) -o $@ $^ \
+		$(CHECK_LIBS) $(CONFUSE_LIBS)
+
+# Preloaded helpers: a second library whose constructor makes a socket.
+tests/build/libctor.so: tests/preload/lib/ctor.c | tests/build
+	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
+
+tests/build/%: tests/preload/%.c tests/preload/common.h | tests/build
+	$(CC) $(TEST_CFLAGS) -pthread -o $@ $<
+
+.PHONY: check-unit check-preload
+check-unit: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do (cd tests && CK_FORK=yes ../$$t) || exit 1; done
+
+check-preload: build $(PRELOAD_PROGS) tests/build/libctor.so
+	@tests/preload/run.sh
