@@ -106,10 +106,13 @@ static int take_keys(cfg_t *sec, struct kashim_settings *s,
 		     struct kashim_rule *r, char *err, size_t errlen)
 {
 	for (size_t k = 0; k < KASHIM_NKEYS; k++) {
-		cfg_opt_t *opt = cfg_getopt(sec, kashim_keys[k].name);
+		cfg_opt_t *opt;
 		char *text;
 		int rc;
 
+		if (r != &s->top && !(kashim_keys[k].flags & KASHIM_KF_RULE))
+			continue;
+		opt = cfg_getopt(sec, kashim_keys[k].name);
 		if (!opt || cfg_opt_size(opt) == 0)
 			continue;
 		text = opt_text(opt);
@@ -185,6 +188,51 @@ int kashim_conf_check_owner(int fd, const char *path, uid_t ruid, char *err,
 	return 0;
 }
 
+/*
+ * libconfuse accepts a file that ends inside a section; kashim does not.
+ * Scan fp for braces outside strings and comments. Returns 0, or -1 with
+ * "FILE:LINE: message" naming the line of the unclosed '{'. Rewinds fp.
+ */
+static int check_braces(FILE *fp, const char *path, char *err, size_t errlen)
+{
+	int c, prev = 0, quote = 0, line = 1, depth = 0, open_line = 0;
+	bool comment = false, block = false;
+
+	while ((c = getc(fp)) != EOF) {
+		if (c == '\n')
+			line++;
+		if (block) {
+			block = !(prev == '*' && c == '/');
+		} else if (comment) {
+			comment = c != '\n';
+		} else if (quote) {
+			if (c == '\\' && quote == '"')
+				c = getc(fp) == '\n' ? (line++, 0) : 0;
+			else if (c == quote)
+				quote = 0;
+		} else if (c == '"' || c == '\'') {
+			quote = c;
+		} else if (c == '#' || (prev == '/' && c == '/')) {
+			comment = true;
+		} else if (prev == '/' && c == '*') {
+			block = true;
+			c = 0;
+		} else if (c == '{' && depth++ == 0) {
+			open_line = line;
+		} else if (c == '}') {
+			depth--;
+		}
+		prev = c;
+	}
+	rewind(fp);
+	if (depth > 0) {
+		snprintf(err, errlen, "%s:%d: '{' is never closed", path,
+			 open_line);
+		return -1;
+	}
+	return 0;
+}
+
 /* Parse the open file into s. Returns 0 or -1 with err set. */
 static int parse(FILE *fp, const char *path, struct kashim_settings *s,
 		 char *err, size_t errlen)
@@ -209,6 +257,8 @@ static int parse(FILE *fp, const char *path, struct kashim_settings *s,
 	errout.buf = err;
 	errout.len = errlen;
 	err[0] = '\0';
+	if (check_braces(fp, path, err, errlen) < 0)
+		goto out;
 	if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS) {
 		if (!err[0])
 			snprintf(err, errlen, "%s: cannot be parsed", path);
