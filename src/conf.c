@@ -143,16 +143,15 @@ static int take_rules(cfg_t *cfg, const char *path, struct kashim_settings *s,
 
 		s->nrules++;
 		r->m.direction = KASHIM_DIR_BOTH;
-		r->line = sec->line;
 		if (!title || !*title || strlen(title) >= sizeof(r->name)) {
-			snprintf(err, errlen, "%s:%d: rule name must be 1 to %d characters",
-				 path, r->line, KASHIM_NAME_MAX - 1);
+			snprintf(err, errlen, "%s: rule name '%.80s' must be 1 to %d characters",
+				 path, title ? title : "", KASHIM_NAME_MAX - 1);
 			return -1;
 		}
 		strcpy(r->name, title);
 		if (take_keys(sec, s, r, msg, sizeof(msg)) < 0) {
-			snprintf(err, errlen, "%s:%d: rule \"%s\": %s", path,
-				 r->line, title, msg);
+			snprintf(err, errlen, "%s: rule \"%s\": %s", path,
+				 title, msg);
 			return -1;
 		}
 	}
@@ -188,49 +187,96 @@ int kashim_conf_check_owner(int fd, const char *path, uid_t ruid, char *err,
 	return 0;
 }
 
-/*
- * libconfuse accepts a file that ends inside a section; kashim does not.
- * Scan fp for braces outside strings and comments. Returns 0, or -1 with
- * "FILE:LINE: message" naming the line of the unclosed '{'. Rewinds fp.
- */
-static int check_braces(FILE *fp, const char *path, char *err, size_t errlen)
-{
-	int c, prev = 0, quote = 0, line = 1, depth = 0, open_line = 0;
-	bool comment = false, block = false;
+#define CONF_MAX_SIZE (1 << 20)
 
-	while ((c = getc(fp)) != EOF) {
-		if (c == '\n')
-			line++;
-		if (block) {
-			block = !(prev == '*' && c == '/');
-		} else if (comment) {
-			comment = c != '\n';
-		} else if (quote) {
-			if (c == '\\' && quote == '"')
-				c = getc(fp) == '\n' ? (line++, 0) : 0;
-			else if (c == quote)
-				quote = 0;
-		} else if (c == '"' || c == '\'') {
-			quote = c;
-		} else if (c == '#' || (prev == '/' && c == '/')) {
-			comment = true;
-		} else if (prev == '/' && c == '*') {
-			block = true;
-			c = 0;
-		} else if (c == '{' && depth++ == 0) {
+/* Scanner state of clean(): what the character at hand belongs to. */
+enum scan { CODE, LINE_COMMENT, BLOCK_COMMENT, DQUOTE, SQUOTE };
+
+/* Next state after c (prev before it); blanks c in a comment. */
+static enum scan scan_one(enum scan st, char prev, char *c)
+{
+	switch (st) {
+	case LINE_COMMENT:
+		st = *c == '\n' ? CODE : st;
+		break;
+	case BLOCK_COMMENT:
+		st = prev == '*' && *c == '/' ? CODE : st;
+		break;
+	case DQUOTE:
+		return *c == '"' && prev != '\\' ? CODE : st;
+	case SQUOTE:
+		return *c == '\'' ? CODE : st;
+	case CODE:
+		if (*c == '"')
+			return DQUOTE;
+		if (*c == '\'')
+			return SQUOTE;
+		if (*c == '#')
+			st = LINE_COMMENT;
+		else if (prev == '/' && (*c == '/' || *c == '*'))
+			st = *c == '/' ? LINE_COMMENT : BLOCK_COMMENT;
+		else
+			return CODE;
+		break;
+	}
+	if (*c != '\n')
+		*c = ' ';
+	return st;
+}
+
+/*
+ * Blank the comments of text (n bytes) in place, keeping every newline,
+ * and check that each '{' is closed. libconfuse 3.3 miscounts lines after
+ * a comment and accepts a file that ends inside a section; kashim's
+ * messages must name the right line. Returns 0, or -1 with err set.
+ */
+static int clean(char *text, size_t n, const char *path, char *err,
+		 size_t errlen)
+{
+	enum scan st = CODE;
+	int line = 1, depth = 0, open_line = 0;
+	char prev = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = text[i];
+
+		st = scan_one(st, prev, &text[i]);
+		if (st == CODE && text[i] == '/' && i + 1 < n &&
+		    (text[i + 1] == '/' || text[i + 1] == '*'))
+			text[i] = ' ';
+		if (st == CODE && c == '{' && depth++ == 0)
 			open_line = line;
-		} else if (c == '}') {
+		if (st == CODE && c == '}')
 			depth--;
-		}
+		line += c == '\n';
 		prev = c;
 	}
-	rewind(fp);
 	if (depth > 0) {
 		snprintf(err, errlen, "%s:%d: '{' is never closed", path,
 			 open_line);
 		return -1;
 	}
 	return 0;
+}
+
+/* Read all of fp (at most CONF_MAX_SIZE) into a new buffer. */
+static char *slurp(FILE *fp, const char *path, size_t *n, char *err,
+		   size_t errlen)
+{
+	char *text = malloc(CONF_MAX_SIZE + 1);
+
+	if (!text) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	*n = fread(text, 1, CONF_MAX_SIZE + 1, fp);
+	if (ferror(fp) || *n > CONF_MAX_SIZE) {
+		snprintf(err, errlen, "%s: %s", path,
+			 ferror(fp) ? "read error" : "larger than 1 MiB");
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 /* Parse the open file into s. Returns 0 or -1 with err set. */
@@ -257,8 +303,6 @@ static int parse(FILE *fp, const char *path, struct kashim_settings *s,
 	errout.buf = err;
 	errout.len = errlen;
 	err[0] = '\0';
-	if (check_braces(fp, path, err, errlen) < 0)
-		goto out;
 	if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS) {
 		if (!err[0])
 			snprintf(err, errlen, "%s: cannot be parsed", path);
@@ -278,6 +322,8 @@ __attribute__((visibility("default"))) int
 kashim_conf_load(const char *path, uid_t ruid, struct kashim_settings *s,
 		 char *err, size_t errlen)
 {
+	char *text;
+	size_t n;
 	FILE *fp;
 	int fd, rc;
 
@@ -298,8 +344,15 @@ kashim_conf_load(const char *path, uid_t ruid, struct kashim_settings *s,
 		close(fd);
 		return KASHIM_CONF_ERROR;
 	}
-	rc = parse(fp, path, s, err, errlen);
+	text = slurp(fp, path, &n, err, errlen);
 	fclose(fp);
+	rc = text && n == 0 ? 0 : -1; /* an empty file holds the defaults */
+	if (text && n && clean(text, n, path, err, errlen) == 0 &&
+	    (fp = fmemopen(text, n, "r")) != NULL) {
+		rc = parse(fp, path, s, err, errlen);
+		fclose(fp);
+	}
+	free(text);
 	if (rc < 0) {
 		kashim_settings_free(s);
 		return KASHIM_CONF_ERROR;

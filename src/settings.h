@@ -87,7 +87,6 @@ struct kashim_values {
 struct kashim_rule {
 	char name[KASHIM_NAME_MAX];
 	unsigned set; /* (1u << key) for every key given explicitly */
-	int line;     /* where the rule starts in its file, 0 for the top level */
 	bool program_ok; /* the programs key matched this process */
 	struct kashim_values v;
 	struct kashim_match m;

@@ -1,0 +1,231 @@
+/*
+ * test_conf.c - the config file reader on the fixture files, the
+ * environment over the file, and the ownership and permission checks.
+ * Run from tests/, so fixtures are at fixtures/.
+ */
+#include <check.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "helpers.h"
+
+static struct kashim_settings s;
+static char err[1024];
+static glob_t bad_files;
+
+static void setup(void)
+{
+	kashim_settings_defaults(&s);
+	err[0] = '\0';
+}
+
+static void teardown(void)
+{
+	kashim_settings_free(&s);
+}
+
+static int load(const char *path)
+{
+	return kashim_conf_load(path, getuid(), &s, err, sizeof(err));
+}
+
+static const struct kashim_rule *rule(const char *name)
+{
+	for (size_t i = 0; i < s.nrules; i++)
+		if (strcmp(s.rules[i].name, name) == 0)
+			return &s.rules[i];
+	ck_abort_msg("no rule %s", name);
+	return NULL;
+}
+
+START_TEST(good_file)
+{
+	ck_assert_int_eq(load("fixtures/good.conf"), KASHIM_CONF_OK);
+	ck_assert_int_eq(s.top.v.idle, 30);
+	ck_assert_int_eq(s.top.v.interval, 10);
+	ck_assert_int_eq(s.log_level, KASHIM_LOG_WARN);
+	ck_assert_uint_eq(s.nrules, 3);
+	ck_assert_str_eq(s.rules[0].name, "broker");
+	ck_assert_str_eq(s.rules[1].name, "database");
+	ck_assert_uint_eq(rule("broker")->m.nports, 3);
+	ck_assert_uint_eq(rule("broker")->m.ports[2].hi, 9100);
+	ck_assert_uint_eq(rule("database")->m.nhosts, 3);
+	ck_assert_uint_eq(rule("clients")->m.nprograms, 2);
+	ck_assert_uint_eq(rule("clients")->m.direction, KASHIM_DIR_OUTGOING);
+}
+END_TEST
+
+START_TEST(missing_file_is_silent)
+{
+	ck_assert_int_eq(load("fixtures/does-not-exist.conf"), KASHIM_CONF_MISSING);
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(s.top.v.idle, 60);
+}
+END_TEST
+
+/* "# expect: LINE: text" on the first line of each bad-*.conf. */
+START_TEST(bad_file_names_its_line)
+{
+	const char *path = bad_files.gl_pathv[_i];
+	char first[256], want[512], *text;
+	FILE *f = fopen(path, "r");
+	int line;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(first, sizeof(first), f));
+	fclose(f);
+	first[strcspn(first, "\n")] = '\0';
+	ck_assert_int_eq(sscanf(first, "# expect: %d:", &line), 1);
+	text = strchr(first + 10, ':') + 1;
+	while (*text == ' ')
+		text++;
+	snprintf(want, sizeof(want), "%s:%d: %s", path, line, text);
+	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0,
+		      "got '%s', want '%s'", err, want);
+	/* Rejected whole: nothing of the file is left. */
+	ck_assert_uint_eq(s.nrules, 0);
+	ck_assert_int_eq(s.top.v.idle, 60);
+}
+END_TEST
+
+START_TEST(environment_over_file)
+{
+	const char *env[] = { "KASHIM_IDLE", "45", "KASHIM_COUNT", "9", NULL };
+	struct sockaddr_storage ss;
+
+	ck_assert_int_eq(load("fixtures/good.conf"), KASHIM_CONF_OK);
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_from_env(&s, fake_getenv, err, sizeof(err)), 0);
+	kashim_settings_finish(&s, "mosquitto_sub");
+	ck_assert_int_eq(s.top.v.idle, 45);
+	/* broker set its own idle; its count comes from the top after env */
+	ck_assert_int_eq(rule("broker")->v.idle, 20);
+	ck_assert_int_eq(rule("broker")->v.count, 9);
+	ck_assert_int_eq(rule("broker")->v.interval, 10);
+	ck_assert_int_eq(rule("clients")->v.count, 3);
+	ck_assert_int_eq(rule("clients")->v.idle, 45);
+	ck_assert_int_eq(kashim_user_timeout_ms(&rule("broker")->v),
+			 (20 + 10 * 9) * 1000);
+	ck_assert_str_eq(kashim_match(&s, KASHIM_DIR_OUTGOING, 1883,
+				      addr_of("10.1.1.1", 1883, &ss))->name, "broker");
+	ck_assert_ptr_null(kashim_match(&s, KASHIM_DIR_OUTGOING, 5432,
+					addr_of("::1", 5432, &ss)));
+	ck_assert_str_eq(kashim_match(&s, KASHIM_DIR_OUTGOING, 5432,
+				      addr_of("192.0.2.1", 5432, &ss))->name, "clients");
+	ck_assert_str_eq(kashim_match(&s, KASHIM_DIR_INCOMING, 5432,
+				      addr_of("192.0.2.1", 5432, &ss))->name, "default");
+}
+END_TEST
+
+/* Copy the good file to a temporary path with mode, owned by uid. */
+static const char *temp_copy(mode_t mode, uid_t uid)
+{
+	static char path[] = "/tmp/kashim-test-conf-XXXXXX";
+	char cmd[256];
+
+	strcpy(path, "/tmp/kashim-test-conf-XXXXXX");
+	close(mkstemp(path));
+	snprintf(cmd, sizeof(cmd), "cp fixtures/good.conf %s", path);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(chmod(path, mode), 0);
+	if (uid != getuid())
+		ck_assert_int_eq(chown(path, uid, (gid_t)-1), 0);
+	return path;
+}
+
+START_TEST(refused_when_others_may_write)
+{
+	const char *path = temp_copy(0666, getuid());
+
+	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "writable by others"));
+	chmod(path, 0664);
+	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "writable by its group"));
+	chmod(path, 0644);
+	ck_assert_int_eq(load(path), KASHIM_CONF_OK);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(refused_when_owned_by_someone_else)
+{
+	const char *path;
+
+	if (getuid() != 0)
+		return; /* only root can give a file away */
+	path = temp_copy(0644, 65534);
+	/* Owned by nobody, read by root: refused. */
+	ck_assert_int_eq(kashim_conf_load(path, 0, &s, err, sizeof(err)),
+			 KASHIM_CONF_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "owned by uid 65534"));
+	/* Owned by the real user: accepted. */
+	ck_assert_int_eq(kashim_conf_load(path, 65534, &s, err, sizeof(err)),
+			 KASHIM_CONF_OK);
+	kashim_settings_free(&s);
+	/* Owned by root, read by anyone: accepted. */
+	chown(path, 0, (gid_t)-1);
+	ck_assert_int_eq(kashim_conf_load(path, 1000, &s, err, sizeof(err)),
+			 KASHIM_CONF_OK);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(empty_file_holds_the_defaults)
+{
+	const char *path = temp_copy(0644, getuid());
+
+	ck_assert_int_eq(truncate(path, 0), 0);
+	ck_assert_int_eq(load(path), KASHIM_CONF_OK);
+	ck_assert_int_eq(s.top.v.idle, 60);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(directory_is_refused)
+{
+	ck_assert_int_eq(load("fixtures"), KASHIM_CONF_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+}
+END_TEST
+
+static Suite *conf_suite(void)
+{
+	Suite *su = suite_create("conf");
+	TCase *tc = tcase_create("file");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, good_file);
+	tcase_add_test(tc, missing_file_is_silent);
+	tcase_add_loop_test(tc, bad_file_names_its_line, 0, (int)bad_files.gl_pathc);
+	tcase_add_test(tc, environment_over_file);
+	tcase_add_test(tc, refused_when_others_may_write);
+	tcase_add_test(tc, refused_when_owned_by_someone_else);
+	tcase_add_test(tc, directory_is_refused);
+	tcase_add_test(tc, empty_file_holds_the_defaults);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (glob("fixtures/bad-*.conf", 0, NULL, &bad_files) != 0 ||
+	    bad_files.gl_pathc < 10) {
+		fprintf(stderr, "test_conf: run from tests/, fixtures missing\n");
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(conf_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	globfree(&bad_files);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,337 @@
+/*
+ * test_settings.c - the settings parsers and rule matching, no preload.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "helpers.h"
+#include "settings.h"
+
+static struct kashim_settings s;
+static char err[512];
+
+static void setup(void)
+{
+	kashim_settings_defaults(&s);
+	err[0] = '\0';
+}
+
+static void teardown(void)
+{
+	kashim_settings_free(&s);
+}
+
+/* Apply one variable; returns what kashim_settings_from_env returned. */
+static int env1(const char *name, const char *value)
+{
+	const char *env[] = { name, value, NULL };
+
+	fake_env = env;
+	return kashim_settings_from_env(&s, fake_getenv, err, sizeof(err));
+}
+
+START_TEST(defaults_are_the_spec_values)
+{
+	ck_assert(s.top.v.enable);
+	ck_assert_int_eq(s.top.v.idle, 60);
+	ck_assert_int_eq(s.top.v.interval, 15);
+	ck_assert_int_eq(s.top.v.count, 4);
+	ck_assert_int_eq(s.top.v.user_timeout, 0);
+	ck_assert(!s.top.v.override);
+	ck_assert_uint_eq(s.top.m.nports, 0);
+	ck_assert_uint_eq(s.top.m.nhosts, 0);
+	ck_assert_uint_eq(s.top.m.nprograms, 0);
+	ck_assert_uint_eq(s.top.m.direction, KASHIM_DIR_BOTH);
+	ck_assert_int_eq(s.log_level, KASHIM_LOG_ERROR);
+	ck_assert_str_eq(s.log_target, "stderr");
+	ck_assert_uint_eq(s.top.set, 0);
+}
+END_TEST
+
+/* Good values: variable, text, then the field they must land in. */
+static const struct {
+	const char *env, *text;
+	int want;
+	size_t field; /* offset in struct kashim_values, or -1 */
+} good[] = {
+	{ "KASHIM_IDLE", "1", 1, offsetof(struct kashim_values, idle) },
+	{ "KASHIM_IDLE", "32767", 32767, offsetof(struct kashim_values, idle) },
+	{ "KASHIM_INTERVAL", "5", 5, offsetof(struct kashim_values, interval) },
+	{ "KASHIM_COUNT", "127", 127, offsetof(struct kashim_values, count) },
+	{ "KASHIM_COUNT", "1", 1, offsetof(struct kashim_values, count) },
+	{ "KASHIM_USER_TIMEOUT", "0", 0, offsetof(struct kashim_values, user_timeout) },
+	{ "KASHIM_USER_TIMEOUT", "5000", 5000, offsetof(struct kashim_values, user_timeout) },
+	{ "KASHIM_USER_TIMEOUT", "auto", KASHIM_USER_TIMEOUT_AUTO, offsetof(struct kashim_values, user_timeout) },
+	{ "KASHIM_USER_TIMEOUT", "AUTO", KASHIM_USER_TIMEOUT_AUTO, offsetof(struct kashim_values, user_timeout) },
+};
+
+START_TEST(good_numbers)
+{
+	ck_assert_int_eq(env1(good[_i].env, good[_i].text), 0);
+	ck_assert_int_eq(*(int *)((char *)&s.top.v + good[_i].field),
+			 good[_i].want);
+}
+END_TEST
+
+/* Bad values: each must fail, naming the variable and the value. */
+static const struct {
+	const char *env, *text;
+} bad[] = {
+	{ "KASHIM_IDLE", "0" },	       { "KASHIM_IDLE", "32768" },
+	{ "KASHIM_IDLE", "-5" },       { "KASHIM_IDLE", "abc" },
+	{ "KASHIM_IDLE", "" },	       { "KASHIM_IDLE", "20s" },
+	{ "KASHIM_IDLE", " 20" },      { "KASHIM_IDLE", "99999999999999999999" },
+	{ "KASHIM_INTERVAL", "0" },    { "KASHIM_INTERVAL", "40000" },
+	{ "KASHIM_COUNT", "128" },     { "KASHIM_COUNT", "0" },
+	{ "KASHIM_USER_TIMEOUT", "-1" }, { "KASHIM_USER_TIMEOUT", "automatic" },
+	{ "KASHIM_USER_TIMEOUT", "2147483648" },
+	{ "KASHIM_ENABLE", "maybe" },  { "KASHIM_ENABLE", "" },
+	{ "KASHIM_OVERRIDE", "2" },    { "KASHIM_PORTS", "0" },
+	{ "KASHIM_PORTS", "65536" },   { "KASHIM_PORTS", "9100-9000" },
+	{ "KASHIM_PORTS", "1883,,8883" }, { "KASHIM_PORTS", "1883," },
+	{ "KASHIM_PORTS", "http" },    { "KASHIM_PORTS", "1-2-3" },
+	{ "KASHIM_HOSTS", "example.com" }, { "KASHIM_HOSTS", "10.0.0.0/33" },
+	{ "KASHIM_HOSTS", "::1/129" }, { "KASHIM_HOSTS", "10.0.0.256" },
+	{ "KASHIM_HOSTS", "10.0.0.0/" }, { "KASHIM_PROGRAMS", "/usr/bin/x" },
+	{ "KASHIM_DIRECTION", "up" },  { "KASHIM_LOG", "loud" },
+	{ "KASHIM_LOG_TARGET", "relative/file" },
+};
+
+START_TEST(bad_values_are_named)
+{
+	char want[128];
+
+	ck_assert_int_eq(env1(bad[_i].env, bad[_i].text), -1);
+	snprintf(want, sizeof(want), "%s=%s: ", bad[_i].env, bad[_i].text);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0,
+		      "message '%s' does not start with '%s'", err, want);
+}
+END_TEST
+
+START_TEST(booleans)
+{
+	static const char *const yes[] = { "1", "true", "YES", "on" };
+	static const char *const no[] = { "0", "false", "no", "Off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_int_eq(env1("KASHIM_ENABLE", no[i]), 0);
+		ck_assert(!s.top.v.enable);
+		ck_assert_int_eq(env1("KASHIM_ENABLE", yes[i]), 0);
+		ck_assert(s.top.v.enable);
+	}
+}
+END_TEST
+
+START_TEST(ports_and_ranges)
+{
+	ck_assert_int_eq(env1("KASHIM_PORTS", " 1883, 8883 ,9000-9100"), 0);
+	ck_assert_uint_eq(s.top.m.nports, 3);
+	ck_assert_uint_eq(s.top.m.ports[0].lo, 1883);
+	ck_assert_uint_eq(s.top.m.ports[0].hi, 1883);
+	ck_assert_uint_eq(s.top.m.ports[2].lo, 9000);
+	ck_assert_uint_eq(s.top.m.ports[2].hi, 9100);
+	ck_assert_int_eq(env1("KASHIM_PORTS", ""), 0);
+	ck_assert_uint_eq(s.top.m.nports, 0);
+}
+END_TEST
+
+START_TEST(all_variables_at_once)
+{
+	const char *env[] = { "KASHIM_IDLE", "20", "KASHIM_INTERVAL", "5",
+			      "KASHIM_COUNT", "3", "KASHIM_USER_TIMEOUT", "auto",
+			      "KASHIM_OVERRIDE", "1", "KASHIM_DIRECTION", "incoming",
+			      "KASHIM_LOG", "debug", "KASHIM_LOG_TARGET", "/tmp/k.log",
+			      "KASHIM_ENABLE", "1", NULL };
+
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_from_env(&s, fake_getenv, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.top.v.idle, 20);
+	ck_assert_int_eq(s.top.v.interval, 5);
+	ck_assert_int_eq(s.top.v.count, 3);
+	ck_assert_int_eq(kashim_user_timeout_ms(&s.top.v), (20 + 5 * 3) * 1000);
+	ck_assert(s.top.v.override);
+	ck_assert_uint_eq(s.top.m.direction, KASHIM_DIR_INCOMING);
+	ck_assert_int_eq(s.log_level, KASHIM_LOG_DEBUG);
+	ck_assert_str_eq(s.log_target, "/tmp/k.log");
+}
+END_TEST
+
+START_TEST(every_key_has_env_and_parses_its_default)
+{
+	for (size_t k = 0; k < KASHIM_NKEYS; k++) {
+		ck_assert_ptr_nonnull(kashim_keys[k].env);
+		ck_assert_int_eq(strncmp(kashim_keys[k].env, "KASHIM_", 7), 0);
+		ck_assert_int_eq(kashim_set(&s, &s.top, (enum kashim_key)k,
+					    kashim_keys[k].def, err, sizeof(err)),
+				 0);
+		ck_assert_ptr_eq(kashim_key_by_name(kashim_keys[k].name),
+				 &kashim_keys[k]);
+	}
+	ck_assert_ptr_null(kashim_key_by_name("bogus"));
+}
+END_TEST
+
+/*
+ * Matching: the top level with ports 1883 and 8883, and rules
+ *   a: ports 9000-9100, hosts 10.0.0.0/8, idle 20
+ *   b: hosts 2001:db8::/32 and ::ffff:192.168.0.0/112 (mapped form), outgoing
+ *   c: programs "mosq*", incoming
+ *   off: ports 5432, enable false
+ * with the process called "mosquitto".
+ */
+static void build_rules(void)
+{
+	static const struct {
+		const char *name;
+		enum kashim_key k;
+		const char *text;
+	} keys[] = {
+		{ "a", KASHIM_KEY_PORTS, "9000-9100" },
+		{ "a", KASHIM_KEY_HOSTS, "10.0.0.0/8" },
+		{ "a", KASHIM_KEY_IDLE, "20" },
+		{ "b", KASHIM_KEY_HOSTS, "2001:db8::/32,::ffff:192.168.0.0/112" },
+		{ "b", KASHIM_KEY_DIRECTION, "outgoing" },
+		{ "c", KASHIM_KEY_PROGRAMS, "nothing,mosq*" },
+		{ "c", KASHIM_KEY_DIRECTION, "incoming" },
+		{ "off", KASHIM_KEY_PORTS, "5432" },
+		{ "off", KASHIM_KEY_ENABLE, "false" },
+		{ "never", KASHIM_KEY_PROGRAMS, "curl" },
+	};
+	const char *names[] = { "a", "b", "c", "off", "never" };
+
+	s.nrules = 5;
+	s.rules = calloc(s.nrules, sizeof(*s.rules));
+	for (size_t i = 0; i < s.nrules; i++) {
+		strcpy(s.rules[i].name, names[i]);
+		s.rules[i].m.direction = KASHIM_DIR_BOTH;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		struct kashim_rule *r = s.rules;
+
+		while (strcmp(r->name, keys[i].name) != 0)
+			r++;
+		ck_assert_int_eq(kashim_set(&s, r, keys[i].k, keys[i].text, err,
+					    sizeof(err)), 0);
+	}
+	ck_assert_int_eq(env1("KASHIM_PORTS", "1883,8883"), 0);
+	ck_assert_int_eq(env1("KASHIM_INTERVAL", "7"), 0);
+	kashim_settings_finish(&s, "mosquitto");
+}
+
+static const struct {
+	unsigned dir;
+	const char *addr;
+	uint16_t port;
+	const char *want; /* rule name, or NULL for "left alone" */
+} cases[] = {
+	{ KASHIM_DIR_OUTGOING, "10.1.2.3", 9050, "a" },
+	{ KASHIM_DIR_OUTGOING, "::ffff:10.1.2.3", 9050, "a" }, /* mapped */
+	{ KASHIM_DIR_INCOMING, "10.1.2.3", 9100, "a" },
+	{ KASHIM_DIR_OUTGOING, "10.1.2.3", 9101, NULL },	   /* not a, no top port */
+	{ KASHIM_DIR_OUTGOING, "11.1.2.3", 9050, NULL },
+	{ KASHIM_DIR_OUTGOING, "2001:db8::1", 22, "b" },
+	{ KASHIM_DIR_INCOMING, "2001:db8::1", 22, "c" },	   /* b is outgoing only */
+	{ KASHIM_DIR_OUTGOING, "192.168.7.7", 22, "b" },	   /* IPv4 inside a mapped block */
+	{ KASHIM_DIR_OUTGOING, "2001:db9::1", 1883, "default" },
+	{ KASHIM_DIR_OUTGOING, "127.0.0.1", 8883, "default" },
+	{ KASHIM_DIR_OUTGOING, "127.0.0.1", 8884, NULL },
+	{ KASHIM_DIR_INCOMING, "127.0.0.1", 8884, "c" },
+	{ KASHIM_DIR_OUTGOING, "127.0.0.1", 5432, NULL },	   /* off: enable = false */
+	{ KASHIM_DIR_OUTGOING, "::1", 1883, "default" },
+};
+
+START_TEST(rule_matching_table)
+{
+	struct sockaddr_storage ss;
+	const struct kashim_rule *r;
+
+	build_rules();
+	r = kashim_match(&s, cases[_i].dir, cases[_i].port,
+			 addr_of(cases[_i].addr, cases[_i].port, &ss));
+	if (!cases[_i].want)
+		ck_assert_msg(r == NULL, "case %d: matched '%s'", _i, r ? r->name : "");
+	else
+		ck_assert_msg(r && strcmp(r->name, cases[_i].want) == 0,
+			      "case %d: want '%s', got '%s'", _i, cases[_i].want,
+			      r ? r->name : "(none)");
+}
+END_TEST
+
+START_TEST(rules_inherit_value_keys_not_match_keys)
+{
+	build_rules();
+	/* a set idle itself; interval comes from the top after the env. */
+	ck_assert_int_eq(s.rules[0].v.idle, 20);
+	ck_assert_int_eq(s.rules[0].v.interval, 7);
+	ck_assert_int_eq(s.rules[1].v.idle, 60);
+	ck_assert(s.rules[1].v.enable);
+	ck_assert(!s.rules[3].v.enable);
+	/* b has no ports: it does not inherit the top's 1883,8883. */
+	ck_assert_uint_eq(s.rules[1].m.nports, 0);
+	ck_assert(s.need_port && s.need_host);
+	ck_assert(s.rules[2].program_ok);
+	ck_assert(!s.rules[4].program_ok);
+}
+END_TEST
+
+START_TEST(master_switch_and_no_address)
+{
+	struct sockaddr_storage ss;
+
+	build_rules();
+	/* A rule with hosts cannot match an unknown peer; the top can. */
+	ck_assert_ptr_null(kashim_match(&s, KASHIM_DIR_OUTGOING, 9050, NULL));
+	ck_assert_str_eq(kashim_match(&s, KASHIM_DIR_OUTGOING, 1883, NULL)->name,
+			 "default");
+	s.top.v.enable = false;
+	ck_assert_ptr_null(kashim_match(&s, KASHIM_DIR_OUTGOING, 1883,
+					addr_of("127.0.0.1", 1883, &ss)));
+}
+END_TEST
+
+START_TEST(user_timeout_auto_is_capped)
+{
+	struct kashim_values v = { .idle = 32767, .interval = 32767, .count = 127,
+				   .user_timeout = KASHIM_USER_TIMEOUT_AUTO };
+
+	ck_assert_int_eq(kashim_user_timeout_ms(&v), KASHIM_USER_TIMEOUT_MAX);
+	v.idle = 60, v.interval = 15, v.count = 4;
+	ck_assert_int_eq(kashim_user_timeout_ms(&v), 120000);
+}
+END_TEST
+
+static Suite *settings_suite(void)
+{
+	Suite *su = suite_create("settings");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, defaults_are_the_spec_values);
+	tcase_add_loop_test(tc, good_numbers, 0, sizeof(good) / sizeof(*good));
+	tcase_add_loop_test(tc, bad_values_are_named, 0, sizeof(bad) / sizeof(*bad));
+	tcase_add_test(tc, booleans);
+	tcase_add_test(tc, ports_and_ranges);
+	tcase_add_test(tc, all_variables_at_once);
+	tcase_add_test(tc, every_key_has_env_and_parses_its_default);
+	tcase_add_test(tc, user_timeout_auto_is_capped);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("match");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, rule_matching_table, 0, sizeof(cases) / sizeof(*cases));
+	tcase_add_test(tc, rules_inherit_value_keys_not_match_keys);
+	tcase_add_test(tc, master_switch_and_no_address);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(settings_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
