@@ -1,0 +1,29 @@
+# bench.mk - `make bench`: what kashim costs, counted (strace, callgrind)
+# and timed, against the same connections with the options set by hand.
+# `make check-bench` is its quick row 1: identical system calls per
+# connection under kashim's defaults.
+
+BENCH_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g
+
+bench/build:
+	mkdir -p $@
+
+bench/build/conn: bench/conn.c | bench/build
+	$(CC) $(BENCH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench/build/libempty.so: bench/empty.c | bench/build
+	$(CC) $(BENCH_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $<
+
+.PHONY: bench check-bench
+bench: build bench/build/conn bench/build/libempty.so
+	@bench/run.sh
+
+check-bench: build bench/build/conn
+	@bench/run.sh --quick
+
+CHECK_TARGETS += check-bench
+DEPS_PACKAGES += valgrind strace
+CLEAN_FILES += bench/build/conn bench/build/libempty.so \
+	$(wildcard bench/build/*.conf bench/build/*.txt bench/build/*.log \
+		bench/build/callgrind.out bench/build/s[kb][12]* \
+		bench/build/time-*)
