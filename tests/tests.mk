@@ -19,7 +19,7 @@ tests/build/test_conf: tests/unit/test_conf.c src/conf.o src/settings.o | tests/
 		$(CHECK_LIBS) $(CONFUSE_LIBS)
 
 # Preloaded helpers: a second library whose constructor makes a socket.
-tests/build/libctor.so: tests/preload/lib/ctor.c | tests/build
+tests/build/libctor.so: tests/preload/lib/ctor.c tests/preload/common.h | tests/build
 	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
 
 tests/build/%: tests/preload/%.c tests/preload/common.h | tests/build
@@ -29,5 +29,8 @@ tests/build/%: tests/preload/%.c tests/preload/common.h | tests/build
 check-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do (cd tests && CK_FORK=yes ../$$t) || exit 1; done
 
-check-preload: build $(PRELOAD_PROGS) tests/build/libctor.so
+check-preload: build $(PRELOAD_PROGS) tests/build/libctor.so tests/build/libnodlsym.so tests/build/libnodlsym.so
 	@tests/preload/run.sh
+
+tests/build/libnodlsym.so: tests/preload/lib/nodlsym.c | tests/build
+	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<

@@ -1,0 +1,142 @@
+#!/bin/sh
+# run.sh - the preload tests: small programs run under LD_PRELOAD that
+# read their sockets' options back. Run from the top of the tree.
+set -u
+LIB=$PWD/src/libkashim.so
+B=$PWD/tests/build
+T=$(mktemp -d /tmp/kashim-preload.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; sed 's/^/    /' "$T/err" | head -20; }
+
+# run NAME [VAR=VALUE…] -- PROGRAM ARGS: run under kashim, with no config
+# file unless one is given, stdout to $T/out and stderr to $T/err.
+run() {
+	name=$1; shift
+	env KASHIM_CONFIG= LD_PRELOAD="$LIB" "$@" >"$T/out" 2>"$T/err"
+}
+
+# expect NAME STATUS: the last run ended with STATUS and wrote nothing
+# on stdout or stderr.
+quiet() {
+	rc=$1
+	if [ "$rc" -ne 0 ]; then bad "$name: exit $rc"
+	elif [ -s "$T/out" ] || [ -s "$T/err" ]; then
+		bad "$name: unexpected output"; cat "$T/out"
+	else ok; fi
+}
+
+echo "== exports"
+exports=$(nm -D --defined-only "$LIB" | awk '{print $3}' | sort | tr '\n' ' ')
+want="accept accept4 connect sendmsg sendto setsockopt socket "
+if [ "$exports" = "$want" ]; then ok; else
+	echo "FAIL: exports '$exports', want '$want'"; fail=$((fail + 1)); fi
+
+echo "== every kind of TCP socket"
+"$B/tcp_kinds" none >"$T/out" 2>"$T/err"; name="control, no preload"; quiet $?
+run "defaults" "$B/tcp_kinds" 60,15,4,0; quiet $?
+run "all values" KASHIM_IDLE=20 KASHIM_INTERVAL=5 KASHIM_COUNT=3 \
+	KASHIM_USER_TIMEOUT=auto "$B/tcp_kinds" 20,5,3,35000; quiet $?
+run "user timeout" KASHIM_USER_TIMEOUT=5000 "$B/tcp_kinds" 60,15,4,5000; quiet $?
+run "disabled" KASHIM_ENABLE=0 "$B/tcp_kinds" none; quiet $?
+run "outgoing only" KASHIM_DIRECTION=outgoing "$B/tcp_kinds" 60,15,4,0 none; quiet $?
+run "incoming only" KASHIM_DIRECTION=incoming "$B/tcp_kinds" none 60,15,4,0; quiet $?
+run "other ports" KASHIM_PORTS=1-1023 "$B/tcp_kinds" none; quiet $?
+run "loopback hosts" KASHIM_HOSTS=127.0.0.0/8,::1 KASHIM_IDLE=9 \
+	"$B/tcp_kinds" 9,15,4,0; quiet $?
+run "other hosts" KASHIM_HOSTS=10.0.0.0/8,2001:db8::/32 "$B/tcp_kinds" none; quiet $?
+run "this program" KASHIM_PROGRAMS='tcp_*' KASHIM_IDLE=8 "$B/tcp_kinds" 8,15,4,0; quiet $?
+run "other programs" KASHIM_PROGRAMS='mosquitto*' "$B/tcp_kinds" none; quiet $?
+
+echo "== sockets that are not TCP"
+if command -v strace >/dev/null; then
+	run "not TCP" strace -f -qq -e trace=setsockopt -o "$T/trace" "$B/non_tcp"
+	rc=$?
+	if [ $rc -ne 0 ] || [ -s "$T/err" ]; then bad "not TCP: exit $rc"
+	elif grep -q setsockopt "$T/trace"; then
+		cp "$T/trace" "$T/err"; bad "not TCP: setsockopt was called"
+	else ok; fi
+else
+	echo "FAIL: strace missing"; fail=$((fail + 1))
+fi
+
+echo "== the program's own choice"
+run "respected" KASHIM_USER_TIMEOUT=5000 "$B/own_choice" respect 60,15,4,5000; quiet $?
+run "overridden" KASHIM_USER_TIMEOUT=5000 KASHIM_OVERRIDE=1 \
+	"$B/own_choice" override 60,15,4,5000; quiet $?
+
+echo "== another preloaded library's constructor, both orders"
+run "kashim first" CTOR_EXPECT=60,15,4,0 LD_PRELOAD="$LIB $B/libctor.so" /bin/true; quiet $?
+run "kashim second" CTOR_EXPECT=60,15,4,0 LD_PRELOAD="$B/libctor.so $LIB" /bin/true; quiet $?
+env CTOR_EXPECT=60,15,4,0 LD_PRELOAD="$B/libctor.so" /bin/true 2>/dev/null
+if [ $? -eq 3 ]; then ok; else bad "constructor control: the check cannot fail"; fi
+
+echo "== threads, fork, a missing real symbol"
+run "threads" KASHIM_IDLE=11 "$B/threads_fork" threads 11,15,4,0; quiet $?
+run "fork" KASHIM_IDLE=12 "$B/threads_fork" fork 12,15,4,0; quiet $?
+run "ENOSYS" LD_PRELOAD="$B/libnodlsym.so $LIB" "$B/enosys"; quiet $?
+
+echo "== bad variables: one error naming it, then hands off"
+for v in KASHIM_IDLE=abc KASHIM_IDLE=0 KASHIM_INTERVAL=32768 KASHIM_COUNT=1000 \
+	KASHIM_USER_TIMEOUT=soon KASHIM_ENABLE=maybe KASHIM_OVERRIDE=2 \
+	KASHIM_PORTS=99999 KASHIM_PORTS=2000-1000 KASHIM_HOSTS=example.com \
+	KASHIM_HOSTS=10.0.0.0/40 KASHIM_PROGRAMS=/usr/bin/x KASHIM_DIRECTION=up \
+	KASHIM_LOG=loud KASHIM_LOG_TARGET=kashim.log; do
+	run "$v" "$v" "$B/tcp_kinds" none
+	rc=$?
+	lines=$(wc -l <"$T/err")
+	if [ $rc -ne 0 ] || [ -s "$T/out" ]; then bad "$v: exit $rc or stdout"
+	elif [ "$lines" -ne 1 ] || ! grep -q "^kashim\[[0-9]*\]: $v: " "$T/err"; then
+		bad "$v: want one error line naming it"
+	else ok; fi
+done
+
+echo "== logging"
+run "info" KASHIM_LOG=info "$B/threads_fork" threads 60,15,4,0
+if grep -q '^kashim\[[0-9]*\]: fd [0-9]* to 127.0.0.1:[0-9]* rule "default": TCP_KEEPIDLE=60 TCP_KEEPINTVL=15 TCP_KEEPCNT=4 SO_KEEPALIVE=1$' "$T/err" &&
+	[ "$(grep -c ' to 127' "$T/err")" -eq 8 ] && [ ! -s "$T/out" ]; then ok
+else bad "info: one line per socket changed"; fi
+run "file" KASHIM_LOG=info KASHIM_LOG_TARGET="$T/k.log" "$B/tcp_kinds" 60,15,4,0
+if [ ! -s "$T/err" ] && [ "$(grep -c 'rule "default"' "$T/k.log")" -ge 16 ]; then ok
+else bad "log file: lines go to the file, none to stderr"; fi
+
+echo "== config file rules on real connections"
+conf() { printf '%s\n' "$@" >"$T/k.conf"; chmod 644 "$T/k.conf"; }
+runc() { name=$1; shift; env KASHIM_CONFIG="$T/k.conf" LD_PRELOAD="$LIB" "$@" >"$T/out" 2>"$T/err"; }
+conf 'idle = 30' 'rule "in" {' '  direction = incoming' '  idle = 22' '}'
+runc "rule by direction" "$B/tcp_kinds" 30,15,4,0 22,15,4,0; quiet $?
+conf 'idle = 30' 'rule "high" {' '  ports = {"1024-65535"}' '  direction = outgoing' \
+	'  count = 7' '}' 'rule "off" {' '  hosts = {"127.0.0.1", "::1/128"}' '  enable = false' '}'
+runc "rule by port, enable = false" "$B/tcp_kinds" 30,15,7,0 none; quiet $?
+conf 'rule "me" {' '  programs = {"tcp_k*"}' '  idle = 24' '  user_timeout = auto' '}' \
+	'rule "notme" {' '  programs = {"curl"}' '  idle = 25' '}'
+runc "rule by program" "$B/tcp_kinds" 24,15,4,84000; quiet $?
+runc "environment over file" KASHIM_INTERVAL=3 "$B/tcp_kinds" 24,3,4,36000; quiet $?
+conf 'idle = 30' 'ports = {1}'
+runc "top level match keys" "$B/tcp_kinds" none; quiet $?
+
+echo "== broken and untrusted config files"
+conf 'idle = 30' 'rule "a" {' '  count = 500' '}'
+runc "broken file" "$B/tcp_kinds" none
+if [ "$(wc -l <"$T/err")" -eq 1 ] &&
+	grep -q "^kashim\[[0-9]*\]: $T/k.conf:3: count: '500' is not a number" "$T/err"; then ok
+else bad "broken file: one FILE:LINE error"; fi
+conf 'idle = 30'
+chmod 666 "$T/k.conf"
+runc "writable file" "$B/tcp_kinds" none
+if grep -q "refused: writable by others" "$T/err"; then ok; else bad "writable file refused"; fi
+
+echo "== lazy: no file, no parser, unless a TCP connection is made"
+conf 'idle = 30'
+runc "udp only" strace -f -qq -e trace=openat,open,stat,newfstatat -o "$T/trace" "$B/maps" udp
+if grep -q "libconfuse absent" "$T/out" && ! grep -q "k.conf\|kashim-conf" "$T/trace"; then ok
+else bad "udp only: config read or parser mapped"; cat "$T/out"; fi
+runc "tcp" "$B/maps" tcp
+if grep -q "libconfuse mapped" "$T/out"; then ok; else bad "tcp: parser not mapped"; fi
+if grep -q "cfg_init hidden" "$T/out"; then ok; else bad "libconfuse's symbols reach the program"; fi
+
+echo "preload: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
