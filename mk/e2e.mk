@@ -1,0 +1,14 @@
+# e2e.mk - the proof on the real thing: a real mosquitto broker behind a
+# link killed with network namespaces and nft (tests/e2e/), and `make demo`.
+
+CHECK_TARGETS += check-e2e
+DEPS_PACKAGES += mosquitto mosquitto-clients iproute2 nftables python3 \
+	procps util-linux coreutils mawk
+# What `make demo` installs (as root) before it builds.
+DEMO_PACKAGES := build-essential pkg-config libconfuse-dev mosquitto \
+	mosquitto-clients iproute2 nftables procps util-linux mawk
+
+.PHONY: check-e2e
+check-e2e: build
+	@E2E_SYSCONFDIR='$(sysconfdir)' tests/e2e/run.sh
+

@@ -1,0 +1,84 @@
+#!/bin/bash
+# test_dead_peer.sh - the mission: a subscriber whose broker silently
+# vanished. Two mosquitto_sub clients with an MQTT keep-alive of 600 s,
+# one under kashim (idle 2, interval 1, count 3), one without; then nft
+# drops every packet on the broker's side. The kashim client's connection
+# must be gone within idle + interval * count + 2 s; the other one must
+# still be "established" after 30 s (the control: this test can fail).
+. "$(dirname "$0")/lib.sh"
+
+IDLE=2 INTERVAL=1 COUNT=3
+BOUND=$((IDLE + INTERVAL * COUNT + 2))
+CONTROL=30
+
+e2e_init dead-peer
+e2e_need_root
+e2e_need_cmds ip nft ss mosquitto mosquitto_sub mosquitto_pub awk
+e2e_netns_up
+e2e_broker broker "$E2E_PORT"
+
+
+# Both subscribers, and the local port of each one's connection.
+e2e_kashim_prefix "$IDLE" "$INTERVAL" "$COUNT" 0
+e2e_spawn with ip netns exec "$E2E_NS_C" "${E2E_PREFIX[@]}" mosquitto_sub \
+	-h "$E2E_ADDR_B" -p "$E2E_PORT" -k 600 -t kashim/e2e -i "with-$$"
+pid_with=$E2E_LAST
+e2e_spawn without ip netns exec "$E2E_NS_C" mosquitto_sub \
+	-h "$E2E_ADDR_B" -p "$E2E_PORT" -k 600 -t kashim/e2e -i "without-$$"
+pid_without=$E2E_LAST
+port_with=$(e2e_wait_port "$E2E_NS_C" "$pid_with" "$E2E_PORT") ||
+	e2e_die "subscriber with kashim did not connect: $(cat "$E2E_TMP/with.err")"
+port_without=$(e2e_wait_port "$E2E_NS_C" "$pid_without" "$E2E_PORT") ||
+	e2e_die "subscriber without kashim did not connect: $(cat "$E2E_TMP/without.err")"
+e2e_say "kashim via $(e2e_kashim_how)"
+e2e_say "with kashim:    $(e2e_ss_brief "$E2E_NS_C" "$port_with")"
+e2e_say "without kashim: $(e2e_ss_brief "$E2E_NS_C" "$port_without")"
+
+# The kernel holds what kashim set, and nothing on the control.
+t=$(e2e_keepalive_timer "$E2E_NS_C" "$port_with")
+[ -n "$t" ] && e2e_le "$t" "$IDLE" ||
+	e2e_fail "subscriber with kashim has no keep-alive timer <= $IDLE s ('$t')"
+t=$(e2e_keepalive_timer "$E2E_NS_C" "$port_without")
+[ -z "$t" ] || e2e_fail "subscriber without kashim has a keep-alive timer ($t s)"
+grep -q "kashim\[$pid_with\]:.*TCP_KEEPIDLE=$IDLE " "$E2E_TMP/with.err" ||
+	e2e_fail "kashim did not log the socket it changed: $(cat "$E2E_TMP/with.err")"
+
+# Both are really subscribed: a message reaches each of them.
+ip netns exec "$E2E_NS_C" timeout 5 mosquitto_pub -h "$E2E_ADDR_B" \
+	-p "$E2E_PORT" -t kashim/e2e -m "hello-$$" ||
+	e2e_die "cannot publish through the link"
+e2e_wait 5 grep -q "hello-$$" "$E2E_TMP/with.out" ||
+	e2e_fail "subscriber with kashim did not get the message"
+e2e_wait 5 grep -q "hello-$$" "$E2E_TMP/without.out" ||
+	e2e_fail "subscriber without kashim did not get the message"
+
+# Let a keep-alive probe or two go through the live link first.
+sleep $((IDLE + 1))
+e2e_established "$E2E_NS_C" "$port_with" ||
+	e2e_die "the kashim connection died while the link was up"
+
+e2e_link_dead
+t0=$(e2e_now)
+e2e_say "link dead (nft drops everything on the broker's side)"
+gone_with=
+for ((i = 0; i < CONTROL * 10; i++)); do
+	if [ -z "$gone_with" ] && ! e2e_established "$E2E_NS_C" "$port_with"; then
+		gone_with=$(e2e_since "$t0")
+		e2e_say "with kashim: connection gone after $gone_with s (bound $BOUND s)"
+	fi
+	e2e_le "$(e2e_since "$t0")" "$CONTROL" || break
+	sleep 0.1
+done
+held=$(e2e_since "$t0")
+
+if [ -z "$gone_with" ]; then
+	e2e_fail "with kashim: connection still established after $held s (bound $BOUND s)"
+elif ! e2e_le "$gone_with" "$BOUND"; then
+	e2e_fail "with kashim: connection gone after $gone_with s, over the bound of $BOUND s"
+fi
+if e2e_established "$E2E_NS_C" "$port_without"; then
+	e2e_say "without kashim: connection still established after $held s (control)"
+else
+	e2e_fail "without kashim: connection gone within $held s: the control failed"
+fi
+[ "$E2E_FAILED" = 0 ] && e2e_say "PASS"
