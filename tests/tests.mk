@@ -31,6 +31,10 @@ check-unit: $(UNIT_TESTS)
 
 check-preload: build $(PRELOAD_PROGS) tests/build/libctor.so tests/build/libnodlsym.so tests/build/libnodlsym.so
 	@tests/preload/run.sh
+	@echo "== mosquitto on loopback"
+	@tests/preload/mosquitto.sh
+	@echo "== setuid: KASHIM_* ignored"
+	@tests/preload/secure.sh $(sysconfdir)/kashim.conf
 
 tests/build/libnodlsym.so: tests/preload/lib/nodlsym.c | tests/build
 	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
