@@ -1,0 +1,218 @@
+#!/bin/sh
+# run.sh SECTION... - the hardening tests (tests/hardening/*.c), run from
+# the top of the tree. Sections:
+#   threads   8 threads x 2,000 connections, every socket read back
+#   forks     connections after fork(), and forks racing threads
+#   fdreuse   fd numbers changed behind kashim's back (dup2, fclose, raw)
+#   refused   seccomp makes TCP_KEEPIDLE, then SO_KEEPALIVE, fail: one
+#             warning per option per process, connections go on
+#   conf      threads and fdreuse with a config file with rules
+#   all       the five above
+#   valgrind  memcheck over the programs above, the preload test
+#             programs and the config parser with rules
+#   preload   the preload test programs under the library (for the
+#             sanitizer build)
+# Environment: KASHIM_LIB (default src/libkashim.so), HARD_PRELOAD_FIRST
+# (a runtime to preload before it: the ASan one), HARD_CONN (connections
+# per thread in `threads`, default 2000).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+B=tests/build/hardening
+LIB=$(realpath "${KASHIM_LIB:-src/libkashim.so}") || exit 1
+PRE=${HARD_PRELOAD_FIRST:+$HARD_PRELOAD_FIRST }$LIB
+TMP=$(mktemp -d /tmp/kashim-hardening.XXXXXX) || exit 1
+trap 'rm -rf "$TMP"' EXIT
+fail=0
+sockets=0
+
+# Values neither the kernel's (7200/75/9) nor kashim's (60/15/4).
+export KASHIM_CONFIG= KASHIM_IDLE=17 KASHIM_INTERVAL=7 KASHIM_COUNT=3
+unset KASHIM_ENABLE KASHIM_USER_TIMEOUT KASHIM_OVERRIDE KASHIM_PORTS \
+	KASHIM_HOSTS KASHIM_PROGRAMS KASHIM_DIRECTION KASHIM_LOG \
+	KASHIM_LOG_TARGET
+# A sanitizer in the library: it reports with its own exit code.
+export ASAN_OPTIONS=exitcode=98:detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=exitcode=98:print_stacktrace=1:halt_on_error=1
+
+# Run a program under the library with a time bound; "ok:" lines from
+# the program are counted into $sockets. Returns the program's status.
+under() {
+	timeout 120 env LD_PRELOAD="$PRE" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	cat "$TMP/out"
+	n=$(sed -n 's/.* \([0-9][0-9]*\) sockets checked$/\1/p' "$TMP/out")
+	sockets=$((sockets + ${n:-0}))
+	return $rc
+}
+
+# Report a failed step with what it wrote on stderr.
+bad() {
+	echo "FAIL: $*"
+	sed 's/^/    /' "$TMP/err" | head -20
+	fail=1
+}
+
+t_threads() {
+	under "$B/threads" 8 "${HARD_CONN:-2000}" || bad "threads"
+}
+
+t_forks() {
+	under "$B/forks" || bad "forks"
+}
+
+t_fdreuse() {
+	under "$B/fdreuse" || bad "fdreuse"
+}
+
+# One process, 4 threads x 250 connections and as many accepts, under a
+# kernel refusing option $1 (label $2): one warning line, naming it.
+t_refused_one() {
+	under KASHIM_LOG=warn "$B/refuse" "$1" "$B/refused" "$1" ||
+		{ bad "refused $1"; return; }
+	lines=$(grep -c . "$TMP/err")
+	warns=$(grep -c "^kashim\[[0-9]*\]: setsockopt($2=.*refused: Operation not permitted" "$TMP/err")
+	if [ "$lines" != 1 ] || [ "$warns" != 1 ]; then
+		bad "refused $1: want exactly one warning about $2 on stderr, got $lines line(s), $warns about $2"
+		return
+	fi
+	echo "ok: refused $1: exactly one warning for 2000 sockets: $(cat "$TMP/err")"
+}
+
+# The library reading a config file with rules through its module: the
+# rules leave loopback on ephemeral ports to the top level (env values).
+t_conf() {
+	cp tests/fixtures/hardening/rules.conf "$TMP/kashim.conf"
+	chmod 600 "$TMP/kashim.conf"
+	under KASHIM_CONFIG="$TMP/kashim.conf" "$B/threads" 4 200 ||
+		bad "conf: threads under a config file with rules"
+	under KASHIM_CONFIG="$TMP/kashim.conf" "$B/fdreuse" ||
+		bad "conf: fdreuse under a config file with rules"
+}
+
+t_refused() {
+	t_refused_one keepidle TCP_KEEPIDLE
+	t_refused_one keepalive SO_KEEPALIVE
+}
+
+# The preload test programs (named by tests/preload/*.c, built in
+# tests/build/) and how to run each: the lines of preload.list, as
+# "PROGRAM|ENV|ARGS". A built program with no line is reported.
+preload_runs() {
+	for c in tests/preload/*.c; do
+		[ -e "$c" ] || continue
+		name=$(basename "$c" .c)
+		[ -x "tests/build/$name" ] || continue
+		grep -q "^$name *|" tests/hardening/preload.list ||
+			echo "NOTE: tests/build/$name has no line in tests/hardening/preload.list: not run" >&2
+		grep "^$name *|" tests/hardening/preload.list |
+			sed 's/ *| */|/g; s/ *$//'
+	done
+}
+
+# Run one line of preload.list ($1) with $1 prefix words (valgrind);
+# sets rc. Skips (rc=skip) what needs a missing helper or no sanitizer.
+preload_one() {
+	line=$1; shift
+	name=${line%%|*}; rest=${line#*|}
+	envs=${rest%%|*}; args=${rest#*|}
+	before= nosan= extra=
+	for e in $envs; do
+		case $e in
+		BEFORE=*) before=tests/build/${e#BEFORE=} ;;
+		NOSAN=*) nosan=1 ;;
+		*) extra="$extra $e" ;;
+		esac
+	done
+	if [ -n "$before" ] && [ ! -e "$before" ]; then rc=skip; return; fi
+	if [ -n "$nosan" ] && [ -n "${HARD_PRELOAD_FIRST:-}" ]; then rc=skip; return; fi
+	pre=${HARD_PRELOAD_FIRST:+$HARD_PRELOAD_FIRST }${before:+$(realpath "$before") }$LIB
+	# shellcheck disable=SC2086
+	timeout 300 env LD_PRELOAD="$pre" $extra "$@" "tests/build/$name" $args \
+		>"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	what="$name${args:+ $args}${extra:+ (with$extra)}${before:+ (after $(basename "$before"))}"
+}
+
+t_preload() {
+	n=0
+	preload_runs >"$TMP/list"
+	while IFS= read -r l; do
+		preload_one "$l"
+		[ "$rc" = skip ] && continue
+		n=$((n + 1))
+		if [ $rc = 98 ]; then
+			bad "preload: $what: sanitizer error under $LIB"
+		elif [ $rc != 0 ]; then
+			bad "preload: $what: exit status $rc under $LIB"
+		fi
+	done <"$TMP/list"
+	echo "ok: preload: $n run(s) of the preload test programs under $(basename "$LIB")${HARD_PRELOAD_FIRST:+ + $(basename "$HARD_PRELOAD_FIRST")}"
+}
+
+VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --track-fds=no"
+
+# memcheck one command, run under the library unless $1 is -n; $VG_ENV
+# holds extra VAR=value words, $VG_WRAP a command valgrind runs under.
+vg_one() {
+	pre=$PRE
+	if [ "$1" = -n ]; then pre=; shift; fi
+	# shellcheck disable=SC2086
+	timeout 300 env ${pre:+LD_PRELOAD="$pre"} $VG_ENV $VG_WRAP $VG "$@" \
+		>"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	vg_runs=$((vg_runs + 1))
+	if [ $rc = 99 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
+		bad "valgrind: $*: memcheck errors"
+	elif [ $rc != 0 ]; then
+		bad "valgrind: $*: exit status $rc"
+	fi
+}
+
+t_valgrind() {
+	if ! command -v valgrind >/dev/null; then
+		echo "FAIL: valgrind is not installed"; fail=1; return
+	fi
+	vg_runs=0 VG_ENV= VG_WRAP=
+	vg_one "$B/threads" 4 100
+	vg_one "$B/forks"
+	vg_one "$B/fdreuse"
+	VG_WRAP="$B/refuse keepidle"
+	vg_one "$B/refused" keepidle 2 50
+	VG_WRAP="$B/refuse keepalive"
+	vg_one "$B/refused" keepalive 2 50
+	VG_WRAP=
+	vg_one -n "$B/conf_load" tests/fixtures/hardening/rules.conf \
+		tests/fixtures/hardening/bad-rule.conf 3
+	# The library reading that config file itself, through its module.
+	cp tests/fixtures/hardening/rules.conf "$TMP/kashim.conf"
+	chmod 600 "$TMP/kashim.conf"
+	VG_ENV=KASHIM_CONFIG=$TMP/kashim.conf
+	vg_one "$B/fdreuse"
+	vg_one "$B/threads" 2 50
+	VG_ENV=
+	preload_runs >"$TMP/list"
+	while IFS= read -r l; do
+		# shellcheck disable=SC2086
+		preload_one "$l" $VG
+		[ "$rc" = skip ] && continue
+		vg_runs=$((vg_runs + 1))
+		if [ $rc = 99 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
+			bad "valgrind: $what: memcheck errors"
+		elif [ $rc != 0 ]; then
+			bad "valgrind: $what: exit status $rc"
+		fi
+	done <"$TMP/list"
+	echo "ok: valgrind: $vg_runs memcheck run(s), no error, no definite leak"
+}
+
+[ $# -gt 0 ] || set -- all valgrind
+for s in "$@"; do
+	case $s in
+	all) t_threads; t_forks; t_fdreuse; t_conf; t_refused ;;
+	threads|forks|fdreuse|conf|refused|valgrind|preload) "t_$s" ;;
+	*) echo "run.sh: unknown section $s" >&2; exit 2 ;;
+	esac
+done
+echo "hardening: $sockets sockets checked under $(basename "$LIB")${HARD_PRELOAD_FIRST:+ (+ $(basename "$HARD_PRELOAD_FIRST"))}"
+[ $fail = 0 ] || { echo "hardening: FAILED"; exit 1; }
