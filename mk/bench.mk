@@ -25,5 +25,5 @@ CHECK_TARGETS += check-bench
 DEPS_PACKAGES += valgrind strace
 CLEAN_FILES += bench/build/conn bench/build/libempty.so \
 	$(wildcard bench/build/*.conf bench/build/*.txt bench/build/*.log \
-		bench/build/callgrind.out bench/build/s[kb][12]* \
+		bench/build/callgrind*.out bench/build/s[kb][12]* \
 		bench/build/time-*)
