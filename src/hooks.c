@@ -32,6 +32,7 @@ typedef int setsockopt_fn(int, int, int, const void *, socklen_t);
 typedef ssize_t sendto_fn(int, const void *, size_t, int,
 			  const struct sockaddr *, socklen_t);
 typedef ssize_t sendmsg_fn(int, const struct msghdr *, int);
+typedef int close_fn(int);
 
 static socket_fn *real_socket;
 static connect_fn *real_connect;
@@ -40,6 +41,7 @@ static accept4_fn *real_accept4;
 static setsockopt_fn *real_setsockopt;
 static sendto_fn *real_sendto;
 static sendmsg_fn *real_sendmsg;
+static close_fn *real_close;
 
 /*
  * Find the next definition of name after this library, once; refuse our
@@ -165,14 +167,18 @@ static uint16_t incoming_port(int fd)
 static void incoming(int lfd, int fd, const struct sockaddr *addr,
 		     socklen_t given, socklen_t got)
 {
-	uint8_t lst = kashim_fd_get(lfd) & ~KASHIM_FD_DONE;
+	uint8_t lst = kashim_fd_get(lfd);
 	uint8_t st = (lst & KASHIM_FD_OWN_MASK) | KASHIM_FD_SEEN | KASHIM_FD_DONE;
 	struct sockaddr_storage buf;
 	const struct sockaddr *peer;
 	const struct kashim_rule *r;
 	int saved = errno;
 
-	if (!pending_tcp(fd, lst)) {
+	if (!(lst & KASHIM_FD_SEEN)) /* ask once per listener, not per accept */
+		kashim_fd_add(lfd, kashim_query_tcp(fd) ?
+					   KASHIM_FD_SEEN | KASHIM_FD_TCP :
+					   KASHIM_FD_SEEN | KASHIM_FD_DONE);
+	if (!(kashim_fd_get(lfd) & KASHIM_FD_TCP)) {
 		kashim_fd_set(fd, KASHIM_FD_SEEN | KASHIM_FD_DONE);
 		goto out;
 	}
@@ -240,6 +246,14 @@ KASHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 	if (own)
 		kashim_fd_add(fd, own);
 	return rc;
+}
+
+/* A closed fd number means nothing any more: forget what kashim knew. */
+KASHIM_EXPORT int close(int fd)
+{
+	REAL(close);
+	kashim_fd_set(fd, 0);
+	return next(fd);
 }
 
 KASHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
