@@ -129,6 +129,12 @@ chmod 666 "$T/k.conf"
 runc "writable file" "$B/tcp_kinds" none
 if grep -q "refused: writable by others" "$T/err"; then ok; else bad "writable file refused"; fi
 
+mkdir "$T/alone" && cp "$LIB" "$T/alone/"
+conf 'idle = 30'
+env KASHIM_CONFIG="$T/k.conf" LD_PRELOAD="$T/alone/libkashim.so" "$B/tcp_kinds" none >"$T/out" 2>"$T/err"
+if [ $? -eq 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "cannot load the config module" "$T/err"; then ok
+else bad "config module missing: one error, sockets left alone"; fi
+
 echo "== lazy: no file, no parser, unless a TCP connection is made"
 conf 'idle = 30'
 runc "udp only" strace -f -qq -e trace=openat,open,stat,newfstatat -o "$T/trace" "$B/maps" udp
