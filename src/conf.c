@@ -66,11 +66,6 @@ static int validate(cfg_t *cfg, cfg_opt_t *opt)
 		cfg_error(cfg, "%s: cannot check this value", opt->name);
 		goto out;
 	}
-	if (key->flags & KASHIM_KF_LIST && cfg_opt_size(opt) == 0 &&
-	    opt->type != CFGT_STR) {
-		cfg_error(cfg, "%s: not a list", opt->name);
-		goto out;
-	}
 	kashim_settings_defaults(&scratch);
 	rc = kashim_set(&scratch, &scratch.top, (enum kashim_key)(key - kashim_keys),
 			text, msg, sizeof(msg));

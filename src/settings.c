@@ -534,37 +534,30 @@ static void note_needs(struct kashim_settings *s, const struct kashim_rule *r)
 	s->need_host |= r->m.nhosts > 0;
 }
 
+/* Value keys r left out come from the top level; match keys never do. */
+static void inherit(struct kashim_rule *r, const struct kashim_values *top)
+{
+	struct kashim_values own = r->v;
+
+#define TAKE(key, field)                      \
+	r->v.field = r->set & (1u << (key)) ? own.field : top->field
+	TAKE(KASHIM_KEY_ENABLE, enable);
+	TAKE(KASHIM_KEY_OVERRIDE, override);
+	TAKE(KASHIM_KEY_IDLE, idle);
+	TAKE(KASHIM_KEY_INTERVAL, interval);
+	TAKE(KASHIM_KEY_COUNT, count);
+	TAKE(KASHIM_KEY_USER_TIMEOUT, user_timeout);
+#undef TAKE
+}
+
 void kashim_settings_finish(struct kashim_settings *s, const char *exe)
 {
-	static const enum kashim_key inherited[] = {
-		KASHIM_KEY_ENABLE, KASHIM_KEY_IDLE,	    KASHIM_KEY_INTERVAL,
-		KASHIM_KEY_COUNT,  KASHIM_KEY_USER_TIMEOUT, KASHIM_KEY_OVERRIDE,
-	};
-
 	s->top.program_ok = program_matches(&s->top.m, exe);
 	note_needs(s, &s->top);
 	for (size_t i = 0; i < s->nrules; i++) {
-		struct kashim_rule *r = &s->rules[i];
-		struct kashim_values own = r->v;
-
-		r->v = s->top.v;
-		for (size_t j = 0; j < sizeof(inherited) / sizeof(*inherited); j++) {
-			enum kashim_key k = inherited[j];
-
-			if (!(r->set & (1u << k)))
-				continue;
-			switch (k) {
-			case KASHIM_KEY_ENABLE: r->v.enable = own.enable; break;
-			case KASHIM_KEY_IDLE: r->v.idle = own.idle; break;
-			case KASHIM_KEY_INTERVAL: r->v.interval = own.interval; break;
-			case KASHIM_KEY_COUNT: r->v.count = own.count; break;
-			case KASHIM_KEY_USER_TIMEOUT: r->v.user_timeout = own.user_timeout; break;
-			case KASHIM_KEY_OVERRIDE: r->v.override = own.override; break;
-			default: break;
-			}
-		}
-		r->program_ok = program_matches(&r->m, exe);
-		note_needs(s, r);
+		inherit(&s->rules[i], &s->top.v);
+		s->rules[i].program_ok = program_matches(&s->rules[i].m, exe);
+		note_needs(s, &s->rules[i]);
 	}
 }
 
