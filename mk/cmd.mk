@@ -1,0 +1,64 @@
+# cmd.mk - the `kashim` command (src/kashim) and its tests (check-cmd).
+#
+# The command links the library's settings code and the config reader, so
+# options, environment and file are checked by the same parsers. It finds
+# libkashim.so beside itself (build tree), then at KASHIM_BIN_TO_LIB
+# relative to its own directory (an installed tree, even under DESTDIR or
+# moved), then at KASHIM_LIBDIR.
+
+CMD := src/kashim
+CMD_OBJS := src/kashim.o src/cmd_check.o src/cmd_status.o src/cmd_elf.o
+
+# The relative path from $(bindir) to $(libdir), e.g. ../lib.
+KASHIM_BIN_TO_LIB := $(shell realpath -m --relative-to='$(bindir)' '$(libdir)' 2>/dev/null || echo ../lib)
+
+ALL_TARGETS += $(CMD)
+CHECK_TARGETS += check-cmd
+# libc6-dev (static libc.a for the `gcc -static` test), util-linux (setpriv).
+DEPS_PACKAGES += libc6-dev util-linux binutils coreutils
+CLEAN_FILES += $(CMD) src/kashim.o src/cmd_check.o src/cmd_status.o src/cmd_elf.o
+
+src/kashim.o: ALL_CFLAGS += -DKASHIM_BIN_TO_LIB='"$(KASHIM_BIN_TO_LIB)"' \
+	-DKASHIM_LIBDIR='"$(libdir)"'
+
+$(CMD): $(CMD_OBJS) src/settings.o src/conf.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) src/settings.o \
+		src/conf.o $(CONFUSE_LIBS)
+
+# Test helpers, built with the test flags, outside src/.
+CMD_TEST_DIR := tests/build/cmd
+CMD_TEST_PROGS := $(CMD_TEST_DIR)/sockpair $(CMD_TEST_DIR)/static \
+	$(CMD_TEST_DIR)/golike $(CMD_TEST_DIR)/golike-section \
+	$(CMD_TEST_DIR)/libother.so
+
+$(CMD_TEST_DIR):
+	mkdir -p $@
+
+$(CMD_TEST_DIR)/sockpair: tests/cmd/sockpair.c | $(CMD_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+# A statically linked program: LD_PRELOAD cannot reach it.
+$(CMD_TEST_DIR)/static: tests/cmd/hello.c | $(CMD_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -static -o $@ $<
+
+# A dynamic ELF with Go's build-ID note in a PT_NOTE segment, as Go links.
+$(CMD_TEST_DIR)/golike: tests/cmd/golike.c | $(CMD_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+# The note only as a section (objcopy), with no segment around it.
+$(CMD_TEST_DIR)/golike-section: tests/cmd/hello.c tests/cmd/go-note.s | $(CMD_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -o $@.tmp $<
+	$(CC) -c -o $@.note.o tests/cmd/go-note.s
+	objcopy --dump-section .note.go.buildid=$@.note $@.note.o
+	objcopy --add-section .note.go.buildid=$@.note \
+		--set-section-flags .note.go.buildid=readonly,contents \
+		$@.tmp $@
+	rm -f $@.tmp $@.note $@.note.o
+
+# Another preload library, to be kept beside kashim's.
+$(CMD_TEST_DIR)/libother.so: tests/cmd/other.c | $(CMD_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
+
+.PHONY: check-cmd
+check-cmd: build $(CMD_TEST_PROGS)
+	@tests/cmd/run.sh

@@ -1,0 +1,60 @@
+/*
+ * cmd.h - the parts of the `kashim` command, shared between its files.
+ *
+ * kashim.c parses the options and runs COMMAND; cmd_check.c is
+ * `--check`, cmd_status.c is `--status`, cmd_elf.c warns about programs
+ * LD_PRELOAD cannot reach. Nothing here is part of the library.
+ */
+#ifndef KASHIM_CMD_H
+#define KASHIM_CMD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "settings.h"
+
+/* Exit statuses of the command besides COMMAND's own (env(1) habits). */
+#define KASHIM_EXIT_USAGE 2     /* bad option or value */
+#define KASHIM_EXIT_FAILED 125  /* kashim itself failed (no library) */
+#define KASHIM_EXIT_CANNOT 126  /* COMMAND found but cannot be run */
+#define KASHIM_EXIT_NOTFOUND 127 /* COMMAND not found */
+
+/*
+ * The config file the library would read: $KASHIM_CONFIG (NULL when it
+ * is empty: none), else the system file.
+ */
+const char *kashim_cmd_config_path(void);
+
+/*
+ * Fill s as the library would: built-in defaults, the file at path (NULL:
+ * none), the environment, then finish. *file_rc gets kashim_conf_load()'s
+ * result. Returns 0, or -1 with "FILE:LINE: message" or the bad variable
+ * in err and s at the defaults.
+ */
+int kashim_cmd_load(const char *path, struct kashim_settings *s, int *file_rc,
+		    char *err, size_t errlen);
+
+/*
+ * `kashim --check [FILE]`: load FILE (NULL: $KASHIM_CONFIG, else the
+ * system file) with the library's own code, apply the environment and
+ * print the effective settings on stdout. Returns the exit status: 0,
+ * or 1 after printing "FILE:LINE: message" on stderr.
+ */
+int kashim_cmd_check(const char *file);
+
+/*
+ * `kashim --status PID`: print one row (or JSON object) per TCP socket
+ * of process pid, as the kernel holds it. Returns the exit status: 0,
+ * or 1 after saying on stderr why the sockets cannot be read.
+ */
+int kashim_cmd_status(pid_t pid, bool json);
+
+/*
+ * Before COMMAND is run: print one warning line on stderr when the file
+ * that runs for cmd (found in PATH like execvp(), through `#!`) is out
+ * of reach of LD_PRELOAD: statically linked, a Go program, or setuid /
+ * setgid / file capabilities. Never fails.
+ */
+void kashim_cmd_warn_reach(const char *cmd);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * cmd_elf.c - warn before running a program that LD_PRELOAD cannot reach.
+ *
+ * The file COMMAND names is found as execvp() finds it; a `#!` script is
+ * judged by its interpreter. An ELF file without PT_INTERP is statically
+ * linked (no dynamic loader, so no preload); one with a Go build-ID note
+ * is a Go program (its own keep-alive, and pure-Go networking makes its
+ * system calls without libc); a file that changes the user or group, or
+ * carries file capabilities, runs in secure-execution mode, where the
+ * loader drops LD_PRELOAD. Only the headers and notes are read.
+ */
+#include <elf.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+/* The Go linker's note: name "Go", type 4 (NT_GO_BUILDID in Go's sources). */
+#define GO_NOTE_NAME "Go"
+#define GO_NOTE_TYPE 4
+
+/* Limits that keep a hostile or broken file from costing much. */
+#define MAX_HEADERS 4096
+#define MAX_NOTES_SIZE (1u << 20)
+#define MAX_SCRIPT_DEPTH 4
+
+/* Where an ELF file keeps its headers, whatever its class. */
+struct elf_file {
+	int fd;
+	bool is64;
+	uint64_t phoff, shoff;
+	unsigned phnum, shnum, phentsize, shentsize;
+};
+
+/* A program or section header, reduced to what is looked at here. */
+struct elf_part {
+	uint32_t type;
+	uint64_t offset, size, align;
+};
+
+/* Read n bytes at off exactly. */
+static bool read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+	return pread(fd, buf, n, (off_t)off) == (ssize_t)n;
+}
+
+/* Read the ELF header of fd into e. False if not an ELF file of this host's byte order. */
+static bool elf_open(int fd, struct elf_file *e)
+{
+	union {
+		Elf32_Ehdr h32;
+		Elf64_Ehdr h64;
+	} u;
+	const uint16_t one = 1;
+	int native = *(const uint8_t *)&one ? ELFDATA2LSB : ELFDATA2MSB;
+
+	if (!read_at(fd, &u, sizeof(u.h32), 0) ||
+	    memcmp(u.h32.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    u.h32.e_ident[EI_DATA] != native)
+		return false;
+	e->fd = fd;
+	e->is64 = u.h32.e_ident[EI_CLASS] == ELFCLASS64;
+	if (e->is64 && !read_at(fd, &u, sizeof(u.h64), 0))
+		return false;
+	e->phoff = e->is64 ? u.h64.e_phoff : u.h32.e_phoff;
+	e->shoff = e->is64 ? u.h64.e_shoff : u.h32.e_shoff;
+	e->phnum = e->is64 ? u.h64.e_phnum : u.h32.e_phnum;
+	e->shnum = e->is64 ? u.h64.e_shnum : u.h32.e_shnum;
+	e->phentsize = e->is64 ? u.h64.e_phentsize : u.h32.e_phentsize;
+	e->shentsize = e->is64 ? u.h64.e_shentsize : u.h32.e_shentsize;
+	return true;
+}
+
+/* Program header i of e. */
+static bool elf_phdr(const struct elf_file *e, unsigned i, struct elf_part *p)
+{
+	uint64_t off = e->phoff + (uint64_t)i * e->phentsize;
+	Elf64_Phdr h64;
+	Elf32_Phdr h32;
+
+	if (e->is64 && read_at(e->fd, &h64, sizeof(h64), off)) {
+		*p = (struct elf_part){ h64.p_type, h64.p_offset, h64.p_filesz,
+					h64.p_align };
+		return true;
+	}
+	if (!e->is64 && read_at(e->fd, &h32, sizeof(h32), off)) {
+		*p = (struct elf_part){ h32.p_type, h32.p_offset, h32.p_filesz,
+					h32.p_align };
+		return true;
+	}
+	return false;
+}
+
+/* Section header i of e. */
+static bool elf_shdr(const struct elf_file *e, unsigned i, struct elf_part *p)
+{
+	uint64_t off = e->shoff + (uint64_t)i * e->shentsize;
+	Elf64_Shdr h64;
+	Elf32_Shdr h32;
+
+	if (e->is64 && read_at(e->fd, &h64, sizeof(h64), off)) {
+		*p = (struct elf_part){ h64.sh_type, h64.sh_offset, h64.sh_size,
+					h64.sh_addralign };
+		return true;
+	}
+	if (!e->is64 && read_at(e->fd, &h32, sizeof(h32), off)) {
+		*p = (struct elf_part){ h32.sh_type, h32.sh_offset, h32.sh_size,
+					h32.sh_addralign };
+		return true;
+	}
+	return false;
+}
+
+/* Round n up to a multiple of a (a power of two). */
+static uint64_t align_up(uint64_t n, uint64_t a)
+{
+	return (n + a - 1) & ~(a - 1);
+}
+
+/* Does the note area p (a PT_NOTE or SHT_NOTE) hold Go's build-ID note? */
+static bool has_go_note(int fd, const struct elf_part *p)
+{
+	uint64_t a = p->align == 8 ? 8 : 4, at = 0;
+	unsigned char *buf;
+	bool go = false;
+
+	if (p->size < sizeof(Elf32_Nhdr) || p->size > MAX_NOTES_SIZE)
+		return false;
+	buf = malloc(p->size);
+	if (!buf || !read_at(fd, buf, p->size, p->offset))
+		goto out;
+	/* Elf32_Nhdr and Elf64_Nhdr are the same three 32-bit words. */
+	while (!go && at + sizeof(Elf32_Nhdr) <= p->size) {
+		Elf32_Nhdr n;
+
+		memcpy(&n, buf + at, sizeof(n));
+		go = n.n_namesz == sizeof(GO_NOTE_NAME) &&
+		     n.n_type == GO_NOTE_TYPE &&
+		     at + sizeof(n) + n.n_namesz <= p->size &&
+		     memcmp(buf + at + sizeof(n), GO_NOTE_NAME, n.n_namesz) == 0;
+		at += sizeof(n) + align_up(n.n_namesz, a) + align_up(n.n_descsz, a);
+	}
+out:
+	free(buf);
+	return go;
+}
+
+/* What kind of program an ELF file is, for the warning. */
+enum reach { REACH_OK, REACH_STATIC, REACH_GO };
+
+/* Look at the headers and notes of ELF file e. */
+static enum reach elf_reach(const struct elf_file *e)
+{
+	bool interp = false, go = false;
+	struct elf_part p;
+
+	for (unsigned i = 0; i < e->phnum && i < MAX_HEADERS; i++) {
+		if (!elf_phdr(e, i, &p))
+			return REACH_OK;
+		interp |= p.type == PT_INTERP;
+		go = go || (p.type == PT_NOTE && has_go_note(e->fd, &p));
+	}
+	/* A note outside any segment (stripped of PT_NOTE, or added later). */
+	for (unsigned i = 0; !go && i < e->shnum && i < MAX_HEADERS; i++)
+		go = elf_shdr(e, i, &p) && p.type == SHT_NOTE &&
+		     has_go_note(e->fd, &p);
+	if (go)
+		return REACH_GO;
+	return interp ? REACH_OK : REACH_STATIC;
+}
+
+/*
+ * Does running the file fd (stat st) switch to secure-execution mode?
+ * Returns what would cause it ("is setuid", "is setgid", "has file
+ * capabilities") or NULL.
+ */
+static const char *secure_reason(int fd, const struct stat *st)
+{
+	struct statvfs vfs;
+
+	if (fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
+		return NULL;
+	if ((st->st_mode & S_ISUID) && st->st_uid != getuid())
+		return "is setuid";
+	if ((st->st_mode & S_ISGID) && st->st_gid != getgid())
+		return "is setgid";
+	if (getuid() != 0 && fgetxattr(fd, "security.capability", NULL, 0) > 0)
+		return "has file capabilities";
+	return NULL;
+}
+
+/* The dynamic loader itself has no PT_INTERP but honours LD_PRELOAD. */
+static bool is_loader(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return strncmp(base, "ld-linux", 8) == 0 || strncmp(base, "ld.so", 5) == 0 ||
+	       strncmp(base, "ld-musl", 7) == 0;
+}
+
+/* Print the one warning line for ELF file path, if it deserves one. */
+static void warn_elf(const char *path, int fd, const struct stat *st)
+{
+	struct elf_file e;
+	enum reach r = REACH_OK;
+	const char *why;
+
+	if (elf_open(fd, &e) && !is_loader(path))
+		r = elf_reach(&e);
+	if (r == REACH_GO)
+		fprintf(stderr,
+			"kashim: warning: %s is a Go program: Go sets its own 15 s "
+			"keep-alive on TCP connections and pure-Go networking "
+			"bypasses libc, so kashim may not reach it (set "
+			"net.Dialer.KeepAlive or KeepAliveConfig in the program)\n",
+			path);
+	else if (r == REACH_STATIC)
+		fprintf(stderr,
+			"kashim: warning: %s is statically linked: LD_PRELOAD "
+			"cannot reach it, its sockets keep their own settings\n",
+			path);
+	else if ((why = secure_reason(fd, st)))
+		fprintf(stderr,
+			"kashim: warning: %s %s: the loader drops LD_PRELOAD for "
+			"it; list libkashim.so in /etc/ld.so.preload to reach it\n",
+			path, why);
+}
+
+/*
+ * The interpreter a `#!` line names, into interp. Returns false when
+ * head (the first bytes of a file) is no script.
+ */
+static bool script_interp(const char *head, size_t n, char *interp,
+			  size_t len)
+{
+	size_t i = 2, start;
+
+	if (n < 2 || head[0] != '#' || head[1] != '!')
+		return false;
+	while (i < n && (head[i] == ' ' || head[i] == '\t'))
+		i++;
+	start = i;
+	while (i < n && head[i] != ' ' && head[i] != '\t' && head[i] != '\n')
+		i++;
+	if (i == start || i - start >= len)
+		return false;
+	memcpy(interp, head + start, i - start);
+	interp[i - start] = '\0';
+	return true;
+}
+
+/* Warn about the file at path, following `#!` up to depth levels. */
+static void warn_file(const char *path, int depth)
+{
+	char head[256], interp[256];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, head, sizeof(head));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || n <= 0)
+		goto out;
+	if (script_interp(head, (size_t)n, interp, sizeof(interp))) {
+		/* Linux ignores setuid on scripts: only the interpreter counts. */
+		if (depth < MAX_SCRIPT_DEPTH)
+			warn_file(interp, depth + 1);
+		goto out;
+	}
+	warn_elf(path, fd, &st);
+out:
+	close(fd);
+}
+
+/*
+ * Find cmd as execvp() does: a name with a '/' as it is, else the first
+ * executable regular file in $PATH (default /bin:/usr/bin).
+ */
+static bool find_command(const char *cmd, char *out, size_t len)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	struct stat st;
+
+	if (strchr(cmd, '/')) {
+		snprintf(out, len, "%s", cmd);
+		return true;
+	}
+	for (p = path ? path : "/bin:/usr/bin";; p = end + 1) {
+		end = strchrnul(p, ':');
+		/* An empty entry is the current directory. */
+		snprintf(out, len, "%.*s%s%s", (int)(end - p), p,
+			 end > p ? "/" : "", cmd);
+		if (access(out, X_OK) == 0 && stat(out, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			return true;
+		if (!*end)
+			return false;
+	}
+}
+
+void kashim_cmd_warn_reach(const char *cmd)
+{
+	char path[4096];
+
+	if (*cmd && find_command(cmd, path, sizeof(path)))
+		warn_file(path, 0);
+}

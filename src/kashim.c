@@ -1,0 +1,462 @@
+/*
+ * kashim.c - the `kashim` command: run a program with TCP keep-alive.
+ *
+ * `kashim [OPTIONS] [--] COMMAND [ARGS...]` checks each option with the
+ * library's own parsers (kashim_set() on the table of keys), turns the
+ * options into the KASHIM_* environment, checks the config file and the
+ * whole environment as the library will read them, puts libkashim.so
+ * first in LD_PRELOAD and execs COMMAND. `--check` is in cmd_check.c,
+ * `--status` in cmd_status.c, the reach warnings in cmd_elf.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "conf.h"
+#include "settings.h"
+
+/* Where the library is, relative to the command's directory (make). */
+#ifndef KASHIM_BIN_TO_LIB
+#define KASHIM_BIN_TO_LIB "../lib"
+#endif
+/* Where `make install` puts the library, the last place looked at. */
+#ifndef KASHIM_LIBDIR
+#define KASHIM_LIBDIR "/usr/local/lib"
+#endif
+
+/*
+ * A settings option: the key it sets (its name is kashim_keys[key].option),
+ * the name of its argument in --help, or for a flag the value it sets
+ * and a line of help of its own.
+ */
+struct cmd_opt {
+	enum kashim_key key;
+	const char *arg;
+	const char *value;
+	const char *help;
+};
+
+static const struct cmd_opt cmd_opts[] = {
+	{ KASHIM_KEY_IDLE, "S", NULL, NULL },
+	{ KASHIM_KEY_INTERVAL, "S", NULL, NULL },
+	{ KASHIM_KEY_COUNT, "N", NULL, NULL },
+	{ KASHIM_KEY_USER_TIMEOUT, "MS|auto", NULL, NULL },
+	{ KASHIM_KEY_OVERRIDE, NULL, "1",
+	  "apply the values even to sockets where COMMAND set its own keep-alive or user timeout" },
+	{ KASHIM_KEY_PORTS, "LIST", NULL, NULL },
+	{ KASHIM_KEY_HOSTS, "LIST", NULL, NULL },
+	{ KASHIM_KEY_DIRECTION, "D", NULL, NULL },
+	{ KASHIM_KEY_ENABLE, NULL, "0",
+	  "run COMMAND with kashim loaded but switched off" },
+};
+
+#define NCMD_OPTS (sizeof(cmd_opts) / sizeof(cmd_opts[0]))
+
+/* getopt codes: settings options are OPT_SETTING + their cmd_opts index. */
+enum {
+	OPT_SETTING = 0x100,
+	OPT_CONFIG = 0x200,
+	OPT_CHECK,
+	OPT_STATUS,
+	OPT_JSON,
+};
+
+/* What the command line asked for. */
+struct cmd {
+	struct kashim_settings s;      /* scratch: options checked here */
+	const char *env[KASHIM_NKEYS]; /* KASHIM_* values to set, or NULL */
+	const char *config;            /* --config FILE */
+	const char *status;            /* --status PID, as given */
+	bool check, json;
+};
+
+/* Print text word-wrapped at 78 columns, each line indented by ind. */
+static void wrap(const char *text, int ind)
+{
+	int col = ind;
+
+	printf("%*s", ind, "");
+	while (*text) {
+		size_t n = strcspn(text, " ");
+
+		if (col > ind && col + 1 + (int)n > 78) {
+			printf("\n%*s", ind, "");
+			col = ind;
+		} else if (col > ind) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", (int)n, text);
+		col += (int)n;
+		text += n;
+		text += strspn(text, " ");
+	}
+	putchar('\n');
+}
+
+/* One settings option in --help: name, argument, help, variable, default. */
+static void help_setting(const struct cmd_opt *o)
+{
+	const struct kashim_key_def *k = &kashim_keys[o->key];
+	char line[512];
+
+	printf("  %s%s%s\n", k->option, o->arg ? " " : "", o->arg ? o->arg : "");
+	if (o->value)
+		snprintf(line, sizeof(line), "%s (sets %s=%s)", o->help, k->env,
+			 o->value);
+	else
+		snprintf(line, sizeof(line), "%s (sets %s; default: %s)",
+			 k->help, k->env, *k->def ? k->def : "all");
+	wrap(line, 8);
+}
+
+/* --help: everything the command does, on stdout. */
+static void usage(void)
+{
+	printf("Usage: kashim [OPTIONS] [--] COMMAND [ARGS...]\n"
+	       "       kashim [--config FILE] [OPTIONS] --check [FILE]\n"
+	       "       kashim --status PID [--json]\n\n");
+	wrap("Run COMMAND with TCP keep-alive on every TCP connection it makes or "
+	     "accepts (IPv4 and IPv6). The options become KASHIM_* environment "
+	     "variables (they win over the config file and the environment), "
+	     "every value is checked before anything runs, libkashim.so is put "
+	     "first in LD_PRELOAD (other preloaded libraries are kept, another "
+	     "copy of libkashim.so is dropped) and COMMAND replaces kashim.", 0);
+	printf("\nSettings:\n");
+	for (size_t i = 0; i < NCMD_OPTS; i++)
+		help_setting(&cmd_opts[i]);
+	printf("  --config FILE\n");
+	wrap("read this config file instead of " KASHIM_SYSTEM_CONFIG
+	     " (sets " KASHIM_ENV_CONFIG "; it must exist)", 8);
+	printf("  -v, --verbose\n");
+	wrap("log one line per socket changed on stderr (sets KASHIM_LOG=info); "
+	     "twice (-vv): debug", 8);
+	printf("  -q, --quiet\n");
+	wrap("log nothing and do not warn about COMMAND (sets KASHIM_LOG=none)", 8);
+	printf("\nOther modes:\n  --check [FILE]\n");
+	wrap("check FILE (default: $" KASHIM_ENV_CONFIG ", else "
+	     KASHIM_SYSTEM_CONFIG ") with the library's own parser, including the "
+	     "ownership and mode the library would refuse it for; print the "
+	     "effective settings after the environment and the options, top level "
+	     "and every rule, as a config file on stdout; exit 0, or 1 with "
+	     "FILE:LINE: message on stderr", 8);
+	printf("  --status PID\n");
+	wrap("show every TCP socket of process PID as the kernel holds it: fd, "
+	     "local and peer address, state, SO_KEEPALIVE, TCP_KEEPIDLE, "
+	     "TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT (ms). Needs ptrace "
+	     "rights over PID: the same user where ptrace is allowed, or "
+	     "CAP_SYS_PTRACE (root); exit 1 when PID is gone or the rights are "
+	     "missing", 8);
+	printf("  --json\n");
+	wrap("with --status: one JSON object for scripts", 8);
+	printf("  -h, --help      this help\n  -V, --version   the version\n\n");
+	wrap("LIST is comma-separated: --ports 1883,8883,9000-9100, --hosts "
+	     "10.0.0.0/8,::1 (addresses or CIDR blocks, no names). D is "
+	     "outgoing, incoming or both. Environment variables without an "
+	     "option: KASHIM_PROGRAMS, KASHIM_LOG_TARGET.", 0);
+	putchar('\n');
+	wrap("Before running COMMAND, kashim warns on stderr (one line, never an "
+	     "error) when LD_PRELOAD cannot reach it: statically linked, a Go "
+	     "program, setuid, setgid or with file capabilities. A #! script is "
+	     "judged by its interpreter.", 0);
+	putchar('\n');
+	wrap("Exit status: COMMAND's own; 2 for a bad option or setting (nothing "
+	     "is run); 125 when libkashim.so cannot be found; 126 when COMMAND "
+	     "cannot be run; 127 when it is not found.", 0);
+}
+
+/* The long options: the settings ones built from the table of keys. */
+static void build_longopts(struct option *lo)
+{
+	static const struct option fixed[] = {
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "status", required_argument, NULL, OPT_STATUS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < NCMD_OPTS; i++) {
+		/* Every option in the table is spelt "--name". */
+		lo[n].name = kashim_keys[cmd_opts[i].key].option + 2;
+		lo[n].has_arg = cmd_opts[i].arg ? required_argument : no_argument;
+		lo[n].flag = NULL;
+		lo[n].val = OPT_SETTING + (int)i;
+		n++;
+	}
+	memcpy(&lo[n], fixed, sizeof(fixed));
+}
+
+/*
+ * Check text for key k with the library's parser and keep it for the
+ * environment. Returns 0, or -1 after printing "kashim: OPTION: message".
+ */
+static int take(struct cmd *c, enum kashim_key k, const char *option,
+		const char *text)
+{
+	const char *name = kashim_keys[k].name;
+	char err[320];
+	const char *msg = err;
+
+	if (kashim_set(&c->s, &c->s.top, k, text, err, sizeof(err)) == 0) {
+		c->env[k] = text;
+		return 0;
+	}
+	/* kashim_set() says "KEY: message"; the user typed an option. */
+	if (strncmp(err, name, strlen(name)) == 0 && err[strlen(name)] == ':')
+		msg = err + strlen(name) + 2;
+	fprintf(stderr, "kashim: %s: %s\n", option, msg);
+	return -1;
+}
+
+/* -v, -vv and -q: the next log level the option asks for. */
+static const char *log_option(const struct cmd *c, int opt)
+{
+	if (opt == 'q')
+		return "none";
+	return c->env[KASHIM_KEY_LOG_LEVEL] &&
+			       strcmp(c->env[KASHIM_KEY_LOG_LEVEL], "info") == 0
+		       ? "debug"
+		       : "info";
+}
+
+/* One option that is not a setting. Returns 0, 1 (done: exit 0) or -1. */
+static int take_other(struct cmd *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_CONFIG: c->config = arg; return 0;
+	case OPT_CHECK: c->check = true; return 0;
+	case OPT_STATUS: c->status = arg; return 0;
+	case OPT_JSON: c->json = true; return 0;
+	case 'v':
+	case 'q':
+		return take(c, KASHIM_KEY_LOG_LEVEL, opt == 'q' ? "-q" : "-v",
+			    log_option(c, opt));
+	case 'h': usage(); return 1;
+	case 'V': printf("kashim %s\n", KASHIM_VERSION); return 1;
+	default:
+		fprintf(stderr, "Try 'kashim --help' for more information.\n");
+		return -1;
+	}
+}
+
+/*
+ * Parse the options (up to COMMAND: "+" stops at the first operand).
+ * Returns the index of the first operand, -1 for a usage error, or -2
+ * when --help or --version has been answered.
+ */
+static int parse_args(struct cmd *c, int argc, char **argv)
+{
+	struct option lo[NCMD_OPTS + 9];
+	int opt, rc;
+
+	build_longopts(lo);
+	while ((opt = getopt_long(argc, argv, "+vqhV", lo, NULL)) != -1) {
+		if (opt >= OPT_SETTING && opt < OPT_SETTING + (int)NCMD_OPTS) {
+			const struct cmd_opt *o = &cmd_opts[opt - OPT_SETTING];
+
+			rc = take(c, o->key, kashim_keys[o->key].option,
+				  o->arg ? optarg : o->value);
+		} else {
+			rc = take_other(c, opt, optarg);
+		}
+		if (rc != 0)
+			return rc < 0 ? -1 : -2;
+	}
+	return optind;
+}
+
+/* Put the options into the environment. Returns 0 or -1 (no memory). */
+static int export_env(const struct cmd *c)
+{
+	for (size_t k = 0; k < KASHIM_NKEYS; k++)
+		if (c->env[k] && setenv(kashim_keys[k].env, c->env[k], 1) < 0)
+			return -1;
+	if (c->config && setenv(KASHIM_ENV_CONFIG, c->config, 1) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Check the config file and the whole environment as the library will
+ * read them. Returns 0 with the settings in s, or -1 after a message.
+ */
+static int check_all(const struct cmd *c, struct kashim_settings *s)
+{
+	const char *path = kashim_cmd_config_path();
+	char err[600];
+	int file_rc;
+
+	if (kashim_cmd_load(path, s, &file_rc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kashim: %s\n", err);
+		return -1;
+	}
+	if (c->config && file_rc == KASHIM_CONF_MISSING) {
+		fprintf(stderr, "kashim: --config %s: no such file\n", c->config);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is tok, one item of LD_PRELOAD, a copy of kashim's library? */
+static bool is_kashim(const char *tok, const char *lib)
+{
+	const char *base = strrchr(tok, '/');
+	char real[PATH_MAX];
+
+	base = base ? base + 1 : tok;
+	if (strncmp(base, KASHIM_LIBRARY, strlen(KASHIM_LIBRARY)) == 0)
+		return true;
+	return realpath(tok, real) && strcmp(real, lib) == 0;
+}
+
+/*
+ * Set LD_PRELOAD to lib followed by what it held, less any copy of
+ * kashim (ld.so separates items by spaces or colons). Returns 0 or -1.
+ */
+static int set_preload(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *val = malloc(strlen(lib) + (old ? strlen(old) : 0) + 2);
+	char *copy = strdup(old ? old : "");
+	char *tok, *save = NULL;
+	int rc = -1;
+
+	if (!val || !copy)
+		goto out;
+	strcpy(val, lib);
+	for (tok = strtok_r(copy, " :", &save); tok;
+	     tok = strtok_r(NULL, " :", &save)) {
+		if (is_kashim(tok, lib))
+			continue;
+		strcat(val, ":");
+		strcat(val, tok);
+	}
+	rc = setenv("LD_PRELOAD", val, 1);
+out:
+	free(val);
+	free(copy);
+	return rc;
+}
+
+/*
+ * Find libkashim.so: beside the command (build tree), then through the
+ * relative path from bindir to libdir (an installed tree, wherever it
+ * was copied), then in libdir. Returns 0 with its real path in lib.
+ */
+static int find_library(char *lib)
+{
+	char self[PATH_MAX], cand[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		*slash = '\0';
+		snprintf(cand, sizeof(cand), "%s/%s", self, KASHIM_LIBRARY);
+		if (access(cand, R_OK) == 0 && realpath(cand, lib))
+			return 0;
+		snprintf(cand, sizeof(cand), "%s/%s/%s", self,
+			 KASHIM_BIN_TO_LIB, KASHIM_LIBRARY);
+		if (access(cand, R_OK) == 0 && realpath(cand, lib))
+			return 0;
+	}
+	if (access(KASHIM_LIBDIR "/" KASHIM_LIBRARY, R_OK) == 0 &&
+	    realpath(KASHIM_LIBDIR "/" KASHIM_LIBRARY, lib))
+		return 0;
+	fprintf(stderr,
+		"kashim: cannot find %s beside the command, in %s/%s or in %s\n",
+		KASHIM_LIBRARY, n > 0 ? self : "(unknown)", KASHIM_BIN_TO_LIB,
+		KASHIM_LIBDIR);
+	return -1;
+}
+
+/* Run COMMAND under the library. Returns an exit status on failure. */
+static int run(const struct cmd *c, char **argv)
+{
+	struct kashim_settings s;
+	char lib[PATH_MAX];
+	int err;
+
+	if (export_env(c) < 0 || check_all(c, &s) < 0)
+		return KASHIM_EXIT_USAGE;
+	if (s.log_level != KASHIM_LOG_NONE)
+		kashim_cmd_warn_reach(argv[0]);
+	kashim_settings_free(&s);
+	if (find_library(lib) < 0 || set_preload(lib) < 0)
+		return KASHIM_EXIT_FAILED;
+	execvp(argv[0], argv);
+	err = errno;
+	fprintf(stderr, "kashim: %s: %s\n", argv[0], strerror(err));
+	return err == ENOENT ? KASHIM_EXIT_NOTFOUND : KASHIM_EXIT_CANNOT;
+}
+
+/* A PID as given to --status: digits only, above 0. Returns it or -1. */
+static pid_t parse_pid(const char *text)
+{
+	char *end;
+	long v;
+
+	if (!text[0] || text[0] == '-' || text[0] == '+')
+		return -1;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || *end || v <= 0 || v > INT_MAX)
+		return -1;
+	return (pid_t)v;
+}
+
+/* The mode chosen; checks the operands each mode takes. */
+static int dispatch(struct cmd *c, int argc, char **argv, int first)
+{
+	int nargs = argc - first;
+	pid_t pid;
+
+	if (c->json && !c->status)
+		fprintf(stderr, "kashim: --json goes with --status\n");
+	else if (c->status && (c->check || nargs)) {
+		fprintf(stderr, "kashim: --status takes a PID and nothing else\n");
+	} else if (c->status) {
+		pid = parse_pid(c->status);
+		if (pid > 0)
+			return kashim_cmd_status(pid, c->json);
+		fprintf(stderr, "kashim: --status: '%s' is not a PID\n", c->status);
+	} else if (c->check && nargs > 1) {
+		fprintf(stderr, "kashim: --check takes at most one FILE\n");
+	} else if (c->check) {
+		if (export_env(c) < 0)
+			return KASHIM_EXIT_FAILED;
+		return kashim_cmd_check(nargs ? argv[first] : NULL);
+	} else if (nargs == 0) {
+		fprintf(stderr, "kashim: no COMMAND given\n"
+				"Try 'kashim --help' for more information.\n");
+	} else {
+		return run(c, argv + first);
+	}
+	return KASHIM_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd c = { 0 };
+	int first;
+
+	kashim_settings_defaults(&c.s);
+	first = parse_args(&c, argc, argv);
+	if (first == -2)
+		return fflush(stdout) == 0 ? 0 : 1;
+	if (first < 0)
+		return KASHIM_EXIT_USAGE;
+	return dispatch(&c, argc, argv, first);
+}

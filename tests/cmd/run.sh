@@ -1,0 +1,403 @@
+#!/bin/sh
+# run.sh - tests of the `kashim` command (make check-cmd).
+#
+# Every check runs the real command: options are read back from the
+# socket with getsockopt (tests/cmd/sockpair.c) or from outside with
+# `kashim --status`; exit codes, messages and stdout are compared with
+# what the SPEC promises. Run from the top of the tree, after make.
+set -u
+
+TOP=$(pwd)
+KASHIM=$TOP/src/kashim
+LIB=$TOP/src/libkashim.so
+B=$TOP/tests/build/cmd
+FIX=$TOP/tests/fixtures/cmd
+PAIR=$B/sockpair
+T=$(mktemp -d /tmp/kashim-cmd.XXXXXX)
+chmod 755 "$T"
+PIDS=
+
+# Kill what the tests started (by PID) and remove the scratch directory.
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+# No config file of this host may change the results.
+export KASHIM_CONFIG=
+unset KASHIM_ENABLE KASHIM_IDLE KASHIM_INTERVAL KASHIM_COUNT KASHIM_USER_TIMEOUT \
+	KASHIM_OVERRIDE KASHIM_PORTS KASHIM_HOSTS KASHIM_PROGRAMS KASHIM_DIRECTION \
+	KASHIM_LOG KASHIM_LOG_TARGET LD_PRELOAD
+
+NPASS=0
+NFAIL=0
+pass() { NPASS=$((NPASS + 1)); echo "ok   - $1"; }
+fail() { NFAIL=$((NFAIL + 1)); echo "FAIL - $1"; shift; for l in "$@"; do echo "       $l"; done; }
+
+# expect NAME WANTED GOT: compare two strings.
+expect() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "wanted: $2" "got:    $3"; fi
+}
+
+# contains NAME NEEDLE TEXT: TEXT must hold NEEDLE.
+contains() {
+	case $3 in
+	*"$2"*) pass "$1" ;;
+	*) fail "$1" "wanted to find: $2" "in: $3" ;;
+	esac
+}
+
+# lacks NAME NEEDLE TEXT: TEXT must not hold NEEDLE.
+lacks() {
+	case $3 in
+	*"$2"*) fail "$1" "did not want: $2" "in: $3" ;;
+	*) pass "$1" ;;
+	esac
+}
+
+# run ARGS...: run the command; sets RC, OUT (stdout), ERR (stderr).
+run() {
+	"$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+
+# line WHICH: the "out ..." or "in ..." line sockpair printed.
+line() { printf '%s\n' "$OUT" | sed -n "s/^$1 //p"; }
+
+# A fixture copied to the scratch directory with the mode the library wants.
+fixture() {
+	cp "$FIX/$1" "$T/$1"
+	chmod 644 "$T/$1"
+	echo "$T/$1"
+}
+
+# wait_file FILE: wait until FILE exists, at most 10 s.
+wait_file() {
+	i=0
+	while [ ! -e "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -e "$1" ]
+}
+
+echo "# options reach the socket (read back with getsockopt)"
+run "$KASHIM" --idle 23 --interval 7 --count 3 --user-timeout 4500 "$PAIR"
+expect "options: exit 0" 0 "$RC"
+expect "options: outgoing socket" "keepalive=1 idle=23 interval=7 count=3 user_timeout=4500" "$(line out)"
+expect "options: accepted socket" "keepalive=1 idle=23 interval=7 count=3 user_timeout=4500" "$(line in)"
+run "$PAIR"
+expect "without kashim: nothing set" "keepalive=0" "$(line out | cut -d' ' -f1)"
+run "$KASHIM" --idle 10 --interval 2 --count 5 --user-timeout auto "$PAIR"
+expect "--user-timeout auto = (idle + interval x count) s" "user_timeout=20000" "$(line out | cut -d' ' -f5)"
+run "$KASHIM" --idle 23 --disable "$PAIR"
+expect "--disable: nothing set" "keepalive=0 idle=7200" "$(line out | cut -d' ' -f1-2)"
+run "$KASHIM" --idle 23 --ports 1 "$PAIR"
+expect "--ports not matching: nothing set" "keepalive=0" "$(line out | cut -d' ' -f1)"
+run "$KASHIM" --idle 23 --ports 1-65535 "$PAIR"
+expect "--ports range matching" "keepalive=1 idle=23" "$(line out | cut -d' ' -f1-2)"
+run "$KASHIM" --idle 23 --hosts 10.0.0.0/8 "$PAIR"
+expect "--hosts not matching: nothing set" "keepalive=0" "$(line out | cut -d' ' -f1)"
+run "$KASHIM" --idle 23 --hosts 127.0.0.0/8,::1 "$PAIR"
+expect "--hosts matching (IPv4)" "keepalive=1 idle=23" "$(line out | cut -d' ' -f1-2)"
+run "$KASHIM" --idle 24 --hosts ::1 "$PAIR" -6
+expect "--hosts matching (IPv6)" "keepalive=1 idle=24" "$(line out | cut -d' ' -f1-2)"
+run "$KASHIM" --idle 23 --direction incoming "$PAIR"
+expect "--direction incoming: outgoing left alone" "keepalive=0" "$(line out | cut -d' ' -f1)"
+expect "--direction incoming: accepted socket set" "keepalive=1 idle=23" "$(line in | cut -d' ' -f1-2)"
+run "$KASHIM" --idle 23 "$PAIR" -o 100
+expect "the program's own idle wins" "keepalive=1 idle=100" "$(line out | cut -d' ' -f1-2)"
+run "$KASHIM" --idle 23 --override "$PAIR" -o 100
+expect "--override: kashim's idle wins" "keepalive=1 idle=23" "$(line out | cut -d' ' -f1-2)"
+GOOD=$(fixture good.conf)
+run "$KASHIM" --config "$GOOD" "$PAIR"
+expect "--config FILE: its values" "keepalive=1 idle=45 interval=10 count=5" "$(line out | cut -d' ' -f1-4)"
+run "$KASHIM" --config "$GOOD" --idle 33 "$PAIR"
+expect "an option wins over the file" "keepalive=1 idle=33 interval=10" "$(line out | cut -d' ' -f1-3)"
+run env KASHIM_IDLE=12 "$KASHIM" --idle 34 "$PAIR"
+expect "an option wins over the environment" "keepalive=1 idle=34" "$(line out | cut -d' ' -f1-2)"
+run "$KASHIM" -v --idle 23 "$PAIR" -n
+contains "-v: one info line per socket on stderr" "kashim[" "$ERR"
+run "$KASHIM" -vv --idle 23 "$PAIR" -n
+contains "-vv: debug lines" "settings read" "$ERR"
+run "$KASHIM" -q --idle 23 "$PAIR"
+expect "-q: nothing on stderr" "" "$ERR"
+expect "-q: options still applied" "keepalive=1 idle=23" "$(line out | cut -d' ' -f1-2)"
+
+echo "# LD_PRELOAD"
+OTHER=$B/libother.so
+run "$KASHIM" sh -c 'printf %s "$LD_PRELOAD"'
+expect "LD_PRELOAD: the library, absolute" "$LIB" "$OUT"
+run env LD_PRELOAD="$OTHER" "$KASHIM" sh -c 'printf %s "$LD_PRELOAD"'
+expect "LD_PRELOAD: prepended, the other kept" "$LIB:$OTHER" "$OUT"
+run env LD_PRELOAD="$OTHER" "$KASHIM" --idle 25 "$PAIR"
+expect "LD_PRELOAD: options still reach the socket beside another preload" "keepalive=1 idle=25" "$(line out | cut -d' ' -f1-2)"
+expect "LD_PRELOAD: the other library loads quietly" "" "$ERR"
+run env LD_PRELOAD="$LIB" "$KASHIM" sh -c 'printf %s "$LD_PRELOAD"'
+expect "LD_PRELOAD: kashim already in it, not twice" "$LIB" "$OUT"
+run env LD_PRELOAD="$OTHER $LIB" "$KASHIM" sh -c 'printf %s "$LD_PRELOAD"'
+expect "LD_PRELOAD: kashim moved first, never twice" "$LIB:$OTHER" "$OUT"
+run "$KASHIM" "$KASHIM" sh -c 'printf %s "$LD_PRELOAD"'
+expect "LD_PRELOAD: kashim under kashim, once" "$LIB" "$OUT"
+mkdir -p "$T/inst/bin" "$T/inst/lib"
+cp "$KASHIM" "$T/inst/bin/kashim"
+cp "$LIB" "$T/inst/lib/libkashim.so"
+run "$T/inst/bin/kashim" --idle 26 sh -c 'printf "%s\n" "$LD_PRELOAD"; exec "$0"' "$PAIR"
+expect "installed tree: library found through bin/../lib" "$T/inst/lib/libkashim.so" "$(printf '%s\n' "$OUT" | head -n 1)"
+expect "installed tree: options reach the socket" "keepalive=1 idle=26" "$(line out | cut -d' ' -f1-2)"
+
+echo "# exit status"
+run "$KASHIM" sh -c 'exit 7'
+expect "COMMAND's status" 7 "$RC"
+run "$KASHIM" true
+expect "true: 0" 0 "$RC"
+run "$KASHIM" /nonexistent/prog
+expect "COMMAND missing: 127" 127 "$RC"
+run "$KASHIM" kashim-no-such-command-in-path
+expect "COMMAND not in PATH: 127" 127 "$RC"
+printf 'not a program\n' >"$T/noexec"
+chmod 644 "$T/noexec"
+run "$KASHIM" "$T/noexec"
+expect "COMMAND not executable: 126" 126 "$RC"
+contains "COMMAND not executable: says why" "Permission denied" "$ERR"
+run "$KASHIM"
+expect "no COMMAND: 2" 2 "$RC"
+run "$KASHIM" --no-such-option true
+expect "unknown option: 2" 2 "$RC"
+run "$KASHIM" --idle
+expect "missing argument: 2" 2 "$RC"
+run "$KASHIM" --json true
+expect "--json without --status: 2" 2 "$RC"
+
+echo "# each bad option: exit 2, a message, nothing run, nothing on stdout"
+while IFS='|' read -r opt val msg; do
+	rm -f "$T/ran"
+	run "$KASHIM" "$opt" "$val" touch "$T/ran"
+	expect "$opt $val: exit 2" 2 "$RC"
+	contains "$opt $val: message" "kashim: $opt: $msg" "$ERR"
+	expect "$opt $val: COMMAND not run" no "$([ -e "$T/ran" ] && echo yes || echo no)"
+	expect "$opt $val: stdout empty" "" "$OUT"
+done <<'EOF'
+--idle|abc|'abc' is not a number from 1 to 32767
+--idle|0|'0' is not a number from 1 to 32767
+--idle|32768|'32768' is not a number
+--idle|-5|'-5' is not a number
+--interval|0|'0' is not a number from 1 to 32767
+--count|128|'128' is not a number from 1 to 127
+--user-timeout|soon|'soon' is neither 'auto' nor a number
+--user-timeout|2147483648|'2147483648' is neither 'auto' nor a number of ms from 0 to 2147483647
+--ports|70000|'70000' is not a port
+--ports|9100-9000|port range '9100-9000' is reversed
+--ports|1883,,8883|empty item in '1883,,8883'
+--hosts|broker.example|'broker.example' is not an IPv4 or IPv6 address (no names
+--hosts|10.0.0.0/33|'10.0.0.0/33': prefix must be 0 to 32
+--hosts|::1/129|'::1/129': prefix must be 0 to 128
+--direction|sideways|'sideways' is not a direction
+EOF
+rm -f "$T/ran"
+run env KASHIM_IDLE=abc "$KASHIM" touch "$T/ran"
+expect "bad environment value: exit 2" 2 "$RC"
+contains "bad environment value: named" "KASHIM_IDLE=abc" "$ERR"
+expect "bad environment value: COMMAND not run" no "$([ -e "$T/ran" ] && echo yes || echo no)"
+BADV=$(fixture bad-value.conf)
+run "$KASHIM" --config "$BADV" touch "$T/ran"
+expect "broken --config file: exit 2" 2 "$RC"
+contains "broken --config file: FILE:LINE" "$BADV:5: count:" "$ERR"
+expect "broken --config file: COMMAND not run" no "$([ -e "$T/ran" ] && echo yes || echo no)"
+run "$KASHIM" --config "$T/missing.conf" true
+expect "--config missing file: exit 2" 2 "$RC"
+
+echo "# --check"
+run "$KASHIM" --check "$GOOD"
+expect "--check good: exit 0" 0 "$RC"
+expect "--check good: nothing on stderr" "" "$ERR"
+contains "--check good: top level" "idle = 45" "$OUT"
+contains "--check good: rule broker" 'rule "broker" {' "$OUT"
+contains "--check good: rule ports" 'ports = {1883, 8883, "9000-9100"}' "$OUT"
+contains "--check good: auto user timeout" "user_timeout = auto    # 70000 ms" "$OUT"
+contains "--check good: rule database" 'hosts = {"10.0.0.0/8", "::1/128"}' "$OUT"
+run env KASHIM_INTERVAL=9 "$KASHIM" --count 6 --check "$GOOD"
+contains "--check: the environment applied" "interval = 9" "$OUT"
+contains "--check: options applied" "count = 6" "$OUT"
+contains "--check: rules inherit them" "user_timeout = auto    # 74000 ms" "$OUT"
+run env KASHIM_CONFIG="$GOOD" "$KASHIM" --check
+contains "--check without FILE: \$KASHIM_CONFIG" "$GOOD is valid" "$OUT"
+run env -u KASHIM_CONFIG "$KASHIM" --check
+contains "--check without FILE: the system file" "kashim.conf" "$OUT"
+run env KASHIM_CONFIG= "$KASHIM" --check
+expect "--check with KASHIM_CONFIG empty: exit 0" 0 "$RC"
+contains "--check with KASHIM_CONFIG empty: says so" "no config file" "$OUT"
+while IFS='|' read -r file want; do
+	f=$(fixture "$file")
+	run "$KASHIM" --check "$f"
+	expect "--check $file: exit 1" 1 "$RC"
+	contains "--check $file: FILE:LINE: message" "$f:$want" "$ERR"
+	expect "--check $file: stdout empty" "" "$OUT"
+done <<'EOF'
+unknown-key.conf|4: no such option 'idel'
+bad-value.conf|5: count: '500' is not a number from 1 to 127
+bad-rule.conf|6: hosts: '192.168.0.0/40': prefix must be 0 to 32
+bad-ports.conf|4: ports: port range '9100-9000' is reversed
+syntax.conf|3:
+EOF
+run "$KASHIM" --check "$T/missing.conf"
+expect "--check missing FILE: exit 1" 1 "$RC"
+run env KASHIM_IDLE=0 "$KASHIM" --check "$GOOD"
+expect "--check bad environment: exit 1" 1 "$RC"
+contains "--check bad environment: named" "KASHIM_IDLE=0" "$ERR"
+cp "$GOOD" "$T/groupw.conf"
+chmod 664 "$T/groupw.conf"
+run "$KASHIM" --check "$T/groupw.conf"
+expect "--check group-writable file: refused, exit 1" 1 "$RC"
+contains "--check group-writable file: says why" "writable by its group" "$ERR"
+cp "$GOOD" "$T/worldw.conf"
+chmod 646 "$T/worldw.conf"
+run "$KASHIM" --check "$T/worldw.conf"
+contains "--check world-writable file: refused" "writable by others" "$ERR"
+if [ "$(id -u)" = 0 ]; then
+	cp "$GOOD" "$T/nobody.conf"
+	chown nobody "$T/nobody.conf"
+	run "$KASHIM" --check "$T/nobody.conf"
+	expect "--check file owned by another user: exit 1" 1 "$RC"
+	contains "--check file owned by another user: says why" "owned by uid" "$ERR"
+else
+	echo "SKIP: --check of a file owned by another user needs root"
+fi
+
+echo "# --status"
+"$KASHIM" --idle 23 --interval 6 --count 3 --user-timeout auto "$PAIR" -n -r "$T/ready1" -H 30 &
+P1=$!
+PIDS="$PIDS $P1"
+"$PAIR" -6 -n -r "$T/ready2" -H 30 &
+P2=$!
+PIDS="$PIDS $P2"
+if wait_file "$T/ready1" && wait_file "$T/ready2"; then
+	run "$KASHIM" --status "$P1"
+	expect "--status: exit 0" 0 "$RC"
+	expect "--status: header" "FD LOCAL PEER STATE KEEPALIVE IDLE INTERVAL COUNT USER_TIMEOUT" "$(printf '%s\n' "$OUT" | head -n 1 | tr -s ' ')"
+	expect "--status: under kashim, both connected ends as set" \
+		"ESTABLISHED on 23 6 3 41000
+ESTABLISHED on 23 6 3 41000" \
+		"$(printf '%s\n' "$OUT" | awk '$4 == "ESTABLISHED" { print $4, $5, $6, $7, $8, $9 }')"
+	expect "--status: the listener too" "LISTEN off" "$(printf '%s\n' "$OUT" | awk '$4 == "LISTEN" { print $4, $5 }')"
+	contains "--status: IPv4 addresses" "127.0.0.1:" "$OUT"
+	run "$KASHIM" --status "$P2"
+	expect "--status: without kashim, keep-alive off" "ESTABLISHED off
+ESTABLISHED off" "$(printf '%s\n' "$OUT" | awk '$4 == "ESTABLISHED" { print $4, $5 }')"
+	contains "--status: IPv6 addresses" "[::1]:" "$OUT"
+	run "$KASHIM" --status "$P1" --json
+	expect "--status --json: exit 0" 0 "$RC"
+	expect "--status --json: parsed, values as set" "ESTABLISHED True 23 6 3 41000 ipv4
+ESTABLISHED True 23 6 3 41000 ipv4
+LISTEN False" "$(printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for s in sorted(d["sockets"], key=lambda s: s["state"]):
+    if s["state"] == "LISTEN":
+        print(s["state"], s["keepalive"])
+    else:
+        print(s["state"], s["keepalive"], s["idle"], s["interval"], s["count"], s["user_timeout"], s["family"])
+')"
+	run "$KASHIM" --status "$P2" --json
+	expect "--status --json without kashim: parsed" "False False ipv6 ::1" "$(printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+c = [s for s in d["sockets"] if s["state"] == "ESTABLISHED"]
+print(c[0]["keepalive"], c[1]["keepalive"], c[0]["family"], c[0]["peer"]["address"])
+')"
+	expect "--status --json: the pid" "$P2" "$(printf '%s' "$OUT" | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])')"
+	if [ "$(id -u)" = 0 ]; then
+		cp "$KASHIM" "$T/kashim-copy"
+		chmod 755 "$T/kashim-copy"
+		run setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/kashim-copy" --status "$P1"
+		expect "--status without ptrace rights: exit 1" 1 "$RC"
+		contains "--status without ptrace rights: names CAP_SYS_PTRACE" "CAP_SYS_PTRACE" "$ERR"
+		contains "--status without ptrace rights: names the access mode" "PTRACE_MODE_ATTACH" "$ERR"
+		expect "--status without ptrace rights: stdout empty" "" "$OUT"
+	else
+		echo "SKIP: --status permission refusal needs root (to be refused as nobody)"
+	fi
+else
+	fail "--status: the test clients did not start"
+fi
+sh -c 'exit 0' &
+GONE=$!
+wait "$GONE"
+run "$KASHIM" --status "$GONE"
+expect "--status on a gone process: exit 1" 1 "$RC"
+contains "--status on a gone process: says so" "no process with PID $GONE" "$ERR"
+run "$KASHIM" --status abc
+expect "--status abc: exit 2" 2 "$RC"
+
+echo "# warnings about programs LD_PRELOAD cannot reach"
+run "$KASHIM" "$B/static"
+expect "static: still run, its status" 0 "$RC"
+contains "static: warned" "kashim: warning: $B/static is statically linked" "$ERR"
+expect "static: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+run "$KASHIM" -q "$B/static"
+expect "static with -q: no warning" "" "$ERR"
+run "$KASHIM" "$B/golike"
+contains "Go note in a PT_NOTE segment: warned" "$B/golike is a Go program" "$ERR"
+contains "Go warning: Go's own keep-alive" "15 s keep-alive" "$ERR"
+contains "Go warning: bypasses libc" "bypasses libc" "$ERR"
+run "$KASHIM" "$B/golike-section"
+contains "Go note only as a section: warned" "$B/golike-section is a Go program" "$ERR"
+run "$KASHIM" true
+expect "a dynamic program: no warning" "" "$ERR"
+printf '#!/bin/sh\nexit 3\n' >"$T/script"
+chmod 755 "$T/script"
+run "$KASHIM" "$T/script"
+expect "#! script: run" 3 "$RC"
+expect "#! script with a dynamic interpreter: no warning" "" "$ERR"
+printf '#! %s -x\n' "$B/static" >"$T/static-script"
+chmod 755 "$T/static-script"
+run "$KASHIM" "$T/static-script"
+contains "#! script with a static interpreter: warned about it" "$B/static is statically linked" "$ERR"
+mkdir -p "$T/path"
+cp "$B/static" "$T/path/kashim-static-test"
+run env PATH="$T/path:$PATH" "$KASHIM" kashim-static-test
+contains "found in PATH like execvp: warned" "$T/path/kashim-static-test is statically linked" "$ERR"
+if [ "$(id -u)" = 0 ]; then
+	cp /bin/true "$T/setuid-true"
+	chown nobody "$T/setuid-true"
+	chmod 4755 "$T/setuid-true"
+	run "$KASHIM" "$T/setuid-true"
+	contains "setuid file: warned" "$T/setuid-true is setuid" "$ERR"
+	contains "setuid file: points to /etc/ld.so.preload" "/etc/ld.so.preload" "$ERR"
+	cp /bin/true "$T/setgid-true"
+	chgrp nogroup "$T/setgid-true"
+	chmod 2755 "$T/setgid-true"
+	run "$KASHIM" "$T/setgid-true"
+	contains "setgid file: warned" "$T/setgid-true is setgid" "$ERR"
+	cp /bin/true "$T/setuid-self"
+	chmod 4755 "$T/setuid-self"
+	run "$KASHIM" "$T/setuid-self"
+	expect "setuid to oneself (no secure mode): no warning" "" "$ERR"
+else
+	echo "SKIP: setuid warning needs root (to make a file setuid to another user)"
+fi
+
+echo "# stdout holds COMMAND's output and nothing else"
+run "$KASHIM" -vv --idle 23 true
+expect "-vv true: stdout empty" "" "$OUT"
+run "$KASHIM" -vv --idle 23 "$PAIR" -n
+expect "-vv, a program that connects quietly: stdout empty" "" "$OUT"
+run "$KASHIM" "$B/static"
+expect "warning: stdout empty" "" "$OUT"
+run "$KASHIM" --idle 27 "$PAIR"
+expect "stdout is the program's own, exactly" "out keepalive=1 idle=27 interval=15 count=4 user_timeout=0
+in keepalive=1 idle=27 interval=15 count=4 user_timeout=0" "$OUT"
+
+echo "# --help and --version"
+run "$KASHIM" --help
+expect "--help: exit 0" 0 "$RC"
+for o in --idle --interval --count --user-timeout --override --ports --hosts \
+	--direction --config --disable -v -vv -q --check --status --json --version; do
+	contains "--help mentions $o" "$o" "$OUT"
+done
+run "$KASHIM" --version
+contains "--version" "kashim 0." "$OUT"
+
+echo "check-cmd: $NPASS passed, $NFAIL failed"
+[ "$NFAIL" -eq 0 ]
