@@ -148,43 +148,16 @@ static int p_user_timeout(struct kashim_settings *s, struct kashim_rule *r,
 }
 
 /*
- * Call item() on each comma-separated item of text, with spaces around
- * it trimmed; an empty item is an error. Returns 0 or -1.
+ * A list being parsed: an array of n elements of size bytes, each filled
+ * from one item of text by item(), which returns 0 or -1 with a message.
+ * drop(), when set, releases what item() put in an element.
  */
-static int each_item(const char *text, void *ctx,
-		     int (*item)(void *ctx, const char *it, char *err,
-				 size_t errlen),
-		     char *err, size_t errlen)
-{
-	char buf[256];
-	const char *p = text;
-
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		while (n && isspace((unsigned char)*p)) {
-			p++;
-			n--;
-		}
-		while (n && isspace((unsigned char)p[n - 1]))
-			n--;
-		if (n == 0)
-			return fail(err, errlen, "empty item in '%s'", text);
-		if (n >= sizeof(buf))
-			return fail(err, errlen, "item too long in '%s'", text);
-		memcpy(buf, p, n);
-		buf[n] = '\0';
-		if (item(ctx, buf, err, errlen) < 0)
-			return -1;
-		if (!end)
-			break;
-		p = end + 1;
-		if (*p == '\0')
-			return fail(err, errlen, "empty item in '%s'", text);
-	}
-	return 0;
-}
+struct list {
+	char *v;
+	size_t n, size;
+	int (*item)(void *elem, const char *it, char *err, size_t errlen);
+	void (*drop)(void *elem);
+};
 
 /* Count the items of a comma list, an upper bound for the array. */
 static size_t count_items(const char *text)
@@ -196,14 +169,77 @@ static size_t count_items(const char *text)
 	return n;
 }
 
-struct port_list {
-	struct kashim_port_range *v;
-	size_t n;
-};
-
-static int port_item(void *ctx, const char *it, char *err, size_t errlen)
+/* Copy the item at p (n bytes) into buf, trimmed of spaces. */
+static int trim_item(const char *p, size_t n, char *buf, size_t len,
+		     const char *text, char *err, size_t errlen)
 {
-	struct port_list *l = ctx;
+	while (n && isspace((unsigned char)*p)) {
+		p++;
+		n--;
+	}
+	while (n && isspace((unsigned char)p[n - 1]))
+		n--;
+	if (n == 0)
+		return fail(err, errlen, "empty item in '%s'", text);
+	if (n >= len)
+		return fail(err, errlen, "item too long in '%s'", text);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Fill l from the comma-separated items of text. Returns 0 or -1. */
+static int fill_list(struct list *l, const char *text, char *err,
+		     size_t errlen)
+{
+	const char *p = text;
+	char buf[256];
+
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (trim_item(p, n, buf, sizeof(buf), text, err, errlen) < 0 ||
+		    l->item(l->v + l->n * l->size, buf, err, errlen) < 0)
+			return -1;
+		l->n++;
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+/*
+ * Parse text (empty: an empty list) into a new array, and on success put
+ * it in *vec and *count in place of the old one, freed with the drop().
+ */
+static int parse_list(struct list *l, const char *text, void *vec,
+		      size_t *count, char *err, size_t errlen)
+{
+	char **old = vec;
+
+	if (*text) {
+		l->v = calloc(count_items(text), l->size);
+		if (!l->v)
+			return fail(err, errlen, "out of memory");
+		if (fill_list(l, text, err, errlen) < 0) {
+			for (size_t i = 0; l->drop && i < l->n; i++)
+				l->drop(l->v + i * l->size);
+			free(l->v);
+			return -1;
+		}
+	}
+	for (size_t i = 0; l->drop && i < *count; i++)
+		l->drop(*old + i * l->size);
+	free(*old);
+	*old = l->v;
+	*count = l->n;
+	return 0;
+}
+
+static int port_item(void *elem, const char *it, char *err, size_t errlen)
+{
+	struct kashim_port_range *range = elem;
 	char lo[16], *dash;
 	long a, b;
 
@@ -222,43 +258,24 @@ static int port_item(void *ctx, const char *it, char *err, size_t errlen)
 		b = a;
 	if (b < a)
 		return fail(err, errlen, "port range '%s' is reversed", it);
-	l->v[l->n].lo = (uint16_t)a;
-	l->v[l->n].hi = (uint16_t)b;
-	l->n++;
+	range->lo = (uint16_t)a;
+	range->hi = (uint16_t)b;
 	return 0;
 }
 
 static int p_ports(struct kashim_settings *s, struct kashim_rule *r,
 		   const char *text, char *err, size_t errlen)
 {
-	struct port_list l = { NULL, 0 };
+	struct list l = { .size = sizeof(*r->m.ports), .item = port_item };
 
 	(void)s;
-	if (*text) {
-		l.v = calloc(count_items(text), sizeof(*l.v));
-		if (!l.v)
-			return fail(err, errlen, "out of memory");
-		if (each_item(text, &l, port_item, err, errlen) < 0) {
-			free(l.v);
-			return -1;
-		}
-	}
-	free(r->m.ports);
-	r->m.ports = l.v;
-	r->m.nports = l.n;
-	return 0;
+	return parse_list(&l, text, &r->m.ports, &r->m.nports, err, errlen);
 }
 
-struct host_list {
-	struct kashim_cidr *v;
-	size_t n;
-};
-
 /* Parse ADDR or ADDR/PREFIX, IPv4 or IPv6, into its IPv6 form. */
-static int host_item(void *ctx, const char *it, char *err, size_t errlen)
+static int host_item(void *elem, const char *it, char *err, size_t errlen)
 {
-	struct host_list *l = ctx;
-	struct kashim_cidr *c = &l->v[l->n];
+	struct kashim_cidr *c = elem;
 	char addr[INET6_ADDRSTRLEN + 8], *slash;
 	struct in_addr a4;
 	long prefix = -1;
@@ -271,7 +288,6 @@ static int host_item(void *ctx, const char *it, char *err, size_t errlen)
 	slash = strchr(addr, '/');
 	if (slash)
 		*slash++ = '\0';
-	memset(c, 0, sizeof(*c));
 	if (inet_pton(AF_INET, addr, &a4) == 1) {
 		c->addr[10] = c->addr[11] = 0xff;
 		memcpy(&c->addr[12], &a4, 4);
@@ -287,77 +303,44 @@ static int host_item(void *ctx, const char *it, char *err, size_t errlen)
 		return fail(err, errlen, "'%s': prefix must be 0 to %d", it,
 			    max);
 	c->prefix = (uint8_t)((slash ? prefix : max) + (max == 32 ? 96 : 0));
-	l->n++;
 	return 0;
 }
 
 static int p_hosts(struct kashim_settings *s, struct kashim_rule *r,
 		   const char *text, char *err, size_t errlen)
 {
-	struct host_list l = { NULL, 0 };
+	struct list l = { .size = sizeof(*r->m.hosts), .item = host_item };
 
 	(void)s;
-	if (*text) {
-		l.v = calloc(count_items(text), sizeof(*l.v));
-		if (!l.v)
-			return fail(err, errlen, "out of memory");
-		if (each_item(text, &l, host_item, err, errlen) < 0) {
-			free(l.v);
-			return -1;
-		}
-	}
-	free(r->m.hosts);
-	r->m.hosts = l.v;
-	r->m.nhosts = l.n;
-	return 0;
+	return parse_list(&l, text, &r->m.hosts, &r->m.nhosts, err, errlen);
 }
 
-struct glob_list {
-	char **v;
-	size_t n;
-};
-
-static int glob_item(void *ctx, const char *it, char *err, size_t errlen)
+static int glob_item(void *elem, const char *it, char *err, size_t errlen)
 {
-	struct glob_list *l = ctx;
+	char **glob = elem;
 
 	if (strchr(it, '/'))
 		return fail(err, errlen,
 			    "'%s': programs are matched on the base name, without '/'",
 			    it);
-	l->v[l->n] = strdup(it);
-	if (!l->v[l->n])
-		return fail(err, errlen, "out of memory");
-	l->n++;
-	return 0;
+	*glob = strdup(it);
+	return *glob ? 0 : fail(err, errlen, "out of memory");
 }
 
-static void free_globs(char **v, size_t n)
+static void glob_drop(void *elem)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	free(*(char **)elem);
 }
 
 static int p_programs(struct kashim_settings *s, struct kashim_rule *r,
 		      const char *text, char *err, size_t errlen)
 {
-	struct glob_list l = { NULL, 0 };
+	struct list l = { .size = sizeof(*r->m.programs), .item = glob_item,
+			  .drop = glob_drop };
 
 	(void)s;
-	if (*text) {
-		l.v = calloc(count_items(text), sizeof(*l.v));
-		if (!l.v)
-			return fail(err, errlen, "out of memory");
-		if (each_item(text, &l, glob_item, err, errlen) < 0) {
-			free_globs(l.v, l.n);
-			return -1;
-		}
-	}
-	free_globs(r->m.programs, r->m.nprograms);
-	r->m.programs = l.v;
-	r->m.nprograms = l.n;
-	return 0;
+	return parse_list(&l, text, &r->m.programs, &r->m.nprograms, err,
+			  errlen);
 }
 
 static const char *const direction_names[] = {
@@ -565,7 +548,9 @@ static void free_match(struct kashim_match *m)
 {
 	free(m->ports);
 	free(m->hosts);
-	free_globs(m->programs, m->nprograms);
+	for (size_t i = 0; i < m->nprograms; i++)
+		free(m->programs[i]);
+	free(m->programs);
 }
 
 void kashim_settings_free(struct kashim_settings *s)
