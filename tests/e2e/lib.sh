@@ -22,6 +22,8 @@ E2E_ADDR_B=10.213.0.1
 E2E_ADDR_C=10.213.0.2
 E2E_PORT=1883
 E2E_PIDS=()
+E2E_MOUNTS=()
+E2E_PIDFILE=
 E2E_NETNS=
 E2E_TMP=
 E2E_NAME=e2e
@@ -107,11 +109,14 @@ e2e_stop_pid()
 # moved yet), then the temporary directory.
 e2e_cleanup()
 {
-	local rc=$? pid
+	local rc=$? pid i
 
 	trap - EXIT
 	for pid in "${E2E_PIDS[@]}"; do
 		e2e_stop_pid "$pid"
+	done
+	for ((i = ${#E2E_MOUNTS[@]} - 1; i >= 0; i--)); do
+		umount "${E2E_MOUNTS[i]}" 2>/dev/null
 	done
 	if [ -n "$E2E_NETNS" ]; then
 		ip netns exec "$E2E_NS_B" nft delete table inet "$E2E_TABLE" 2>/dev/null
@@ -196,6 +201,9 @@ e2e_spawn()
 	"$@" >"$E2E_TMP/$name.out" 2>"$E2E_TMP/$name.err" </dev/null &
 	E2E_LAST=$!
 	E2E_PIDS+=("$E2E_LAST")
+	if [ -n "$E2E_PIDFILE" ]; then
+		echo "$E2E_LAST" >>"$E2E_PIDFILE"
+	fi
 }
 
 # Write a broker config for port $2 into file $1.
