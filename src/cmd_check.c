@@ -42,17 +42,20 @@ int kashim_cmd_load(const char *path, struct kashim_settings *s, int *file_rc,
 	return 0;
 }
 
-/* The first line of the output, a comment saying where the values come from. */
+/* The first line of the output: a comment saying where values come from. */
 static void print_source(const char *path, int file_rc)
 {
 	if (!path)
-		printf("# no config file (%s is empty): built-in defaults, then the environment\n",
+		printf("# no config file (%s is empty): built-in defaults, "
+		       "then the environment\n",
 		       KASHIM_ENV_CONFIG);
 	else if (file_rc == KASHIM_CONF_MISSING)
-		printf("# no config file at %s: built-in defaults, then the environment\n",
+		printf("# no config file at %s: built-in defaults, then the "
+		       "environment\n",
 		       path);
 	else
-		printf("# %s is valid; effective settings after the environment\n",
+		printf("# %s is valid; effective settings after the "
+		       "environment\n",
 		       path);
 }
 

@@ -52,7 +52,10 @@ static bool read_at(int fd, void *buf, size_t n, uint64_t off)
 	return pread(fd, buf, n, (off_t)off) == (ssize_t)n;
 }
 
-/* Read the ELF header of fd into e. False if not an ELF file of this host's byte order. */
+/*
+ * Read the ELF header of fd into e. Returns false when fd is no ELF file
+ * of this host's byte order.
+ */
 static bool elf_open(int fd, struct elf_file *e)
 {
 	union {
@@ -145,8 +148,9 @@ static bool has_go_note(int fd, const struct elf_part *p)
 		go = n.n_namesz == sizeof(GO_NOTE_NAME) &&
 		     n.n_type == GO_NOTE_TYPE &&
 		     at + sizeof(n) + n.n_namesz <= p->size &&
-		     memcmp(buf + at + sizeof(n), GO_NOTE_NAME, n.n_namesz) == 0;
-		at += sizeof(n) + align_up(n.n_namesz, a) + align_up(n.n_descsz, a);
+		     !memcmp(buf + at + sizeof(n), GO_NOTE_NAME, n.n_namesz);
+		at += sizeof(n) + align_up(n.n_namesz, a) +
+		      align_up(n.n_descsz, a);
 	}
 out:
 	free(buf);
@@ -203,7 +207,8 @@ static bool is_loader(const char *path)
 	const char *base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;
-	return strncmp(base, "ld-linux", 8) == 0 || strncmp(base, "ld.so", 5) == 0 ||
+	return strncmp(base, "ld-linux", 8) == 0 ||
+	       strncmp(base, "ld.so", 5) == 0 ||
 	       strncmp(base, "ld-musl", 7) == 0;
 }
 
@@ -218,20 +223,23 @@ static void warn_elf(const char *path, int fd, const struct stat *st)
 		r = elf_reach(&e);
 	if (r == REACH_GO)
 		fprintf(stderr,
-			"kashim: warning: %s is a Go program: Go sets its own 15 s "
-			"keep-alive on TCP connections and pure-Go networking "
-			"bypasses libc, so kashim may not reach it (set "
-			"net.Dialer.KeepAlive or KeepAliveConfig in the program)\n",
+			"kashim: warning: %s is a Go program: Go sets its "
+			"own 15 s keep-alive on TCP connections and pure-Go "
+			"networking bypasses libc, so kashim may not reach "
+			"it (set net.Dialer.KeepAlive or KeepAliveConfig in "
+			"the program)\n",
 			path);
 	else if (r == REACH_STATIC)
 		fprintf(stderr,
-			"kashim: warning: %s is statically linked: LD_PRELOAD "
-			"cannot reach it, its sockets keep their own settings\n",
+			"kashim: warning: %s is statically linked: "
+			"LD_PRELOAD cannot reach it, its sockets keep their "
+			"own settings\n",
 			path);
 	else if ((why = secure_reason(fd, st)))
 		fprintf(stderr,
-			"kashim: warning: %s %s: the loader drops LD_PRELOAD for "
-			"it; list libkashim.so in /etc/ld.so.preload to reach it\n",
+			"kashim: warning: %s %s: the loader drops LD_PRELOAD "
+			"for it; list libkashim.so in /etc/ld.so.preload to "
+			"reach it\n",
 			path, why);
 }
 
@@ -272,7 +280,7 @@ static void warn_file(const char *path, int depth)
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || n <= 0)
 		goto out;
 	if (script_interp(head, (size_t)n, interp, sizeof(interp))) {
-		/* Linux ignores setuid on scripts: only the interpreter counts. */
+		/* Linux ignores setuid on scripts: the interpreter counts. */
 		if (depth < MAX_SCRIPT_DEPTH)
 			warn_file(interp, depth + 1);
 		goto out;

@@ -136,7 +136,10 @@ static bool is_socket(int dfd, const char *name)
 	return strncmp(link, "socket:", 7) == 0;
 }
 
-/* Add the socket behind fd of the process to t if it is TCP. Returns 0 or -errno. */
+/*
+ * Add the socket behind fd of the process to t if it is TCP.
+ * Returns 0 or -errno.
+ */
 static int add_fd(struct table *t, int pidfd, int fd)
 {
 	int s = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
@@ -197,19 +200,30 @@ static int explain(pid_t pid, int err)
 			(int)pid);
 		return 1;
 	}
-	fprintf(stderr, "kashim: --status: cannot read the sockets of process %d: %s\n",
+	fprintf(stderr,
+		"kashim: --status: cannot read the sockets of process %d: %s\n",
 		(int)pid, strerror(err));
 	if (err == EPERM || err == EACCES)
 		fprintf(stderr,
-			"kashim: --status needs ptrace rights over the process "
-			"(ptrace access mode PTRACE_MODE_ATTACH_REALCREDS): run it as "
-			"root or with CAP_SYS_PTRACE, or as the process's own user "
-			"where ptrace is allowed (kernel.yama.ptrace_scope 0, or 1 "
+			"kashim: --status needs ptrace rights over the "
+			"process (ptrace access mode "
+			"PTRACE_MODE_ATTACH_REALCREDS): run it as root or with "
+			"CAP_SYS_PTRACE, or as the process's own user where "
+			"ptrace is allowed (kernel.yama.ptrace_scope 0, or 1 "
 			"for your own children)\n");
 	else if (err == ENOSYS)
 		fprintf(stderr, "kashim: --status needs pidfd_open() and "
 				"pidfd_getfd(): Linux 5.6 or later\n");
 	return 1;
+}
+
+/* The text for an option that is on (v > 0), off (0) or unknown (-1). */
+static const char *flag(int v, const char *unknown, const char *on,
+			const char *off)
+{
+	if (v < 0)
+		return unknown;
+	return v ? on : off;
 }
 
 /* An int value for the table: the number, or "?" when unknown. */
@@ -245,19 +259,21 @@ static void print_table(const struct table *t)
 		wl = nl > wl ? nl : wl;
 		wp = np > wp ? np : wp;
 	}
-	printf("%-4s %-*s %-*s %-11s %-9s %5s %8s %5s %12s\n", "FD", wl, "LOCAL",
-	       wp, "PEER", "STATE", "KEEPALIVE", "IDLE", "INTERVAL", "COUNT",
-	       "USER_TIMEOUT");
+	printf("%-4s %-*s %-*s %-11s %-9s %5s %8s %5s %12s\n", "FD", wl,
+	       "LOCAL", wp, "PEER", "STATE", "KEEPALIVE", "IDLE", "INTERVAL",
+	       "COUNT", "USER_TIMEOUT");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct row *r = &t->v[i];
 
-		printf("%-4d %-*s %-*s %-11s %-9s %5s %8s %5s %12s\n", r->fd, wl,
-		       ep_text(&r->local, r->v6, l, sizeof(l)), wp,
+		printf("%-4d %-*s %-*s %-11s %-9s %5s %8s %5s %12s\n", r->fd,
+		       wl, ep_text(&r->local, r->v6, l, sizeof(l)), wp,
 		       ep_text(&r->peer, r->v6, p, sizeof(p)), r->state,
-		       r->keepalive < 0 ? "?" : r->keepalive ? "on" : "off",
+		       flag(r->keepalive, "?", "on", "off"),
 		       num(r->idle, b[0], 16), num(r->interval, b[1], 16),
 		       num(r->count, b[2], 16), num(r->user_timeout, b[3], 16));
 	}
+	if (t->n == 0)
+		printf("(no TCP sockets)\n");
 }
 
 /* An endpoint as JSON: {"address": …, "port": …} or null. */
@@ -291,7 +307,7 @@ static void print_json(pid_t pid, const struct table *t)
 		printf(", \"peer\": ");
 		json_ep(&r->peer);
 		printf(", \"state\": \"%s\", \"keepalive\": %s, ", r->state,
-		       r->keepalive < 0 ? "null" : r->keepalive ? "true" : "false");
+		       flag(r->keepalive, "null", "true", "false"));
 		json_int("idle", r->idle, ", ");
 		json_int("interval", r->interval, ", ");
 		json_int("count", r->count, ", ");

@@ -47,7 +47,8 @@ static const struct cmd_opt cmd_opts[] = {
 	{ KASHIM_KEY_COUNT, "N", NULL, NULL },
 	{ KASHIM_KEY_USER_TIMEOUT, "MS|auto", NULL, NULL },
 	{ KASHIM_KEY_OVERRIDE, NULL, "1",
-	  "apply the values even to sockets where COMMAND set its own keep-alive or user timeout" },
+	  "apply the values even to sockets where COMMAND set its own "
+	  "keep-alive or user timeout" },
 	{ KASHIM_KEY_PORTS, "LIST", NULL, NULL },
 	{ KASHIM_KEY_HOSTS, "LIST", NULL, NULL },
 	{ KASHIM_KEY_DIRECTION, "D", NULL, NULL },
@@ -99,20 +100,68 @@ static void wrap(const char *text, int ind)
 	putchar('\n');
 }
 
-/* One settings option in --help: name, argument, help, variable, default. */
+/* One option in --help: its name on a line, its help wrapped below. */
+static void help(const char *name, const char *text)
+{
+	printf("  %s\n", name);
+	wrap(text, 8);
+}
+
+/* A settings option in --help: help, variable and default from the table. */
 static void help_setting(const struct cmd_opt *o)
 {
 	const struct kashim_key_def *k = &kashim_keys[o->key];
-	char line[512];
+	char name[64], text[512];
 
-	printf("  %s%s%s\n", k->option, o->arg ? " " : "", o->arg ? o->arg : "");
+	snprintf(name, sizeof(name), "%s%s%s", k->option, o->arg ? " " : "",
+		 o->arg ? o->arg : "");
 	if (o->value)
-		snprintf(line, sizeof(line), "%s (sets %s=%s)", o->help, k->env,
-			 o->value);
+		snprintf(text, sizeof(text), "%s (sets %s=%s)", o->help,
+			 k->env, o->value);
 	else
-		snprintf(line, sizeof(line), "%s (sets %s; default: %s)",
+		snprintf(text, sizeof(text), "%s (sets %s; default: %s)",
 			 k->help, k->env, *k->def ? k->def : "all");
-	wrap(line, 8);
+	help(name, text);
+}
+
+/* --help, the settings part: every option that becomes a variable. */
+static void usage_settings(void)
+{
+	printf("Settings (each becomes a KASHIM_* variable):\n");
+	for (size_t i = 0; i < NCMD_OPTS; i++)
+		help_setting(&cmd_opts[i]);
+	help("--config FILE",
+	     "read this config file instead of " KASHIM_SYSTEM_CONFIG
+	     " (sets " KASHIM_ENV_CONFIG "; the file must exist)");
+	help("-v, --verbose",
+	     "log one line per socket changed, on stderr "
+	     "(sets KASHIM_LOG=info); twice (-vv): debug");
+	help("-q, --quiet",
+	     "log nothing and do not warn about COMMAND "
+	     "(sets KASHIM_LOG=none)");
+}
+
+/* --help, the other modes. */
+static void usage_modes(void)
+{
+	printf("\nOther modes:\n");
+	help("--check [FILE]",
+	     "check FILE (default: $" KASHIM_ENV_CONFIG ", else "
+	     KASHIM_SYSTEM_CONFIG ") with the library's own parser, "
+	     "including the owner and mode the library would refuse it for; "
+	     "print the effective settings (after the environment and the "
+	     "options), top level and every rule, as a config file on stdout; "
+	     "exit 0, or 1 with FILE:LINE: message on stderr");
+	help("--status PID",
+	     "show every TCP socket of process PID as the kernel holds it: "
+	     "fd, local and peer address, state, SO_KEEPALIVE, TCP_KEEPIDLE, "
+	     "TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT (ms). Needs ptrace "
+	     "rights over PID: the same user where ptrace is allowed, or "
+	     "CAP_SYS_PTRACE (root). Exit 0, or 1 when PID is gone or the "
+	     "rights are missing");
+	help("--json", "with --status: one JSON object, for scripts");
+	help("-h, --help", "this help");
+	help("-V, --version", "the version");
 }
 
 /* --help: everything the command does, on stdout. */
@@ -121,53 +170,30 @@ static void usage(void)
 	printf("Usage: kashim [OPTIONS] [--] COMMAND [ARGS...]\n"
 	       "       kashim [--config FILE] [OPTIONS] --check [FILE]\n"
 	       "       kashim --status PID [--json]\n\n");
-	wrap("Run COMMAND with TCP keep-alive on every TCP connection it makes or "
-	     "accepts (IPv4 and IPv6). The options become KASHIM_* environment "
-	     "variables (they win over the config file and the environment), "
-	     "every value is checked before anything runs, libkashim.so is put "
-	     "first in LD_PRELOAD (other preloaded libraries are kept, another "
-	     "copy of libkashim.so is dropped) and COMMAND replaces kashim.", 0);
-	printf("\nSettings:\n");
-	for (size_t i = 0; i < NCMD_OPTS; i++)
-		help_setting(&cmd_opts[i]);
-	printf("  --config FILE\n");
-	wrap("read this config file instead of " KASHIM_SYSTEM_CONFIG
-	     " (sets " KASHIM_ENV_CONFIG "; it must exist)", 8);
-	printf("  -v, --verbose\n");
-	wrap("log one line per socket changed on stderr (sets KASHIM_LOG=info); "
-	     "twice (-vv): debug", 8);
-	printf("  -q, --quiet\n");
-	wrap("log nothing and do not warn about COMMAND (sets KASHIM_LOG=none)", 8);
-	printf("\nOther modes:\n  --check [FILE]\n");
-	wrap("check FILE (default: $" KASHIM_ENV_CONFIG ", else "
-	     KASHIM_SYSTEM_CONFIG ") with the library's own parser, including the "
-	     "ownership and mode the library would refuse it for; print the "
-	     "effective settings after the environment and the options, top level "
-	     "and every rule, as a config file on stdout; exit 0, or 1 with "
-	     "FILE:LINE: message on stderr", 8);
-	printf("  --status PID\n");
-	wrap("show every TCP socket of process PID as the kernel holds it: fd, "
-	     "local and peer address, state, SO_KEEPALIVE, TCP_KEEPIDLE, "
-	     "TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT (ms). Needs ptrace "
-	     "rights over PID: the same user where ptrace is allowed, or "
-	     "CAP_SYS_PTRACE (root); exit 1 when PID is gone or the rights are "
-	     "missing", 8);
-	printf("  --json\n");
-	wrap("with --status: one JSON object for scripts", 8);
-	printf("  -h, --help      this help\n  -V, --version   the version\n\n");
+	wrap("Run COMMAND with TCP keep-alive on every TCP connection it "
+	     "makes or accepts (IPv4 and IPv6). The options become KASHIM_* "
+	     "environment variables (they win over the config file and the "
+	     "environment), every value is checked before anything runs, "
+	     "libkashim.so is put first in LD_PRELOAD (other preloaded "
+	     "libraries are kept, another copy of libkashim.so is dropped) "
+	     "and COMMAND replaces kashim.", 0);
+	putchar('\n');
+	usage_settings();
+	usage_modes();
+	putchar('\n');
 	wrap("LIST is comma-separated: --ports 1883,8883,9000-9100, --hosts "
 	     "10.0.0.0/8,::1 (addresses or CIDR blocks, no names). D is "
-	     "outgoing, incoming or both. Environment variables without an "
-	     "option: KASHIM_PROGRAMS, KASHIM_LOG_TARGET.", 0);
+	     "outgoing, incoming or both. Variables without an option: "
+	     "KASHIM_PROGRAMS, KASHIM_LOG_TARGET.", 0);
 	putchar('\n');
-	wrap("Before running COMMAND, kashim warns on stderr (one line, never an "
-	     "error) when LD_PRELOAD cannot reach it: statically linked, a Go "
-	     "program, setuid, setgid or with file capabilities. A #! script is "
-	     "judged by its interpreter.", 0);
+	wrap("Before running COMMAND, kashim warns on stderr (one line, "
+	     "never an error) when LD_PRELOAD cannot reach it: statically "
+	     "linked, a Go program, setuid, setgid or with file capabilities. "
+	     "A #! script is judged by its interpreter.", 0);
 	putchar('\n');
-	wrap("Exit status: COMMAND's own; 2 for a bad option or setting (nothing "
-	     "is run); 125 when libkashim.so cannot be found; 126 when COMMAND "
-	     "cannot be run; 127 when it is not found.", 0);
+	wrap("Exit status: COMMAND's own; 2 for a bad option or setting "
+	     "(nothing is run); 125 when libkashim.so cannot be found; 126 "
+	     "when COMMAND cannot be run; 127 when it is not found.", 0);
 }
 
 /* The long options: the settings ones built from the table of keys. */
@@ -189,7 +215,8 @@ static void build_longopts(struct option *lo)
 	for (size_t i = 0; i < NCMD_OPTS; i++) {
 		/* Every option in the table is spelt "--name". */
 		lo[n].name = kashim_keys[cmd_opts[i].key].option + 2;
-		lo[n].has_arg = cmd_opts[i].arg ? required_argument : no_argument;
+		lo[n].has_arg =
+			cmd_opts[i].arg ? required_argument : no_argument;
 		lo[n].flag = NULL;
 		lo[n].val = OPT_SETTING + (int)i;
 		n++;
@@ -302,7 +329,8 @@ static int check_all(const struct cmd *c, struct kashim_settings *s)
 		return -1;
 	}
 	if (c->config && file_rc == KASHIM_CONF_MISSING) {
-		fprintf(stderr, "kashim: --config %s: no such file\n", c->config);
+		fprintf(stderr, "kashim: --config %s: no such file\n",
+			c->config);
 		return -1;
 	}
 	return 0;
@@ -376,7 +404,8 @@ static int find_library(char *lib)
 	    realpath(KASHIM_LIBDIR "/" KASHIM_LIBRARY, lib))
 		return 0;
 	fprintf(stderr,
-		"kashim: cannot find %s beside the command, in %s/%s or in %s\n",
+		"kashim: cannot find %s beside the command, in %s/%s "
+		"or in %s\n",
 		KASHIM_LIBRARY, n > 0 ? self : "(unknown)", KASHIM_BIN_TO_LIB,
 		KASHIM_LIBDIR);
 	return -1;
@@ -426,12 +455,14 @@ static int dispatch(struct cmd *c, int argc, char **argv, int first)
 	if (c->json && !c->status)
 		fprintf(stderr, "kashim: --json goes with --status\n");
 	else if (c->status && (c->check || nargs)) {
-		fprintf(stderr, "kashim: --status takes a PID and nothing else\n");
+		fprintf(stderr,
+			"kashim: --status takes a PID and nothing else\n");
 	} else if (c->status) {
 		pid = parse_pid(c->status);
 		if (pid > 0)
 			return kashim_cmd_status(pid, c->json);
-		fprintf(stderr, "kashim: --status: '%s' is not a PID\n", c->status);
+		fprintf(stderr, "kashim: --status: '%s' is not a PID\n",
+			c->status);
 	} else if (c->check && nargs > 1) {
 		fprintf(stderr, "kashim: --check takes at most one FILE\n");
 	} else if (c->check) {

@@ -53,7 +53,8 @@ static int listener(int family, struct sockaddr_storage *sa, socklen_t *len)
 	else
 		in6->sin6_addr = in6addr_loopback;
 	*len = family == AF_INET ? sizeof(*in) : sizeof(*in6);
-	if (l < 0 || bind(l, (struct sockaddr *)sa, *len) < 0 || listen(l, 4) < 0 ||
+	if (l < 0 || bind(l, (struct sockaddr *)sa, *len) < 0 ||
+	    listen(l, 4) < 0 ||
 	    getsockname(l, (struct sockaddr *)sa, len) < 0) {
 		perror("sockpair: listener");
 		exit(1);
@@ -86,7 +87,8 @@ int main(int argc, char **argv)
 	     setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &own_idle,
 			sizeof(own_idle)) < 0))
 		return 1;
-	if (connect(s, (struct sockaddr *)&sa, len) < 0 || (a = accept(l, NULL, NULL)) < 0) {
+	if (connect(s, (struct sockaddr *)&sa, len) < 0 ||
+	    (a = accept(l, NULL, NULL)) < 0) {
 		perror("sockpair: connect/accept");
 		return 1;
 	}
