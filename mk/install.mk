@@ -1,0 +1,62 @@
+# install.mk - `make install` and `make uninstall`.
+#
+#   make install [PREFIX=/usr/local] [DESTDIR=] [sysconfdir=] [libdir=]
+#                [bindir=] [mandir=] [moduledir=]
+#
+# Installs $(libdir)/libkashim.so, its config module as
+# $(moduledir)/kashim-conf.so (default $(libdir)/kashim: the library looks
+# for it beside itself, then in kashim/ beside itself), $(bindir)/kashim,
+# the three man pages, and $(sysconfdir)/kashim.conf unless a config file
+# is already there. `make uninstall` removes what install put, and the
+# config file only when it is still the one shipped.
+#
+# Build with the same PREFIX/sysconfdir/libdir/bindir as you install with:
+# the library reads $(sysconfdir)/kashim.conf and the command finds the
+# library through the paths they name.
+
+moduledir ?= $(libdir)/kashim
+INSTALL ?= install
+
+# The command, when its fragment has added it to the build.
+KASHIM_CMD_BUILT = $(filter src/kashim,$(ALL_TARGETS))
+
+MAN_PAGES := man/kashim.1 man/kashim.8 man/kashim.conf.5
+# Where a man page goes: man/kashim.conf.5 -> $(mandir)/man5/kashim.conf.5
+man_dest = $(DESTDIR)$(mandir)/man$(subst .,,$(suffix $(1)))/$(notdir $(1))
+# The pages name the default PREFIX's paths; install writes the real ones
+# in (a '-' in a path is '\-' in roff).
+roff_path = $(subst -,\\-,$(1))
+MAN_SED = -e 's|/usr/local/lib/kashim/|$(call roff_path,$(moduledir))/|g' \
+	-e 's|/usr/local/lib|$(call roff_path,$(libdir))|g' \
+	-e 's|/usr/local/etc|$(call roff_path,$(sysconfdir))|g' \
+	-e 's|/usr/local/bin|$(call roff_path,$(bindir))|g'
+
+.PHONY: install uninstall
+install: build
+	$(INSTALL) -D -m 0644 $(LIB) $(DESTDIR)$(libdir)/libkashim.so
+	$(INSTALL) -D -m 0644 $(MODULE) $(DESTDIR)$(moduledir)/kashim-conf.so
+	$(if $(KASHIM_CMD_BUILT),$(INSTALL) -D -m 0755 src/kashim $(DESTDIR)$(bindir)/kashim)
+	@set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
+	$(foreach p,$(MAN_PAGES),sed $(MAN_SED) $(p) >$$t/$(notdir $(p)); \
+		echo "$(INSTALL) -D -m 0644 $(p) $(call man_dest,$(p))"; \
+		$(INSTALL) -D -m 0644 $$t/$(notdir $(p)) $(call man_dest,$(p));)
+	@if [ -e $(DESTDIR)$(sysconfdir)/kashim.conf ]; then \
+		echo "kept the existing $(DESTDIR)$(sysconfdir)/kashim.conf (the shipped one is conf/kashim.conf)"; \
+	else \
+		echo "$(INSTALL) -D -m 0644 conf/kashim.conf $(DESTDIR)$(sysconfdir)/kashim.conf"; \
+		$(INSTALL) -D -m 0644 conf/kashim.conf $(DESTDIR)$(sysconfdir)/kashim.conf; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(libdir)/libkashim.so
+	rm -f $(DESTDIR)$(moduledir)/kashim-conf.so
+	-rmdir $(DESTDIR)$(moduledir) 2>/dev/null
+	rm -f $(DESTDIR)$(bindir)/kashim
+	rm -f $(foreach p,$(MAN_PAGES),$(call man_dest,$(p)))
+	@f=$(DESTDIR)$(sysconfdir)/kashim.conf; \
+	if [ ! -e $$f ]; then :; \
+	elif cmp -s conf/kashim.conf $$f; then \
+		echo "rm -f $$f"; rm -f $$f; \
+	else \
+		echo "kept $$f: it differs from the shipped conf/kashim.conf"; \
+	fi

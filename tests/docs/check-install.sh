@@ -1,0 +1,115 @@
+#!/bin/sh
+# check-install.sh MAKE CMD - `make install` into a temporary DESTDIR:
+# every file in place with its mode, the installed library finds its
+# installed config module, the installed `kashim` (CMD non-empty when the
+# build has it) runs a program against the installed library, the man
+# pages carry the installed paths, an existing config file is never
+# overwritten, and `make uninstall` removes everything but a changed
+# config file.
+MAKE=${1:-make}
+CMD=$2
+. tests/docs/lib.sh
+src=$(pwd)
+d=$(mktemp -d)
+d2=$(mktemp -d)
+trap 'rm -rf "$d" "$d2"' EXIT
+p=$d/usr/local
+mk() {
+	$MAKE --no-print-directory "$@" >"$d2/make.log" 2>&1 ||
+		{ fail "make $*:"; cat "$d2/make.log"; }
+}
+
+# 1. The files and their modes.
+mk install DESTDIR="$d"
+want="lib/libkashim.so:644 lib/kashim/kashim-conf.so:644
+share/man/man1/kashim.1:644 share/man/man8/kashim.8:644
+share/man/man5/kashim.conf.5:644 etc/kashim.conf:644"
+[ -n "$CMD" ] && want="$want bin/kashim:755"
+for w in $want; do
+	f=$p/${w%:*}
+	m=$(stat -c %a "$f" 2>/dev/null)
+	[ "$m" = "${w#*:}" ] || fail "install: $f: mode '${m:-missing}', want ${w#*:}"
+done
+cmp -s conf/kashim.conf "$p/etc/kashim.conf" || fail "install: kashim.conf differs from conf/kashim.conf"
+[ "$fails" -eq 0 ] && ok "make install DESTDIR=$d: $(echo $want | wc -w) files with their modes"
+
+# Check the JSON of probe.py ($1) against Python expressions ($2...).
+expect() {
+	json=$1
+	shift
+	python3 - "$json" "$@" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1])
+bad = [e for e in sys.argv[2:] if not eval(e, {}, dict(o=o))]
+for e in bad:
+    print("  not true:", e, "in", sys.argv[1])
+sys.exit(1 if bad else 0)
+PY
+}
+
+# 2. The installed library, preloaded by hand, loads the installed module.
+out=$(cd / && LD_PRELOAD=$p/lib/libkashim.so KASHIM_CONFIG=$p/etc/kashim.conf \
+	KASHIM_IDLE=23 timeout 20 python3 "$src/tests/docs/probe.py")
+if expect "$out" "o['idle'] == 23 and o['keepalive'] == 1" \
+	"'$p/lib/kashim/kashim-conf.so' in o['mapped']" \
+	"not [m for m in o['mapped'] if m.startswith('$src/')]"; then
+	ok "installed libkashim.so sets TCP_KEEPIDLE=23 and loads $p/lib/kashim/kashim-conf.so"
+else
+	fail "installed library"
+fi
+
+# 3. The installed command against the installed library, from elsewhere.
+if [ -n "$CMD" ]; then
+	lib=$(realpath "$p/lib/libkashim.so")
+	out=$(cd / && LD_PRELOAD= timeout 20 "$p/bin/kashim" --config "$p/etc/kashim.conf" \
+		--idle 21 --interval 7 --count 3 --user-timeout auto \
+		python3 "$src/tests/docs/probe.py")
+	if expect "$out" "o['keepalive'] == 1 and o['idle'] == 21" \
+		"o['interval'] == 7 and o['count'] == 3" \
+		"o['user_timeout'] == (21 + 7 * 3) * 1000" \
+		"o['preload'].split(':')[0] == '$lib'" \
+		"'$p/lib/kashim/kashim-conf.so' in o['mapped']" \
+		"not [m for m in o['mapped'] if m.startswith('$src/')]"; then
+		ok "installed kashim runs python3 with the installed library: idle 21, interval 7, count 3, user timeout 42000"
+	else
+		fail "installed kashim"
+	fi
+	"$p/bin/kashim" --check "$p/etc/kashim.conf" >/dev/null ||
+		fail "installed kashim --check on the installed kashim.conf"
+else
+	echo "SKIP: running the installed kashim: src/kashim is not built yet (mk/cmd.mk)"
+fi
+
+# 4. Man pages name the paths they were installed with.
+mk install DESTDIR="$d2" PREFIX=/usr sysconfdir=/etc
+m8=$d2/usr/share/man/man8/kashim.8
+if grep -q '/usr/lib/libkashim.so' "$m8" && grep -q '/usr/lib/kashim/kashim\\-conf.so' "$m8" &&
+	grep -q '/etc/kashim.conf' "$m8" && ! grep -q /usr/local "$d2"/usr/share/man/man*/* &&
+	[ -z "$(groff -man -ww -z "$m8" 2>&1)" ]; then
+	ok "PREFIX=/usr sysconfdir=/etc: the installed man pages name /usr/lib and /etc"
+else
+	fail "man pages installed with PREFIX=/usr still name other paths:"
+	grep -n '/usr/local\|libkashim.so\|kashim.conf$' "$d2"/usr/share/man/man*/* | head
+fi
+
+# 5. An existing config file is never overwritten.
+echo "idle = 33   # a local change" >>"$p/etc/kashim.conf"
+mk install DESTDIR="$d"
+if grep -q 'a local change' "$p/etc/kashim.conf" && grep -q '^kept' "$d2/make.log"; then
+	ok "make install again: the changed kashim.conf is kept"
+else
+	fail "make install overwrote a changed kashim.conf"
+fi
+
+# 6. uninstall: a changed config stays, the rest goes; unchanged, it goes.
+mk uninstall DESTDIR="$d"
+left=$(cd "$d" && find . ! -type d | sort | tr '\n' ' ')
+[ "$left" = "./usr/local/etc/kashim.conf " ] ||
+	fail "make uninstall with a changed config left: $left"
+cp conf/kashim.conf "$p/etc/kashim.conf"
+mk uninstall DESTDIR="$d"
+left=$(cd "$d" && find . ! -type d | sort | tr '\n' ' ')
+[ -z "$left" ] || fail "make uninstall with the shipped config left: $left"
+[ -d "$p/lib/kashim" ] && fail "make uninstall left $p/lib/kashim"
+[ "$fails" -eq 0 ] && ok "make uninstall: a changed config stays, the shipped one goes with the rest"
+finish
