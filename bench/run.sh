@@ -281,6 +281,8 @@ if ! $quick; then
 		"($(awk -v a="$i0" -v b="$i100" 'BEGIN { printf "%.1f", (b - a) / 100 }') per rule per connection)"
 	row_instr "2 instr added/conn, defaults" "$i0" defaults
 	row_instr "2 instr added/conn, 100 rules" "$i100" rules100
+	row "2 growth with rules (information)" "0: $i0, 10: $i10, 100: $i100" "-" \
+		"+$(awk -v a="$i0" -v b="$i100" 'BEGIN { printf "%.0f", (b - a) / 100 }') per rule"
 
 	echo "== 3. start-up: /bin/true under callgrind"
 	bare_ir=$(callgrind_ir "KASHIM_CONFIG=$noconf" /bin/true)
