@@ -362,6 +362,11 @@ static int set_preload(const char *lib)
 
 	if (!val || !copy)
 		goto out;
+	if (strpbrk(lib, " :")) {
+		fprintf(stderr, "kashim: %s: a space or colon cannot stand in "
+				"LD_PRELOAD\n", lib);
+		goto out;
+	}
 	strcpy(val, lib);
 	for (tok = strtok_r(copy, " :", &save); tok;
 	     tok = strtok_r(NULL, " :", &save)) {
