@@ -23,9 +23,9 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (err && errlen) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
@@ -522,8 +522,8 @@ static void inherit(struct kashim_rule *r, const struct kashim_values *top)
 {
 	struct kashim_values own = r->v;
 
-#define TAKE(key, field)                      \
-	r->v.field = r->set & (1u << (key)) ? own.field : top->field
+#define TAKE(key, field) \
+	(r->v.field = (r->set & (1u << (key))) ? own.field : top->field)
 	TAKE(KASHIM_KEY_ENABLE, enable);
 	TAKE(KASHIM_KEY_OVERRIDE, override);
 	TAKE(KASHIM_KEY_IDLE, idle);
@@ -687,7 +687,7 @@ static void print_list_hosts(FILE *f, const struct kashim_match *m)
 		else
 			inet_ntop(AF_INET6, c->addr, buf, sizeof(buf));
 		fprintf(f, "%s\"%s/%u\"", i ? ", " : "", buf,
-			v4 ? c->prefix - 96 : c->prefix);
+			(unsigned)(v4 ? c->prefix - 96 : c->prefix));
 	}
 	fputs("}", f);
 }
