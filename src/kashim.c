@@ -246,15 +246,16 @@ static int take(struct cmd *c, enum kashim_key k, const char *option,
 	return -1;
 }
 
-/* -v, -vv and -q: the next log level the option asks for. */
+/* -v, -vv and -q: the log level the option asks for, after those before. */
 static const char *log_option(const struct cmd *c, int opt)
 {
+	const char *now = c->env[KASHIM_KEY_LOG_LEVEL];
+
 	if (opt == 'q')
 		return "none";
-	return c->env[KASHIM_KEY_LOG_LEVEL] &&
-			       strcmp(c->env[KASHIM_KEY_LOG_LEVEL], "info") == 0
-		       ? "debug"
-		       : "info";
+	if (now && (strcmp(now, "info") == 0 || strcmp(now, "debug") == 0))
+		return "debug";
+	return "info";
 }
 
 /* One option that is not a setting. Returns 0, 1 (done: exit 0) or -1. */
@@ -284,7 +285,7 @@ static int take_other(struct cmd *c, int opt, const char *arg)
  */
 static int parse_args(struct cmd *c, int argc, char **argv)
 {
-	struct option lo[NCMD_OPTS + 9];
+	struct option lo[NCMD_OPTS + 9]; /* + the 8 fixed ones and the end */
 	int opt, rc;
 
 	build_longopts(lo);
@@ -483,6 +484,7 @@ static int dispatch(struct cmd *c, int argc, char **argv, int first)
 	return KASHIM_EXIT_USAGE;
 }
 
+/* Parse, then run COMMAND, --check or --status; see usage(). */
 int main(int argc, char **argv)
 {
 	struct cmd c = { 0 };

@@ -23,7 +23,8 @@ cleanup() {
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 # No config file of this host may change the results.
 export KASHIM_CONFIG=
