@@ -31,6 +31,8 @@ else
 	tar -c --exclude='*.o' --exclude='*.so' --exclude=./tests/build -f - . |
 		tar -x -C "$copy" -f -
 fi
+# The package build is a make of its own: nothing of ours leaks into it.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 start=$(date +%s)
 if ! (cd "$copy" && timeout -k 10 600 dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
 	fail "dpkg-buildpackage -us -uc -b failed; the end of its log:"
