@@ -53,8 +53,8 @@ static bool read_at(int fd, void *buf, size_t n, uint64_t off)
 }
 
 /*
- * Read the ELF header of fd into e. Returns false when fd is no ELF file
- * of this host's byte order.
+ * Read the ELF header of fd into e. Returns false when fd is no ELF
+ * program of this host's byte order.
  */
 static bool elf_open(int fd, struct elf_file *e)
 {
@@ -72,6 +72,9 @@ static bool elf_open(int fd, struct elf_file *e)
 	e->fd = fd;
 	e->is64 = u.h32.e_ident[EI_CLASS] == ELFCLASS64;
 	if (e->is64 && !read_at(fd, &u, sizeof(u.h64), 0))
+		return false;
+	/* Only programs: an object file or core dump does not run. */
+	if (u.h32.e_type != ET_EXEC && u.h32.e_type != ET_DYN)
 		return false;
 	e->phoff = e->is64 ? u.h64.e_phoff : u.h32.e_phoff;
 	e->shoff = e->is64 ? u.h64.e_shoff : u.h32.e_shoff;

@@ -307,6 +307,14 @@ for s in sorted(d["sockets"], key=lambda s: s["state"]):
     else:
         print(s["state"], s["keepalive"], s["idle"], s["interval"], s["count"], s["user_timeout"], s["family"])
 ')"
+	# ss(8) reads the same sockets through sock_diag: a second witness.
+	PORT1=$(printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(min(s["local"]["port"] for s in d["sockets"] if s["state"] == "ESTABLISHED"))
+')
+	SS=$(ss -tnoH state established "( sport = :$PORT1 )")
+	expect "ss agrees: keep-alive timer running, at most 23 s" yes "$(printf '%s' "$SS" | grep -Eq 'timer:\(keepalive,(2[0-3]|1?[0-9])(\.[0-9]+)?(ms|sec)' && echo yes || echo "no: $SS")"
 	run "$KASHIM" --status "$P2" --json
 	expect "--status --json without kashim: parsed" "False False ipv6 ::1" "$(printf '%s' "$OUT" | python3 -c '
 import json, sys
