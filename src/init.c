@@ -30,6 +30,8 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* The executable's base name, as it was started (AT_EXECFN). */
 static const char *exe_name(void)
 {
+	/* getauxval() hands the address over as an integer: cast it back. */
+	/* NOLINTNEXTLINE(performance-no-int-to-ptr) */
 	const char *path = (const char *)getauxval(AT_EXECFN);
 	const char *slash;
 
