@@ -390,11 +390,12 @@ out:
  */
 static int find_library(char *lib)
 {
-	char self[PATH_MAX], cand[PATH_MAX + 64];
+	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
 
 	if (n > 0) {
+		char cand[PATH_MAX + 64], *slash;
+
 		self[n] = '\0';
 		slash = strrchr(self, '/');
 		*slash = '\0';
