@@ -269,7 +269,11 @@ static bool script_interp(const char *head, size_t n, char *interp,
 	return true;
 }
 
-/* Warn about the file at path, following `#!` up to depth levels. */
+/*
+ * Warn about the file at path, following `#!` up to depth levels. The
+ * recursion is bounded by MAX_SCRIPT_DEPTH.
+ */
+/* NOLINTNEXTLINE(misc-no-recursion) */
 static void warn_file(const char *path, int depth)
 {
 	char head[256], interp[256];
