@@ -8,7 +8,13 @@ DEPS_PACKAGES += mosquitto mosquitto-clients iproute2 nftables python3 \
 DEMO_PACKAGES := build-essential pkg-config libconfuse-dev mosquitto \
 	mosquitto-clients iproute2 nftables procps util-linux mawk
 
-.PHONY: check-e2e
+.PHONY: check-e2e demo
 check-e2e: build
 	@E2E_SYSCONFDIR='$(sysconfdir)' tests/e2e/run.sh
 
+
+# The mission in about a minute: what it needs, a build, then the show.
+demo:
+	@tests/deps.sh $(DEMO_PACKAGES)
+	@$(MAKE) --no-print-directory build
+	@demo/demo.sh

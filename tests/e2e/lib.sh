@@ -49,11 +49,11 @@ e2e_die()
 	exit 1
 }
 
-# Skip (and pass) when not root: namespaces and nft need it.
+# Skip (and pass) when not root, saying what needs it ($1).
 e2e_need_root()
 {
 	if [ "$(id -u)" != 0 ]; then
-		echo "SKIP: $E2E_NAME: needs root (network namespaces, nft)"
+		echo "SKIP: $E2E_NAME: needs root (${1:-network namespaces, nft})"
 		exit 0
 	fi
 }

@@ -9,7 +9,7 @@ IDLE=77 INTERVAL=7 COUNT=5
 PLAIN_PORT=1884
 
 e2e_init server-side
-e2e_need_root
+e2e_need_root "network namespaces"
 e2e_need_cmds ip ss mosquitto mosquitto_sub awk
 e2e_netns_up
 e2e_kashim_prefix "$IDLE" "$INTERVAL" "$COUNT" 0

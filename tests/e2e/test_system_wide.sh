@@ -212,7 +212,7 @@ if [ "$1" = --inside ]; then
 fi
 
 e2e_init system-wide
-e2e_need_root
+e2e_need_root "a private mount and network namespace"
 e2e_need_cmds unshare mount umount mountpoint ip ss mosquitto mosquitto_sub \
 	sha256sum awk "$PY"
 preload_state=$(host_state /etc/ld.so.preload)
