@@ -57,6 +57,11 @@ while IFS="$(printf '\t')" read -r name env opt def; do
 done <"$KEYS"
 echo "checked: $n keys of the settings table in the pages and README.md"
 
+# Every variable src/defaults.h names, in the table or not, in kashim(8).
+for env in $(sed -n 's/^#define KASHIM_ENV_[A-Z_]* "\(KASHIM_[A-Z_]*\)".*/\1/p' src/defaults.h); do
+	has_word "$tmp/kashim.8" "$env" || fail "kashim(8) never names $env (src/defaults.h)"
+done
+
 # The command's own list of options, once it is built.
 if [ -x src/kashim ]; then
 	src/kashim --help >"$tmp/help" || fail "kashim --help failed"
