@@ -62,6 +62,20 @@ for env in $(sed -n 's/^#define KASHIM_ENV_[A-Z_]* "\(KASHIM_[A-Z_]*\)".*/\1/p' 
 	has_word "$tmp/kashim.8" "$env" || fail "kashim(8) never names $env (src/defaults.h)"
 done
 
+# kashim(8) lists exactly the functions the library exports.
+if command -v nm >/dev/null 2>&1; then
+	nm -D --defined-only src/libkashim.so | awk '$2 ~ /^[TWi]$/ { print $3 }' |
+		sort -u >"$tmp/exports"
+	sed -n '/exports only the functions it interposes/,/);/p' man/kashim.8 |
+		sed -n 's/^\.R\{0,1\}BR\{0,1\} \(( \)\{0,1\}\([a-z0-9_]*\).*/\2/p' |
+		sort -u >"$tmp/listed"
+	if [ -s "$tmp/exports" ] && cmp -s "$tmp/exports" "$tmp/listed"; then
+		ok "kashim(8) lists the $(wc -l <"$tmp/exports") functions libkashim.so exports"
+	else
+		fail "kashim(8) SECURITY lists $(tr '\n' ' ' <"$tmp/listed")but libkashim.so exports $(tr '\n' ' ' <"$tmp/exports")"
+	fi
+fi
+
 # The command's own list of options, once it is built.
 if [ -x src/kashim ]; then
 	src/kashim --help >"$tmp/help" || fail "kashim --help failed"
