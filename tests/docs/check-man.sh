@@ -53,6 +53,19 @@ while IFS="$(printf '\t')" read -r name env opt def; do
 		has_word "$tmp/kashim.1" "$opt" || fail "kashim(1) never names $opt"
 		has_word "$tmp/README" "$opt" || fail "README.md never names $opt"
 	fi
+	if [ "$name" != - ]; then
+		want=$def
+		[ "$want" = - ] && want="{}"
+		# kashim.conf(5): the entry's "(default: ...)".
+		got=$(awk -v k="$name" '/^\.TP/ { on = 0 } on && /default:/ { print; exit }
+			prev ~ /^\.TP/ && $0 ~ "^\\.BR? " k "( |$)" { on = 1 } { prev = $0 }' \
+			"$tmp/kashim.conf.5" | sed -n 's/.*(default: \([^,)]*\).*/\1/p')
+		[ "$got" = "$want" ] || fail "kashim.conf(5): $name has default '$got', the code '$want'"
+		# README.md: the last cell of the key's row in the settings table.
+		[ "$def" = - ] && want=all
+		got=$(grep "^| \`$name\` |" "$tmp/README" | awk -F '|' '{ print $(NF-1) }' | tr -d ' `')
+		[ "$got" = "$want" ] || fail "README.md: $name has default '$got', the code '$want'"
+	fi
 	n=$((n + 1))
 done <"$KEYS"
 echo "checked: $n keys of the settings table in the pages and README.md"
