@@ -120,6 +120,8 @@ demo_netns()
 		fi
 		w="connected"
 		[ -n "$gone" ] && w="GONE after $gone s"
+		[ -n "$gone" ] && ip netns exec "$E2E_NS_C" ss -tnpH state syn-sent |
+			grep -q "pid=$pid_with," && w="$w, reconnecting"
 		wo="connected"
 		e2e_established "$E2E_NS_C" "$port_without" || wo="gone at $now s"
 		progress "dead for $(printf '%5.1f' "$now") s | with kashim: $w | without kashim: $wo"

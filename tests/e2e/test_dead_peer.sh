@@ -81,4 +81,12 @@ if e2e_established "$E2E_NS_C" "$port_without"; then
 else
 	e2e_fail "without kashim: connection gone within $held s: the control failed"
 fi
+# The program itself learnt it: mosquitto_sub is trying to reconnect.
+if ip netns exec "$E2E_NS_C" ss -tnpH state syn-sent | grep -q "pid=$pid_with,"; then
+	e2e_say "with kashim: mosquitto_sub noticed and is reconnecting (SYN-SENT)"
+else
+	e2e_fail "with kashim: mosquitto_sub shows no attempt to reconnect"
+fi
+ip netns exec "$E2E_NS_C" ss -tnpH state syn-sent | grep -q "pid=$pid_without," &&
+	e2e_fail "without kashim: mosquitto_sub is reconnecting, the control failed"
 [ "$E2E_FAILED" = 0 ] && e2e_say "PASS"
