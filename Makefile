@@ -64,9 +64,13 @@ src/%.o: src/%.c $(wildcard src/*.h)
 src/conf.o: src/conf.c $(wildcard src/*.h)
 	$(CC) $(ALL_CFLAGS) $(CONFUSE_CFLAGS) -c -o $@ $<
 
+# Every symbol lookup at load time is paid by every process on the host:
+# no start files (the library has no constructor or destructor, and the C
+# runtime's would cost four lookups), and -Bsymbolic-functions so that the
+# hooks' own addresses (the loop check in hooks.c) need none.
 $(LIB): $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs \
-		$(LDFLAGS) -o $@ $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -shared -nostartfiles -Wl,-Bsymbolic-functions \
+		-Wl,-soname,$(SONAME) -Wl,-z,defs $(LDFLAGS) -o $@ $(LIB_OBJS)
 
 $(MODULE): $(MODULE_OBJS)
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs $(LDFLAGS) -o $@ \

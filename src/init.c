@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -27,12 +26,50 @@ struct kashim_settings kashim_cfg;
 static bool active;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/*
+ * getauxval(type), with ok set to whether it could be asked. It is looked
+ * up here, once per process that makes a TCP connection, rather than
+ * linked: each symbol version the library needs (GLIBC_2.16 for this
+ * one) costs every process on the host when it starts.
+ */
+static unsigned long aux(unsigned long type, bool *ok)
+{
+	unsigned long (*get)(unsigned long);
+
+	*(void **)&get = dlsym(RTLD_DEFAULT, "getauxval");
+	*ok = get != NULL;
+	return get ? get(type) : 0;
+}
+
+/* Is this a secure-execution process (setuid, setgid, capabilities)? */
+static bool secure(void)
+{
+	bool ok;
+	unsigned long at_secure = aux(AT_SECURE, &ok);
+
+	return !ok || at_secure; /* when in doubt, trust no variable */
+}
+
+/* getenv() of a secure-execution process: no variable counts. */
+static char *no_env(const char *name)
+{
+	(void)name;
+	return NULL;
+}
+
+/* getenv() called, not pointed to: a pointer would cost a lookup at load. */
+static char *env(const char *name)
+{
+	return getenv(name);
+}
+
 /* The executable's base name, as it was started (AT_EXECFN). */
 static const char *exe_name(void)
 {
+	bool ok;
 	/* getauxval() hands the address over as an integer: cast it back. */
 	/* NOLINTNEXTLINE(performance-no-int-to-ptr) */
-	const char *path = (const char *)getauxval(AT_EXECFN);
+	const char *path = (const char *)aux(AT_EXECFN, &ok);
 	const char *slash;
 
 	if (!path)
@@ -42,9 +79,9 @@ static const char *exe_name(void)
 }
 
 /* Which config file: KASHIM_CONFIG (empty: none) or the system one. */
-static const char *config_path(void)
+static const char *config_path(char *(*get)(const char *))
 {
-	const char *env = secure_getenv(KASHIM_ENV_CONFIG);
+	const char *env = get(KASHIM_ENV_CONFIG);
 
 	if (!env)
 		return KASHIM_SYSTEM_CONFIG;
@@ -82,14 +119,14 @@ static void *open_module(char *err, size_t errlen)
  * Read the config file into s. Returns 0 (read, or there is none) or -1
  * with the message in err. libconfuse is only mapped when a file exists.
  */
-static int read_file(struct kashim_settings *s, char *err, size_t errlen)
+static int read_file(struct kashim_settings *s, char *(*get)(const char *),
+		     char *err, size_t errlen)
 {
-	const char *path = config_path();
+	const char *path = config_path(get);
 	kashim_conf_load_fn *load;
-	struct stat st;
 	void *h;
 
-	if (!path || (stat(path, &st) < 0 && errno == ENOENT))
+	if (!path || (access(path, F_OK) < 0 && errno == ENOENT))
 		return 0;
 	h = open_module(err, errlen);
 	if (!h)
@@ -107,14 +144,14 @@ static int read_file(struct kashim_settings *s, char *err, size_t errlen)
 static void read_settings(void)
 {
 	char file_err[512] = "", env_err[512] = "";
+	char *(*get)(const char *) = secure() ? no_env : env;
 	int saved = errno;
 	bool ok = true;
 
 	kashim_settings_defaults(&kashim_cfg);
-	if (read_file(&kashim_cfg, file_err, sizeof(file_err)) < 0)
+	if (read_file(&kashim_cfg, get, file_err, sizeof(file_err)) < 0)
 		ok = false;
-	/* In a secure-execution process secure_getenv() gives nothing. */
-	if (kashim_settings_from_env(&kashim_cfg, secure_getenv, env_err,
+	if (kashim_settings_from_env(&kashim_cfg, get, env_err,
 				     sizeof(env_err)) < 0)
 		ok = false;
 	kashim_settings_finish(&kashim_cfg, exe_name());

@@ -5,7 +5,6 @@
  * Parsing allocates (lists); matching never does.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <netinet/in.h>
@@ -33,6 +32,17 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/* Character classes of the C locale, without libc's locale tables. */
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /* Strict decimal: digits only, no sign, no spaces, within [min, max]. */
 static int parse_number(const char *text, long min, long max, long *out)
 {
@@ -42,7 +52,7 @@ static int parse_number(const char *text, long min, long max, long *out)
 	if (*p == '\0')
 		return -1;
 	for (; *p; p++) {
-		if (!isdigit((unsigned char)*p))
+		if (!is_digit(*p))
 			return -1;
 		v = v * 10 + (*p - '0');
 		if (v > max)
@@ -173,18 +183,17 @@ static size_t count_items(const char *text)
 static int trim_item(const char *p, size_t n, char *buf, size_t len,
 		     const char *text, char *err, size_t errlen)
 {
-	while (n && isspace((unsigned char)*p)) {
+	while (n && is_space(*p)) {
 		p++;
 		n--;
 	}
-	while (n && isspace((unsigned char)p[n - 1]))
+	while (n && is_space(p[n - 1]))
 		n--;
 	if (n == 0)
 		return fail(err, errlen, "empty item in '%s'", text);
 	if (n >= len)
 		return fail(err, errlen, "item too long in '%s'", text);
-	memcpy(buf, p, n);
-	buf[n] = '\0';
+	snprintf(buf, len, "%.*s", (int)n, p);
 	return 0;
 }
 
