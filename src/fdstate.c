@@ -2,7 +2,9 @@
  * fdstate.c - one byte of knowledge per fd number.
  *
  * The table covers the kernel's default limit of open files (nr_open,
- * 2^20). It lives in .bss: pages are only backed once a socket uses them.
+ * 2^20); listening ports are kept for the first 2^16 numbers (beyond, the
+ * kernel is asked per accept). Both live in .bss: pages are only backed
+ * once a socket uses them.
  * Bytes are read and written atomically; what an fd number means at a
  * given moment is the program's business, so relaxed order is enough.
  */
@@ -12,8 +14,11 @@
 #include "kashim.h"
 
 #define FD_TABLE_SIZE (1u << 20)
+/* Listeners' ports, for rules with ports on accepted sockets. */
+#define PORT_TABLE_SIZE (1u << 16)
 
 static uint8_t fd_table[FD_TABLE_SIZE];
+static uint16_t port_table[PORT_TABLE_SIZE];
 
 uint8_t kashim_fd_get(int fd)
 {
@@ -26,6 +31,21 @@ void kashim_fd_set(int fd, uint8_t state)
 {
 	if (fd >= 0 && (unsigned)fd < FD_TABLE_SIZE)
 		__atomic_store_n(&fd_table[fd], state, __ATOMIC_RELAXED);
+	if (fd >= 0 && (unsigned)fd < PORT_TABLE_SIZE)
+		__atomic_store_n(&port_table[fd], 0, __ATOMIC_RELAXED);
+}
+
+uint16_t kashim_fd_port(int fd)
+{
+	if (fd < 0 || (unsigned)fd >= PORT_TABLE_SIZE)
+		return 0;
+	return __atomic_load_n(&port_table[fd], __ATOMIC_RELAXED);
+}
+
+void kashim_fd_set_port(int fd, uint16_t port)
+{
+	if (fd >= 0 && (unsigned)fd < PORT_TABLE_SIZE)
+		__atomic_store_n(&port_table[fd], port, __ATOMIC_RELAXED);
 }
 
 void kashim_fd_add(int fd, uint8_t bits)

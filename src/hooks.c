@@ -154,16 +154,27 @@ static const struct sockaddr *incoming_peer(int fd, const struct sockaddr *addr,
 	return NULL;
 }
 
-static uint16_t incoming_port(int fd)
+/*
+ * The local port of connections accepted on listener lfd: the listener's
+ * own, asked of the kernel once per listener and kept.
+ */
+static uint16_t incoming_port(int lfd)
 {
 	struct sockaddr_storage buf;
 	socklen_t len = sizeof(buf);
+	uint16_t port;
 
-	if (!kashim_cfg.need_port ||
-	    getsockname(fd, (struct sockaddr *)&buf, &len) != 0 ||
+	if (!kashim_cfg.need_port)
+		return 0;
+	port = kashim_fd_port(lfd);
+	if (port)
+		return port;
+	if (getsockname(lfd, (struct sockaddr *)&buf, &len) != 0 ||
 	    !inet_dest((struct sockaddr *)&buf, len))
 		return 0;
-	return port_of((struct sockaddr *)&buf);
+	port = port_of((struct sockaddr *)&buf);
+	kashim_fd_set_port(lfd, port);
+	return port;
 }
 
 /*
@@ -192,7 +203,7 @@ static void incoming(int lfd, int fd, const struct sockaddr *addr,
 	if (!kashim_ready())
 		goto out;
 	peer = incoming_peer(fd, addr, given, got, &buf);
-	r = kashim_match(&kashim_cfg, KASHIM_DIR_INCOMING, incoming_port(fd),
+	r = kashim_match(&kashim_cfg, KASHIM_DIR_INCOMING, incoming_port(lfd),
 			 peer);
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_INCOMING, peer);

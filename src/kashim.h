@@ -35,8 +35,13 @@ bool kashim_ready(void);
 #define KASHIM_FD_OWN_MASK 0x7cu
 
 uint8_t kashim_fd_get(int fd);
+/* Set the state of fd, forgetting its listening port. */
 void kashim_fd_set(int fd, uint8_t state);
 void kashim_fd_add(int fd, uint8_t bits);
+
+/* The local port of listener fd, 0 when not known (yet). */
+uint16_t kashim_fd_port(int fd);
+void kashim_fd_set_port(int fd, uint16_t port);
 
 /* Is this socket() call's triple TCP (any type flags, protocol 0 or TCP)? */
 bool kashim_is_tcp_triple(int domain, int type, int protocol);

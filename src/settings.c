@@ -542,6 +542,74 @@ static void inherit(struct kashim_rule *r, const struct kashim_values *top)
 #undef TAKE
 }
 
+static bool port_matches(const struct kashim_match *m, uint16_t port);
+
+/* The first rule, from i on, this process and direction may use for port. */
+static uint32_t first_rule(const struct kashim_settings *s, size_t i,
+			   unsigned direction, uint32_t port)
+{
+	for (; i < s->nrules; i++) {
+		const struct kashim_rule *r = &s->rules[i];
+
+		if (r->program_ok && (r->m.direction & direction) &&
+		    port_matches(&r->m, (uint16_t)port))
+			break;
+	}
+	return (uint32_t)i;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Collect 0 and every end of the usable rules' port ranges, sorted, once. */
+static size_t cut_points(const struct kashim_settings *s, uint32_t *cut)
+{
+	size_t n = 1, unique = 1;
+
+	cut[0] = 0;
+	for (size_t i = 0; i < s->nrules; i++) {
+		const struct kashim_match *m = &s->rules[i].m;
+
+		for (size_t j = 0; s->rules[i].program_ok && j < m->nports; j++) {
+			cut[n++] = m->ports[j].lo;
+			cut[n++] = m->ports[j].hi + 1u;
+		}
+	}
+	qsort(cut, n, sizeof(*cut), by_value);
+	for (size_t i = 1; i < n; i++)
+		if (cut[i] != cut[unique - 1] && cut[i] <= 65535)
+			cut[unique++] = cut[i];
+	return unique;
+}
+
+/* Build the rule index; on failure to allocate, leave it empty. */
+static void build_index(struct kashim_settings *s)
+{
+	size_t max = 1;
+
+	for (size_t i = 0; i < s->nrules; i++)
+		max += 2 * s->rules[i].m.nports;
+	s->seg_start = malloc(max * sizeof(*s->seg_start));
+	s->seg_rule = malloc(2 * max * sizeof(*s->seg_rule));
+	if (!s->seg_start || !s->seg_rule) {
+		free(s->seg_start);
+		free(s->seg_rule);
+		s->seg_start = s->seg_rule = NULL;
+		return;
+	}
+	s->nseg = cut_points(s, s->seg_start);
+	for (size_t i = 0; i < s->nseg; i++) {
+		s->seg_rule[2 * i] = first_rule(s, 0, KASHIM_DIR_OUTGOING,
+						 s->seg_start[i]);
+		s->seg_rule[2 * i + 1] = first_rule(s, 0, KASHIM_DIR_INCOMING,
+						    s->seg_start[i]);
+	}
+}
+
 void kashim_settings_finish(struct kashim_settings *s, const char *exe)
 {
 	s->top.program_ok = program_matches(&s->top.m, exe);
@@ -551,6 +619,8 @@ void kashim_settings_finish(struct kashim_settings *s, const char *exe)
 		s->rules[i].program_ok = program_matches(&s->rules[i].m, exe);
 		note_needs(s, &s->rules[i]);
 	}
+	if (s->nrules && !s->nseg)
+		build_index(s);
 }
 
 static void free_match(struct kashim_match *m)
@@ -568,6 +638,8 @@ void kashim_settings_free(struct kashim_settings *s)
 	for (size_t i = 0; i < s->nrules; i++)
 		free_match(&s->rules[i].m);
 	free(s->rules);
+	free(s->seg_start);
+	free(s->seg_rule);
 	kashim_settings_defaults(s);
 }
 
@@ -649,6 +721,28 @@ static bool rule_matches(const struct kashim_rule *r, unsigned direction,
 	       port_matches(&r->m, port) && host_matches(&r->m, addr);
 }
 
+/*
+ * The first rule that may match port in direction, by the index: rules
+ * before it cannot. Binary search for the segment holding port.
+ */
+static size_t first_candidate(const struct kashim_settings *s,
+			      unsigned direction, uint16_t port)
+{
+	size_t lo = 0, hi = s->nseg;
+
+	if (!s->nseg)
+		return 0;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->seg_start[mid] <= port)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return s->seg_rule[2 * lo + (direction == KASHIM_DIR_INCOMING)];
+}
+
 const struct kashim_rule *kashim_match(const struct kashim_settings *s,
 				       unsigned direction, uint16_t port,
 				       const struct sockaddr *peer)
@@ -659,7 +753,7 @@ const struct kashim_rule *kashim_match(const struct kashim_settings *s,
 
 	if (!s->top.v.enable) /* the master switch */
 		return NULL;
-	for (size_t i = 0; i < s->nrules && !r; i++)
+	for (size_t i = first_candidate(s, direction, port); i < s->nrules && !r; i++)
 		if (rule_matches(&s->rules[i], direction, port, addr))
 			r = &s->rules[i];
 	if (!r && rule_matches(&s->top, direction, port, addr))

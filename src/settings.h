@@ -100,6 +100,16 @@ struct kashim_settings {
 	char log_target[PATH_MAX];
 	bool need_port; /* some rule or the top level matches on ports */
 	bool need_host; /* some rule or the top level matches on hosts */
+	/*
+	 * The rule index, built by kashim_settings_finish(): the port line
+	 * cut into nseg segments at every end of a rule's port ranges
+	 * (seg_start ascending, from 0), and for each segment the first rule
+	 * that may match it, outgoing and incoming (seg_rule[2 * i + 0/1];
+	 * nrules for none). Without it (nseg = 0) matching scans every rule.
+	 */
+	uint32_t *seg_start;
+	uint32_t *seg_rule;
+	size_t nseg;
 };
 
 /*

@@ -111,6 +111,9 @@ runc "rule by direction" "$B/tcp_kinds" 30,15,4,0 22,15,4,0; quiet $?
 conf 'idle = 30' 'rule "high" {' '  ports = {"1024-65535"}' '  direction = outgoing' \
 	'  count = 7' '}' 'rule "off" {' '  hosts = {"127.0.0.1", "::1/128"}' '  enable = false' '}'
 runc "rule by port, enable = false" "$B/tcp_kinds" 30,15,7,0 none; quiet $?
+conf 'rule "low" {' '  ports = {"1-1023"}' '  idle = 27' '}' \
+	'rule "in" {' '  ports = {"1024-65535"}' '  direction = incoming' '  idle = 26' '}'
+runc "rule by local port of accepted sockets" "$B/tcp_kinds" 60,15,4,0 26,15,4,0; quiet $?
 conf 'rule "me" {' '  programs = {"tcp_k*"}' '  idle = 24' '  user_timeout = auto' '}' \
 	'rule "notme" {' '  programs = {"curl"}' '  idle = 25' '}'
 runc "rule by program" "$B/tcp_kinds" 24,15,4,84000; quiet $?

@@ -301,6 +301,54 @@ START_TEST(user_timeout_auto_is_capped)
 }
 END_TEST
 
+/*
+ * The index must give what a scan of every rule gives: 120 rules of
+ * mixed ports, ranges, hosts, directions and programs, against 5,000
+ * random connections matched with and without the index.
+ */
+START_TEST(index_agrees_with_a_full_scan)
+{
+	static const char *const hosts[] = { "10.0.0.0/8", "::1", "127.0.0.0/8" };
+	static const char *const dirs[] = { "both", "outgoing", "incoming" };
+	static const char *const addrs[] = { "10.1.1.1", "127.0.0.1", "::1",
+					     "192.0.2.1", "::ffff:10.9.9.9" };
+	struct kashim_settings scan;
+	struct sockaddr_storage ss;
+	char text[64];
+
+	s.nrules = 120;
+	s.rules = calloc(s.nrules, sizeof(*s.rules));
+	srand(7);
+	for (size_t i = 0; i < s.nrules; i++) {
+		struct kashim_rule *r = &s.rules[i];
+		int lo = 1 + rand() % 65000, len = rand() % 3 ? 0 : rand() % 500;
+
+		snprintf(r->name, sizeof(r->name), "r%zu", i);
+		r->m.direction = KASHIM_DIR_BOTH;
+		snprintf(text, sizeof(text), "%d-%d,%d", lo, lo + len, 1 + rand() % 2000);
+		if (i % 7 != 3)
+			ck_assert_int_eq(kashim_set(&s, r, KASHIM_KEY_PORTS, text, err, sizeof(err)), 0);
+		if (i % 4 == 1)
+			ck_assert_int_eq(kashim_set(&s, r, KASHIM_KEY_HOSTS, hosts[i % 3], err, sizeof(err)), 0);
+		ck_assert_int_eq(kashim_set(&s, r, KASHIM_KEY_DIRECTION, dirs[i % 3], err, sizeof(err)), 0);
+		if (i % 11 == 5)
+			ck_assert_int_eq(kashim_set(&s, r, KASHIM_KEY_PROGRAMS, "other", err, sizeof(err)), 0);
+	}
+	kashim_settings_finish(&s, "me");
+	ck_assert_uint_gt(s.nseg, 100);
+	scan = s;
+	scan.nseg = 0;
+	for (int n = 0; n < 5000; n++) {
+		unsigned dir = n % 2 ? KASHIM_DIR_OUTGOING : KASHIM_DIR_INCOMING;
+		uint16_t port = (uint16_t)(n % 5 ? 1 + rand() % 65535 : 1 + rand() % 2000);
+		const struct sockaddr *a = addr_of(addrs[n % 5], port, &ss);
+
+		ck_assert_ptr_eq(kashim_match(&s, dir, port, a),
+				 kashim_match(&scan, dir, port, a));
+	}
+}
+END_TEST
+
 static Suite *settings_suite(void)
 {
 	Suite *su = suite_create("settings");
@@ -321,6 +369,7 @@ static Suite *settings_suite(void)
 	tcase_add_loop_test(tc, rule_matching_table, 0, sizeof(cases) / sizeof(*cases));
 	tcase_add_test(tc, rules_inherit_value_keys_not_match_keys);
 	tcase_add_test(tc, master_switch_and_no_address);
+	tcase_add_test(tc, index_agrees_with_a_full_scan);
 	suite_add_tcase(su, tc);
 	return su;
 }
