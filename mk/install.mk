@@ -31,21 +31,44 @@ MAN_SED = -e 's|/usr/local/lib/kashim/|$(call roff_path,$(moduledir))/|g' \
 	-e 's|/usr/local/etc|$(call roff_path,$(sysconfdir))|g' \
 	-e 's|/usr/local/bin|$(call roff_path,$(bindir))|g'
 
-.PHONY: install uninstall
-install: build
-	$(INSTALL) -D -m 0644 $(LIB) $(DESTDIR)$(libdir)/libkashim.so
-	$(INSTALL) -D -m 0644 $(MODULE) $(DESTDIR)$(moduledir)/kashim-conf.so
-	$(if $(KASHIM_CMD_BUILT),$(INSTALL) -D -m 0755 src/kashim $(DESTDIR)$(bindir)/kashim)
+# Refuse to install objects built for other paths: the library would read
+# another kashim.conf, the command look for the library elsewhere.
+KASHIM_REBUILD = run make clean, then make and make install with the same \
+	PREFIX, sysconfdir, libdir and bindir
+define KASHIM_CHECK_PATHS
+	@strings -a $(LIB) | grep -qxF '$(sysconfdir)/kashim.conf' || { \
+		echo "kashim: $(LIB) was built for another sysconfdir than $(sysconfdir): $(KASHIM_REBUILD)" >&2; \
+		exit 1; }
+	$(if $(KASHIM_CMD_BUILT),@strings -a src/kashim | grep -qxF '$(libdir)/libkashim.so' || { \
+		echo "kashim: src/kashim was built for another libdir than $(libdir): $(KASHIM_REBUILD)" >&2; \
+		exit 1; })
+endef
+
+# The man pages, with the installed paths written in.
+define KASHIM_INSTALL_MAN
 	@set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
 	$(foreach p,$(MAN_PAGES),sed $(MAN_SED) $(p) >$$t/$(notdir $(p)); \
 		echo "$(INSTALL) -D -m 0644 $(p) $(call man_dest,$(p))"; \
 		$(INSTALL) -D -m 0644 $$t/$(notdir $(p)) $(call man_dest,$(p));)
+endef
+
+.PHONY: install install-man uninstall
+install: build
+	$(KASHIM_CHECK_PATHS)
+	$(INSTALL) -D -m 0644 $(LIB) $(DESTDIR)$(libdir)/libkashim.so
+	$(INSTALL) -D -m 0644 $(MODULE) $(DESTDIR)$(moduledir)/kashim-conf.so
+	$(if $(KASHIM_CMD_BUILT),$(INSTALL) -D -m 0755 src/kashim $(DESTDIR)$(bindir)/kashim)
+	$(KASHIM_INSTALL_MAN)
 	@if [ -e $(DESTDIR)$(sysconfdir)/kashim.conf ]; then \
 		echo "kept the existing $(DESTDIR)$(sysconfdir)/kashim.conf (the shipped one is conf/kashim.conf)"; \
 	else \
 		echo "$(INSTALL) -D -m 0644 conf/kashim.conf $(DESTDIR)$(sysconfdir)/kashim.conf"; \
 		$(INSTALL) -D -m 0644 conf/kashim.conf $(DESTDIR)$(sysconfdir)/kashim.conf; \
 	fi
+
+# Only the man pages (they need no build).
+install-man:
+	$(KASHIM_INSTALL_MAN)
 
 uninstall:
 	rm -f $(DESTDIR)$(libdir)/libkashim.so

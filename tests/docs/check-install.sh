@@ -80,8 +80,21 @@ else
 	echo "SKIP: running the installed kashim: src/kashim is not built yet (mk/cmd.mk)"
 fi
 
-# 4. Man pages name the paths they were installed with.
-mk install DESTDIR="$d2" PREFIX=/usr sysconfdir=/etc
+# 4. Objects built for other paths are not installed: the library would
+# read another kashim.conf.
+if $MAKE --no-print-directory install DESTDIR="$d2" PREFIX=/usr sysconfdir=/etc \
+	>"$d2/refused.log" 2>&1; then
+	fail "make install PREFIX=/usr sysconfdir=/etc installed a build made for /usr/local"
+elif grep -q 'built for another sysconfdir' "$d2/refused.log" &&
+	[ -z "$(find "$d2" -type f ! -name refused.log ! -name make.log)" ]; then
+	ok "make install with other paths than the build's is refused, nothing installed"
+else
+	fail "make install with other paths:"; cat "$d2/refused.log"
+fi
+rm -f "$d2/refused.log"
+
+# 5. Man pages name the paths they were installed with.
+mk install-man DESTDIR="$d2" PREFIX=/usr sysconfdir=/etc
 m8=$d2/usr/share/man/man8/kashim.8
 if grep -q '/usr/lib/libkashim.so' "$m8" && grep -q '/usr/lib/kashim/kashim\\-conf.so' "$m8" &&
 	grep -q '/etc/kashim.conf' "$m8" && ! grep -q /usr/local "$d2"/usr/share/man/man*/* &&
@@ -92,7 +105,7 @@ else
 	grep -n '/usr/local\|libkashim.so\|kashim.conf$' "$d2"/usr/share/man/man*/* | head
 fi
 
-# 5. An existing config file is never overwritten.
+# 6. An existing config file is never overwritten.
 echo "idle = 33   # a local change" >>"$p/etc/kashim.conf"
 mk install DESTDIR="$d"
 if grep -q 'a local change' "$p/etc/kashim.conf" && grep -q '^kept' "$d2/make.log"; then
@@ -101,7 +114,7 @@ else
 	fail "make install overwrote a changed kashim.conf"
 fi
 
-# 6. uninstall: a changed config stays, the rest goes; unchanged, it goes.
+# 7. uninstall: a changed config stays, the rest goes; unchanged, it goes.
 mk uninstall DESTDIR="$d"
 left=$(cd "$d" && find . ! -type d | sort | tr '\n' ' ')
 [ "$left" = "./usr/local/etc/kashim.conf " ] ||
