@@ -12,7 +12,8 @@
 #
 # Build with the same PREFIX/sysconfdir/libdir/bindir as you install with:
 # the library reads $(sysconfdir)/kashim.conf and the command finds the
-# library through the paths they name.
+# library through the paths they name; install refuses a build made for
+# other paths. `make install-man` installs only the man pages.
 
 moduledir ?= $(libdir)/kashim
 INSTALL ?= install
