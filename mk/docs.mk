@@ -35,6 +35,6 @@ check-deb:
 	@tests/docs/check-deb.sh $(VERSION)
 
 CHECK_TARGETS += check-conf check-man check-install check-deb
-DEPS_PACKAGES += groff-base man-db python3 dpkg-dev debhelper fakeroot \
+DEPS_PACKAGES += groff-base man-db python3 binutils dpkg-dev debhelper fakeroot \
 	lintian libconfuse-dev pkg-config
 CLEAN_FILES += $(DOCS_KEYS) tests/build/docs-keys.tsv
