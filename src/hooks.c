@@ -48,17 +48,25 @@ static close_fn *real_close;
  * Find the next definition of name after this library, once; refuse our
  * own (a loop). Returns NULL when there is none.
  */
-static void *resolve(void **slot, const char *name, const void *self)
+static __attribute__((noinline)) void *resolve_first(void **slot,
+						     const char *name,
+						     const void *self)
 {
-	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	void *p = dlsym(RTLD_NEXT, name);
 
-	if (p)
-		return p;
-	p = dlsym(RTLD_NEXT, name);
 	if (p == self)
 		p = NULL;
 	__atomic_store_n(slot, p, __ATOMIC_RELEASE);
 	return p;
+}
+
+/* The function in *slot, found on the first call: the path every hook takes. */
+static inline __attribute__((always_inline)) void *
+resolve(void **slot, const char *name, const void *self)
+{
+	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+	return p ? p : resolve_first(slot, name, self);
 }
 
 /* The real function, or return -1 with ENOSYS from the caller. */
