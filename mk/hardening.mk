@@ -124,7 +124,7 @@ check-fuzz: $(FUZZ_BINS)
 		"env:$(FUZZ_SEEDS_env)" "conf:$(FUZZ_SEEDS_conf)"
 
 CHECK_TARGETS += check-fuzz
-CLEAN_FILES += $(FUZZ_BINS)
+CLEAN_FILES += $(FUZZ_BINS) $(wildcard fuzz/build/*.log fuzz/build/crash-*)
 
 # --- static analysis: cppcheck and clang-tidy over src/, no finding ------
 #

@@ -124,7 +124,10 @@ preload_one() {
 		*) extra="$extra $e" ;;
 		esac
 	done
-	if [ -n "$before" ] && [ ! -e "$before" ]; then rc=skip; return; fi
+	if [ -n "$before" ] && [ ! -e "$before" ]; then
+		echo "skip: $name $args: $before is not built (make check-preload builds it)"
+		rc=skip; return
+	fi
 	if [ -n "$nosan" ] && [ -n "${HARD_PRELOAD_FIRST:-}" ]; then rc=skip; return; fi
 	pre=${HARD_PRELOAD_FIRST:+$HARD_PRELOAD_FIRST }${before:+$(realpath "$before") }$LIB
 	# shellcheck disable=SC2086
