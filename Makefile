@@ -58,10 +58,17 @@ include tests/tests.mk
 .PHONY: build
 build: $(ALL_TARGETS)
 
-src/%.o: src/%.c $(wildcard src/*.h)
+# The paths compiled in: a change of PREFIX, sysconfdir, bindir or libdir
+# rewrites this file, and every object is built again.
+BUILD_PATHS := $(prefix):$(sysconfdir):$(bindir):$(libdir)
+src/.paths: FORCE
+	@echo '$(BUILD_PATHS)' | cmp -s - $@ || echo '$(BUILD_PATHS)' >$@
+.PHONY: FORCE
+
+src/%.o: src/%.c $(wildcard src/*.h) src/.paths
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-src/conf.o: src/conf.c $(wildcard src/*.h)
+src/conf.o: src/conf.c $(wildcard src/*.h) src/.paths
 	$(CC) $(ALL_CFLAGS) $(CONFUSE_CFLAGS) -c -o $@ $<
 
 # Every symbol lookup at load time is paid by every process on the host:
@@ -93,5 +100,5 @@ deps:
 	@tests/deps.sh $(DEPS_PACKAGES)
 
 clean:
-	rm -f src/*.o src/*.so $(CLEAN_FILES)
+	rm -f src/*.o src/*.so src/.paths $(CLEAN_FILES)
 	rm -rf tests/build
