@@ -10,10 +10,11 @@
 # is already there. `make uninstall` removes what install put, and the
 # config file only when it is still the one shipped.
 #
-# Build with the same PREFIX/sysconfdir/libdir/bindir as you install with:
-# the library reads $(sysconfdir)/kashim.conf and the command finds the
-# library through the paths they name; install refuses a build made for
-# other paths. `make install-man` installs only the man pages.
+# The library reads $(sysconfdir)/kashim.conf and the command finds the
+# library through the paths it was built with: objects are rebuilt when
+# PREFIX, sysconfdir, libdir or bindir change, and install checks that the
+# build it installs names the right ones. `make install-man` installs only
+# the man pages.
 
 moduledir ?= $(libdir)/kashim
 INSTALL ?= install
