@@ -100,11 +100,9 @@ demo_netns()
 		say "with kashim:    LD_PRELOAD=src/libkashim.so KASHIM_IDLE=$IDLE KASHIM_INTERVAL=$INTERVAL KASHIM_COUNT=$COUNT mosquitto_sub -k 600 …"
 	fi
 	say "without kashim: mosquitto_sub -k 600 …"
-	ip netns exec "$E2E_NS_C" timeout 5 mosquitto_pub -h "$E2E_ADDR_B" \
-		-p "$E2E_PORT" -t demo -m "hello over the live link"
-	e2e_wait 5 grep -q hello "$E2E_TMP/with.out"
-	e2e_wait 5 grep -q hello "$E2E_TMP/without.out"
-	say "published \"hello over the live link\": with kashim got \"$(head -n 1 "$E2E_TMP/with.out")\", without got \"$(head -n 1 "$E2E_TMP/without.out")\""
+	e2e_publish_seen demo "$E2E_TMP/with.out" "$E2E_TMP/without.out" ||
+		e2e_die "a message over the link did not reach both subscribers"
+	say "a message published over the live link reached both: \"$(head -n 1 "$E2E_TMP/with.out")\""
 	echo
 	show_status "$pid_with" "$E2E_NS_C" "$port_with"
 	show_status "$pid_without" "$E2E_NS_C" "$port_without"

@@ -330,8 +330,23 @@ e2e_ss_brief()
 
 # Print the keep-alive timer of local port $2 in namespace $1: the
 # seconds left before the next probe, or nothing when the socket has none.
-# ss writes it as "1min19sec", "19sec", "4.123ms" (seconds) or "500ms".
+# While sent data waits for its ACK the kernel shows the retransmission
+# timer instead, so look again for up to 2 s.
 e2e_keepalive_timer()
+{
+	local i t
+
+	for ((i = 0; i < 20; i++)); do
+		t=$(e2e_keepalive_once "$1" "$2")
+		[ -n "$t" ] && break
+		sleep 0.1
+	done
+	echo "$t"
+}
+
+# One look at the keep-alive timer; ss writes it as "1min19sec", "19sec",
+# "4.123ms" (seconds) or "500ms".
+e2e_keepalive_once()
 {
 	e2e_ss_view "$1" "$2" | awk '{
 		if (!match($0, /timer:\(keepalive,[^,]*/))
@@ -348,4 +363,20 @@ e2e_keepalive_timer()
 			t += substr(v, 1, length(v) - 2) / 1000
 		printf "%.1f\n", t
 	}'
+}
+
+# Publish to topic $1 from the client namespace until both files $2 and
+# $3 (subscribers' output) hold the message: a subscriber may still be
+# subscribing when the first one goes out. Up to 10 tries, 0.5 s apart.
+e2e_publish_seen()
+{
+	local i msg="hello-$$-$RANDOM"
+
+	for ((i = 0; i < 10; i++)); do
+		ip netns exec "$E2E_NS_C" timeout 5 mosquitto_pub \
+			-h "$E2E_ADDR_B" -p "$E2E_PORT" -t "$1" -m "$msg" || return 1
+		sleep 0.5
+		grep -q "$msg" "$2" && grep -q "$msg" "$3" && return 0
+	done
+	return 1
 }

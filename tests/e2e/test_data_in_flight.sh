@@ -57,6 +57,8 @@ publisher keepalive 2 1 3 0
 publisher ut5000 2 1 3 5000
 publisher auto 4 1 3 auto
 e2e_say "kashim via $(e2e_kashim_how)"
+grep -q "TCP_KEEPIDLE=2 .*SO_KEEPALIVE=1" "$E2E_TMP/keepalive.err" ||
+	e2e_fail "keep-alive only publisher did not get keep-alive: $(cat "$E2E_TMP/keepalive.err")"
 grep -q "TCP_USER_TIMEOUT" "$E2E_TMP/keepalive.err" &&
 	e2e_fail "keep-alive only publisher got a user timeout: $(cat "$E2E_TMP/keepalive.err")"
 grep -q "TCP_USER_TIMEOUT=5000" "$E2E_TMP/ut5000.err" ||

@@ -25,8 +25,6 @@ for port in "$E2E_PORT" "$PLAIN_PORT"; do
 		e2e_die "subscriber to port $port did not connect: $(cat "$E2E_TMP/sub-$port.err")"
 done
 e2e_say "kashim via $(e2e_kashim_how)"
-e2e_say "broker under kashim, accepted: $(e2e_ss_brief "$E2E_NS_B" "$E2E_PORT")"
-e2e_say "broker without kashim, accepted: $(e2e_ss_brief "$E2E_NS_B" "$PLAIN_PORT")"
 
 t=$(e2e_keepalive_timer "$E2E_NS_B" "$E2E_PORT")
 if [ -z "$t" ] || ! e2e_le "$((IDLE - 10))" "$t" || ! e2e_le "$t" "$IDLE"; then
@@ -34,6 +32,8 @@ if [ -z "$t" ] || ! e2e_le "$((IDLE - 10))" "$t" || ! e2e_le "$t" "$IDLE"; then
 fi
 t=$(e2e_keepalive_timer "$E2E_NS_B" "$PLAIN_PORT")
 [ -z "$t" ] || e2e_fail "broker without kashim has a keep-alive timer ($t s)"
+e2e_say "broker under kashim, accepted: $(e2e_ss_brief "$E2E_NS_B" "$E2E_PORT")"
+e2e_say "broker without kashim, accepted: $(e2e_ss_brief "$E2E_NS_B" "$PLAIN_PORT")"
 grep -q "kashim\[$pid_broker\]:.*TCP_KEEPIDLE=$IDLE TCP_KEEPINTVL=$INTERVAL TCP_KEEPCNT=$COUNT" \
 	"$E2E_TMP/kashim-broker.err" ||
 	e2e_fail "the broker's kashim did not log the accepted socket: $(cat "$E2E_TMP/kashim-broker.err")"
