@@ -81,11 +81,11 @@ static const char *exe_name(void)
 /* Which config file: KASHIM_CONFIG (empty: none) or the system one. */
 static const char *config_path(char *(*get)(const char *))
 {
-	const char *env = get(KASHIM_ENV_CONFIG);
+	const char *val = get(KASHIM_ENV_CONFIG);
 
-	if (!env)
+	if (!val)
 		return KASHIM_SYSTEM_CONFIG;
-	return *env ? env : NULL;
+	return *val ? val : NULL;
 }
 
 /* Open the config module beside this library, or in kashim/ beside it. */
