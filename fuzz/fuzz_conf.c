@@ -48,12 +48,14 @@ static int put(const unsigned char *data, size_t size)
 
 static void exercise(const struct kashim_settings *s)
 {
-	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct sockaddr_in in = {.sin_family = AF_INET};
 	static FILE *sink;
 
 	in.sin_addr.s_addr = htonl(0x7f000001);
-	kashim_match(s, KASHIM_DIR_OUTGOING, 1883, (const struct sockaddr *)&in);
-	kashim_match(s, KASHIM_DIR_INCOMING, 5432, (const struct sockaddr *)&in);
+	kashim_match(s, KASHIM_DIR_OUTGOING, 1883,
+		     (const struct sockaddr *)&in);
+	kashim_match(s, KASHIM_DIR_INCOMING, 5432,
+		     (const struct sockaddr *)&in);
 	if (!sink)
 		sink = fopen("/dev/null", "w");
 	if (sink)

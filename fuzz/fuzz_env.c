@@ -44,13 +44,14 @@ static void split(char *text)
 /* Match the settings against peers of each kind; results are not kept. */
 static void exercise(const struct kashim_settings *s)
 {
-	struct sockaddr_in in = { .sin_family = AF_INET };
-	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in in = {.sin_family = AF_INET};
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
 	static FILE *sink;
 
 	in.sin_addr.s_addr = htonl(0x0a000001);
 	inet_pton(AF_INET6, "::ffff:192.168.1.7", &in6.sin6_addr);
-	for (unsigned dir = KASHIM_DIR_OUTGOING; dir <= KASHIM_DIR_INCOMING; dir++) {
+	for (unsigned dir = KASHIM_DIR_OUTGOING; dir <= KASHIM_DIR_INCOMING;
+	     dir++) {
 		kashim_match(s, dir, 1883, (const struct sockaddr *)&in);
 		kashim_match(s, dir, 9050, (const struct sockaddr *)&in6);
 		kashim_match(s, dir, 0, NULL);

@@ -37,7 +37,7 @@ for spec in "$@"; do
 		grep -m5 -E 'ERROR|runtime error|SUMMARY|Test unit written' "$log"
 		fail=1
 	else
-		echo "ok: fuzz $name: $runs executions in ${secs}s, corpus $(ls "$out" | wc -l) file(s) in $out"
+		echo "ok: fuzz $name: $runs executions in ${secs}s, corpus $(find "$out" -type f | wc -l) file(s) in $out"
 	fi
 done
 echo "fuzz: $total executions in all"

@@ -77,9 +77,9 @@ static inline int env_int(const char *name, int def)
 /* What kashim must have put on a socket: the run's KASHIM_* values. */
 static inline struct ka ka_expected(void)
 {
-	struct ka k = { 1, env_int("KASHIM_IDLE", 60),
-			env_int("KASHIM_INTERVAL", 15),
-			env_int("KASHIM_COUNT", 4) };
+	struct ka k = {1, env_int("KASHIM_IDLE", 60),
+		       env_int("KASHIM_INTERVAL", 15),
+		       env_int("KASHIM_COUNT", 4)};
 
 	return k;
 }
@@ -97,7 +97,8 @@ static inline void ka_check(int fd, struct ka want, const char *what)
 	struct ka got = ka_get(fd);
 
 	if (!ka_equal(got, want))
-		fail("%s (fd %d): SO_KEEPALIVE=%d idle=%d intvl=%d cnt=%d, want %d/%d/%d/%d",
+		fail("%s (fd %d): SO_KEEPALIVE=%d idle=%d intvl=%d cnt=%d, "
+		     "want %d/%d/%d/%d",
 		     what, fd, got.on, got.idle, got.intvl, got.cnt, want.on,
 		     want.idle, want.intvl, want.cnt);
 }
@@ -108,8 +109,8 @@ static inline void ka_check_off(int fd, const char *what)
 	int on = opt_get(fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE");
 
 	if (on != 0)
-		fail("%s (fd %d): SO_KEEPALIVE=%d, want 0 (untouched)", what, fd,
-		     on);
+		fail("%s (fd %d): SO_KEEPALIVE=%d, want 0 (untouched)", what,
+		     fd, on);
 }
 
 /* A TCP listener on 127.0.0.1, any port; its address goes to *addr. */
@@ -129,17 +130,17 @@ static inline int listener(struct sockaddr_in *addr)
 }
 
 /* Call expr with errno at the sentinel; fail if it fails or moves errno. */
-#define KEEP_ERRNO(label, expr)                                              \
-	({                                                                   \
-		int _saved_rc;                                               \
-		errno = SENTINEL_ERRNO;                                      \
-		_saved_rc = (expr);                                          \
-		if (_saved_rc < 0)                                           \
-			fail("%s: %s", label, strerror(errno));              \
-		if (errno != SENTINEL_ERRNO)                                 \
-			fail("%s succeeded but errno changed from %d to %d", \
-			     label, SENTINEL_ERRNO, errno);                  \
-		_saved_rc;                                                   \
+#define KEEP_ERRNO(label, expr)                                                \
+	({                                                                     \
+		int _saved_rc;                                                 \
+		errno = SENTINEL_ERRNO;                                        \
+		_saved_rc = (expr);                                            \
+		if (_saved_rc < 0)                                             \
+			fail("%s: %s", label, strerror(errno));                \
+		if (errno != SENTINEL_ERRNO)                                   \
+			fail("%s succeeded but errno changed from %d to %d",   \
+			     label, SENTINEL_ERRNO, errno);                    \
+		_saved_rc;                                                     \
 	})
 
 /*
@@ -153,8 +154,8 @@ static inline int connect_pair(int lfd, const struct sockaddr_in *addr,
 	int fd = KEEP_ERRNO("socket", socket(AF_INET, SOCK_STREAM, 0));
 	int afd;
 
-	KEEP_ERRNO("connect", connect(fd, (const struct sockaddr *)addr,
-				      sizeof(*addr)));
+	KEEP_ERRNO("connect",
+		   connect(fd, (const struct sockaddr *)addr, sizeof(*addr)));
 	afd = KEEP_ERRNO("accept", accept(lfd, NULL, NULL));
 	*cfd = fd;
 	return afd;

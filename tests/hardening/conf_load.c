@@ -56,8 +56,8 @@ static void private_copy(const char *src, char *tmp, size_t len)
 static const char *which(const struct kashim_settings *s, unsigned dir,
 			 uint16_t port, const char *ip)
 {
-	struct sockaddr_in in = { .sin_family = AF_INET };
-	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in in = {.sin_family = AF_INET};
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
 	const struct sockaddr *peer = (const struct sockaddr *)&in;
 	const struct kashim_rule *r;
 
@@ -70,6 +70,7 @@ static const char *which(const struct kashim_settings *s, unsigned dir,
 	return r ? r->name : "-";
 }
 
+/* Fail unless the connection described matches the rule called name. */
 static void expect_rule(const struct kashim_settings *s, unsigned dir,
 			uint16_t port, const char *ip, const char *name)
 {
@@ -94,7 +95,8 @@ static void good(const char *path)
 	if (rc != KASHIM_CONF_OK)
 		fail("%s: %s", path, err);
 	kashim_settings_finish(&s, "conf_load");
-	if (s.nrules != 4 || s.top.v.idle != 30 || s.log_level != KASHIM_LOG_WARN)
+	if (s.nrules != 4 || s.top.v.idle != 30 ||
+	    s.log_level != KASHIM_LOG_WARN)
 		fail("%s: %zu rules, idle %d, log level %d", path, s.nrules,
 		     s.top.v.idle, s.log_level);
 	expect_rule(&s, KASHIM_DIR_OUTGOING, 1883, "127.0.0.1", "broker");

@@ -71,8 +71,9 @@ static void dup2_udp(const struct sockaddr_in *uaddr)
 	if (dup2(udp, tcp) != tcp)
 		fail("dup2: %s", strerror(errno));
 	close(udp);
-	KEEP_ERRNO("connect(UDP on the TCP socket's number)",
-		   connect(tcp, (const struct sockaddr *)uaddr, sizeof(*uaddr)));
+	KEEP_ERRNO(
+		"connect(UDP on the TCP socket's number)",
+		connect(tcp, (const struct sockaddr *)uaddr, sizeof(*uaddr)));
 	udp_untouched(tcp, "dup2: UDP socket on a TCP fd number");
 	close(tcp);
 }
@@ -90,8 +91,9 @@ static void fclose_udp(int lfd, const struct sockaddr_in *laddr,
 	FILE *f;
 
 	if (lfd >= 0) {
-		KEEP_ERRNO("connect", connect(tcp, (const struct sockaddr *)laddr,
-					      sizeof(*laddr)));
+		KEEP_ERRNO("connect",
+			   connect(tcp, (const struct sockaddr *)laddr,
+				   sizeof(*laddr)));
 		afd = KEEP_ERRNO("accept", accept(lfd, NULL, NULL));
 	}
 	f = fdopen(tcp, "r+");
@@ -102,8 +104,9 @@ static void fclose_udp(int lfd, const struct sockaddr_in *laddr,
 	if (udp != tcp)
 		fail("%s: the UDP socket got fd %d, not the closed %d", what,
 		     udp, tcp);
-	KEEP_ERRNO("connect(UDP from syscall on a reused number)",
-		   connect(udp, (const struct sockaddr *)uaddr, sizeof(*uaddr)));
+	KEEP_ERRNO(
+		"connect(UDP from syscall on a reused number)",
+		connect(udp, (const struct sockaddr *)uaddr, sizeof(*uaddr)));
 	udp_untouched(udp, what);
 	close(udp);
 	if (afd >= 0)
@@ -122,8 +125,10 @@ int main(void)
 	ufd = udp_peer(&uaddr);
 	for (int i = 0; i < 100; i++) {
 		dup2_udp(&uaddr);
-		fclose_udp(-1, &laddr, &uaddr, "fclose: unconnected TCP, then UDP");
-		fclose_udp(lfd, &laddr, &uaddr, "fclose: connected TCP, then UDP");
+		fclose_udp(-1, &laddr, &uaddr,
+			   "fclose: unconnected TCP, then UDP");
+		fclose_udp(lfd, &laddr, &uaddr,
+			   "fclose: connected TCP, then UDP");
 	}
 	close(ufd);
 	close(lfd);

@@ -170,7 +170,7 @@ int main(void)
 	static const struct {
 		const char *name;
 		void (*run)(void);
-	} scen[] = { { "fresh", fresh }, { "after", after }, { "race", race } };
+	} scen[] = {{"fresh", fresh}, {"after", after}, {"race", race}};
 	long total = 0;
 	int p[2];
 
@@ -192,12 +192,14 @@ int main(void)
 		}
 		close(p[1]);
 		reap(pid, scen[i].name);
-		if (read(p[0], &checked, sizeof(checked)) != (ssize_t)sizeof(checked))
+		if (read(p[0], &checked, sizeof(checked)) !=
+		    (ssize_t)sizeof(checked))
 			fail("%s: no count", scen[i].name);
 		close(p[0]);
 		total += checked;
 	}
-	printf("ok: forks: fresh, after and race (%d forks), %ld sockets checked\n",
+	printf("ok: forks: fresh, after and race (%d forks), %ld sockets "
+	       "checked\n",
 	       NFORK, total);
 	return 0;
 }

@@ -65,7 +65,8 @@ static int refuse(unsigned level, unsigned name)
 		IS(level, 3),
 		LOAD(ARG_LO(2)),
 		IS(name, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K,
+			 SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {
@@ -94,7 +95,8 @@ int main(int argc, char **argv)
 		goto usage;
 	}
 	if (refuse(level, name) < 0) {
-		fprintf(stderr, "refuse: seccomp filter: %s\n", strerror(errno));
+		fprintf(stderr, "refuse: seccomp filter: %s\n",
+			strerror(errno));
 		return 126;
 	}
 	execvp(argv[2], argv + 2);

@@ -27,7 +27,8 @@ static void probe(int level, int name, const char *label)
 	errno = 0;
 	if (setsockopt(fd, level, name, &one, sizeof(one)) == 0 ||
 	    errno != EPERM)
-		fail("setsockopt(%s) was not refused with EPERM (%s): not under the launcher?",
+		fail("setsockopt(%s) was not refused with EPERM (%s): not "
+		     "under the launcher?",
 		     label, strerror(errno));
 	close(fd);
 }
@@ -42,6 +43,7 @@ static int kernel_idle(void)
 	return v;
 }
 
+/* One thread: its own listener, nconn connections, each checked. */
 static void *worker(void *arg)
 {
 	struct sockaddr_in addr;
@@ -71,13 +73,15 @@ int main(int argc, char **argv)
 	if (argc > 3)
 		nconn = atoi(argv[3]);
 	if (argc < 2 || nthreads < 1 || nthreads > 16 || nconn < 1)
-		fail("usage: refused keepidle|keepalive [NTHREADS (1-16) [NCONN]]");
+		fail("usage: refused keepidle|keepalive [NTHREADS (1-16) "
+		     "[NCONN]]");
 	want = ka_expected();
 	if (strcmp(argv[1], "keepidle") == 0) {
 		probe(IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE");
 		want.idle = kernel_idle();
 		if (want.idle == ka_expected().idle)
-			fail("KASHIM_IDLE equals the kernel's value: the test could not tell");
+			fail("KASHIM_IDLE equals the kernel's value: the test "
+			     "could not tell");
 	} else if (strcmp(argv[1], "keepalive") == 0) {
 		probe(SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE");
 		want.on = 0;
@@ -93,7 +97,8 @@ int main(int argc, char **argv)
 		pthread_join(tid[t], &n);
 		total += (long)n;
 	}
-	printf("ok: refused %s: %d threads x %d connections, %ld sockets checked\n",
+	printf("ok: refused %s: %d threads x %d connections, %ld sockets "
+	       "checked\n",
 	       argv[1], nthreads, nconn, total);
 	return 0;
 }

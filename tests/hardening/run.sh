@@ -27,7 +27,7 @@ fail=0
 sockets=0
 
 # Values neither the kernel's (7200/75/9) nor kashim's (60/15/4).
-export KASHIM_CONFIG= KASHIM_IDLE=17 KASHIM_INTERVAL=7 KASHIM_COUNT=3
+export KASHIM_CONFIG='' KASHIM_IDLE=17 KASHIM_INTERVAL=7 KASHIM_COUNT=3
 unset KASHIM_ENABLE KASHIM_USER_TIMEOUT KASHIM_OVERRIDE KASHIM_PORTS \
 	KASHIM_HOSTS KASHIM_PROGRAMS KASHIM_DIRECTION KASHIM_LOG \
 	KASHIM_LOG_TARGET
@@ -116,7 +116,7 @@ preload_one() {
 	line=$1; shift
 	name=${line%%|*}; rest=${line#*|}
 	envs=${rest%%|*}; args=${rest#*|}
-	before= nosan= extra=
+	before='' nosan='' extra=''
 	for e in $envs; do
 		case $e in
 		BEFORE=*) before=tests/build/${e#BEFORE=} ;;
@@ -176,7 +176,7 @@ t_valgrind() {
 	if ! command -v valgrind >/dev/null; then
 		echo "FAIL: valgrind is not installed"; fail=1; return
 	fi
-	vg_runs=0 VG_ENV= VG_WRAP=
+	vg_runs=0 VG_ENV='' VG_WRAP=''
 	vg_one "$B/threads" 4 100
 	vg_one "$B/forks"
 	vg_one "$B/fdreuse"

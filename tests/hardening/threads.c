@@ -64,7 +64,8 @@ int main(int argc, char **argv)
 	if (total != 2L * nthreads * nconn)
 		fail("checked %ld sockets, expected %ld", total,
 		     2L * nthreads * nconn);
-	printf("ok: threads: %d threads x %d connections, %ld sockets checked\n",
+	printf("ok: threads: %d threads x %d connections, %ld sockets "
+	       "checked\n",
 	       nthreads, nconn, total);
 	return 0;
 }
