@@ -7,6 +7,7 @@
 # packet at the broker: no RST, link up), and we watch who notices.
 # Without root: a loopback run that shows the keep-alive timers with ss.
 # Everything made here is removed on exit (tests/e2e/lib.sh's trap).
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 
 IDLE=2 INTERVAL=1 COUNT=3
@@ -15,7 +16,7 @@ WAIT=30
 if [ -t 1 ]; then
 	B=$(printf '\033[1m') N=$(printf '\033[0m')
 else
-	B= N=
+	B='' N=''
 fi
 
 # A heading and an indented line.
@@ -74,7 +75,7 @@ table()
 demo_netns()
 {
 	local pid_with pid_without port_with port_without t0 now
-	local gone= w wo
+	local gone='' w wo
 
 	step "1. A broker behind a link: two network namespaces joined by a veth pair"
 	e2e_netns_up
@@ -102,7 +103,7 @@ demo_netns()
 	say "without kashim: mosquitto_sub -k 600 …"
 	e2e_publish_seen demo "$E2E_TMP/with.out" "$E2E_TMP/without.out" ||
 		e2e_die "a message over the link did not reach both subscribers"
-	say "a message published over the live link reached both: \"$(head -n 1 "$E2E_TMP/with.out")\""
+	say "a message published over the live link reached both subscribers"
 	echo
 	show_status "$pid_with" "$E2E_NS_C" "$port_with"
 	show_status "$pid_without" "$E2E_NS_C" "$port_without"
@@ -148,7 +149,7 @@ demo_netns()
 # Not root: the timers on a loopback connection.
 demo_loopback()
 {
-	local port= p i pid_with pid_without port_with port_without
+	local port='' p i pid_with pid_without port_with port_without
 
 	step "Not root: no network namespaces, so no dead link. A loopback run instead"
 	say "(run \`sudo make demo\` to see a broker's link die)"

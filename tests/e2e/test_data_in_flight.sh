@@ -6,6 +6,7 @@
 #   keep-alive only (idle 2, interval 1, count 3): still "established" after 20 s;
 #   user_timeout 5000: gone after about 5-7 s;
 #   user_timeout auto (idle 4, interval 1, count 3 = 7000 ms): gone within its bound.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 HOLD=20
@@ -15,7 +16,7 @@ AUTO_MIN=$(awk -v m="$AUTO_MS" 'BEGIN { print m / 1000 - 0.5 }')
 AUTO_MAX=$(awk -v m="$AUTO_MS" 'BEGIN { print m / 1000 + 2 }')
 
 e2e_init data-in-flight
-e2e_need_root
+e2e_need_root "network namespaces, nft"
 e2e_need_cmds ip nft ss mosquitto mosquitto_pub awk mkfifo
 e2e_netns_up
 e2e_broker broker "$E2E_PORT"
@@ -53,6 +54,7 @@ publisher()
 	printf -v "port_$name" %s "$port"
 }
 
+port_keepalive=''
 publisher keepalive 2 1 3 0
 publisher ut5000 2 1 3 5000
 publisher auto 4 1 3 auto
@@ -70,7 +72,7 @@ sleep 1
 e2e_link_dead
 t0=$(e2e_now)
 e2e_say "link dead while three publishers write into it"
-gone_ut5000= gone_auto=
+gone_ut5000='' gone_auto=''
 for ((i = 0; i < HOLD * 10; i++)); do
 	for p in ut5000 auto; do
 		v=gone_$p port=port_$p

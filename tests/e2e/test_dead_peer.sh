@@ -5,6 +5,7 @@
 # drops every packet on the broker's side. The kashim client's connection
 # must be gone within idle + interval * count + 2 s; the other one must
 # still be "established" after 30 s (the control: this test can fail).
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 IDLE=2 INTERVAL=1 COUNT=3
@@ -12,7 +13,7 @@ BOUND=$((IDLE + INTERVAL * COUNT + 2))
 CONTROL=30
 
 e2e_init dead-peer
-e2e_need_root
+e2e_need_root "network namespaces, nft"
 e2e_need_cmds ip nft ss mosquitto mosquitto_sub mosquitto_pub awk
 e2e_netns_up
 e2e_broker broker "$E2E_PORT"

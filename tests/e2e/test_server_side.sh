@@ -3,6 +3,7 @@
 # accepts get keep-alive, read from outside with `ss -tnoi` in the broker's
 # namespace (and with `kashim --status` when the command is built). A
 # second broker without kashim is the control; the clients are plain.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 IDLE=77 INTERVAL=7 COUNT=5

@@ -9,6 +9,7 @@
 #   - the same program under a name a rule excludes (enable = false) does not;
 #   - ls, python3 talking HTTP to a loopback server, a UDP echo and failing
 #     commands print exactly what they print without kashim.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 IDLE=41 INTERVAL=5 COUNT=3
