@@ -12,7 +12,6 @@ DEMO_PACKAGES := build-essential pkg-config libconfuse-dev mosquitto \
 check-e2e: build
 	@E2E_SYSCONFDIR='$(sysconfdir)' tests/e2e/run.sh
 
-
 # The mission in about a minute: what it needs, a build, then the show.
 demo:
 	@tests/deps.sh $(DEMO_PACKAGES)
