@@ -161,4 +161,17 @@ static inline int connect_pair(int lfd, const struct sockaddr_in *addr,
 	return afd;
 }
 
+/*
+ * Close both ends of a test connection. The accepted end resets (linger
+ * 0), so the thousands of connections leave no TIME_WAIT behind.
+ */
+static inline void close_pair(int afd, int cfd)
+{
+	struct linger lg = {1, 0};
+
+	setsockopt(afd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(afd);
+	close(cfd);
+}
+
 #endif

@@ -33,8 +33,7 @@ static void one(int lfd, const struct sockaddr_in *addr, const char *who)
 	ka_check(cfd, want, what);
 	snprintf(what, sizeof(what), "%s accepted", who);
 	ka_check(afd, want, what);
-	close(afd);
-	close(cfd);
+	close_pair(afd, cfd);
 	checked += 2;
 }
 
@@ -102,8 +101,7 @@ static void after(void)
 	reap(pid, "after");
 	checked += 5;
 	close(pre);
-	close(afd);
-	close(cfd);
+	close_pair(afd, cfd);
 	close(lfd);
 }
 
@@ -124,8 +122,7 @@ static void *race_thread(void *arg)
 
 		ka_check(cfd, want, "race: thread client");
 		ka_check(afd, want, "race: thread accepted");
-		close(afd);
-		close(cfd);
+		close_pair(afd, cfd);
 		r->n += 2;
 	}
 	return NULL;

@@ -57,8 +57,7 @@ static void *worker(void *arg)
 		ka_check(cfd, want, "client socket");
 		ka_check(afd, want, "accepted socket");
 		checked += 2;
-		close(afd);
-		close(cfd);
+		close_pair(afd, cfd);
 	}
 	close(lfd);
 	return (void *)checked;

@@ -31,9 +31,7 @@ static void *worker(void *arg)
 		ka_check(cfd, want, "client socket");
 		ka_check(afd, want, "accepted socket");
 		checked += 2;
-		/* The accepted end closes first, so TIME_WAIT stays there. */
-		close(afd);
-		close(cfd);
+		close_pair(afd, cfd);
 	}
 	close(lfd);
 	return (void *)checked;
