@@ -11,6 +11,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kashim.h"
 #include "log.h"
@@ -30,8 +31,25 @@ static const struct {
 	[OPT_KA] = { SOL_SOCKET, SO_KEEPALIVE, KASHIM_FD_OWN_KA, "SO_KEEPALIVE" },
 };
 
-/* Options already warned about: once per process and option. */
+/*
+ * Options already warned about: once per process and option. A child of
+ * fork() is another process: the bits are only good for warned_pid.
+ */
 static unsigned warned;
+static pid_t warned_pid;
+
+/* Is this the first refusal of option o in this process? */
+static bool first_refusal(int o)
+{
+	pid_t me = getpid(); /* a system call, on this rare path only */
+
+	if (__atomic_load_n(&warned_pid, __ATOMIC_RELAXED) != me) {
+		__atomic_store_n(&warned, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&warned_pid, me, __ATOMIC_RELAXED);
+	}
+	return !(__atomic_fetch_or(&warned, 1u << o, __ATOMIC_RELAXED) &
+		 (1u << o));
+}
 
 /* errno values that mean "this is not a TCP socket (any more)". */
 static bool not_tcp_errno(int e)
@@ -137,7 +155,7 @@ static bool set_one(int fd, int o, int value)
 	e = errno;
 	if (not_tcp_errno(e))
 		return false;
-	if (!(__atomic_fetch_or(&warned, 1u << o, __ATOMIC_RELAXED) & (1u << o)))
+	if (first_refusal(o))
 		kashim_warn("setsockopt(%s=%d) on fd %d refused: %s; the connection goes on without it",
 			    opts[o].label, value, fd, strerror(e));
 	return true;

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,6 +35,10 @@ typedef ssize_t sendto_fn(int, const void *, size_t, int,
 			  const struct sockaddr *, socklen_t);
 typedef ssize_t sendmsg_fn(int, const struct msghdr *, int);
 typedef int close_fn(int);
+typedef int dup_fn(int);
+typedef int dup2_fn(int, int);
+typedef int dup3_fn(int, int, int);
+typedef int fclose_fn(FILE *);
 
 static socket_fn *real_socket;
 static connect_fn *real_connect;
@@ -43,6 +48,10 @@ static setsockopt_fn *real_setsockopt;
 static sendto_fn *real_sendto;
 static sendmsg_fn *real_sendmsg;
 static close_fn *real_close;
+static dup_fn *real_dup;
+static dup2_fn *real_dup2;
+static dup3_fn *real_dup3;
+static fclose_fn *real_fclose;
 
 /*
  * Find the next definition of name after this library, once; refuse our
@@ -279,6 +288,49 @@ KASHIM_EXPORT int close(int fd)
 	REAL(close);
 	kashim_fd_set(fd, 0);
 	return next(fd);
+}
+
+/* A duplicate is the same socket: it knows what the original knew. */
+KASHIM_EXPORT int dup(int fd)
+{
+	REAL(dup);
+	int nfd = next(fd);
+
+	if (nfd >= 0)
+		kashim_fd_set(nfd, kashim_fd_get(fd));
+	return nfd;
+}
+
+KASHIM_EXPORT int dup2(int fd, int nfd)
+{
+	REAL(dup2);
+	int rc = next(fd, nfd);
+
+	if (rc >= 0 && rc != fd)
+		kashim_fd_set(rc, kashim_fd_get(fd));
+	return rc;
+}
+
+KASHIM_EXPORT int dup3(int fd, int nfd, int flags)
+{
+	REAL(dup3);
+	int rc = next(fd, nfd, flags);
+
+	if (rc >= 0)
+		kashim_fd_set(rc, kashim_fd_get(fd));
+	return rc;
+}
+
+/* A stream closed through stdio frees its fd number as close() does. */
+KASHIM_EXPORT int fclose(FILE *fp)
+{
+	REAL(fclose);
+	int saved = errno;
+
+	if (fp)
+		kashim_fd_set(fileno(fp), 0); /* -1 for a stream without fd */
+	errno = saved;
+	return next(fp);
 }
 
 KASHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,

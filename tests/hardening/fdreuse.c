@@ -1,8 +1,9 @@
 /*
  * fdreuse.c - fd numbers that change behind kashim's back.
  *
- * kashim keeps one byte per fd number, learnt from socket() and accept();
- * it does not interpose close(), dup2() or raw system calls. Checked:
+ * kashim keeps one byte per fd number, learnt from socket(), accept(),
+ * close(), fclose() and the dup family, but it cannot see raw system
+ * calls. Checked:
  *   raw-tcp   a TCP socket made with syscall(SYS_socket) on a number
  *             kashim never saw, connected through libc: set.
  *   dup2      dup2(udp, tcp_fd) then connect(tcp_fd) to a UDP peer: the
@@ -11,6 +12,13 @@
  *             reused by a UDP socket from syscall(SYS_socket), connected
  *             through libc: untouched. Once with the TCP socket never
  *             connected, once after a completed connection.
+ *   dup2-tcp  dup2(tcp, udp_fd) then connect(udp_fd) to a TCP listener:
+ *             the TCP socket now on the UDP number is set.
+ *   dup       a TCP socket dup()ed, the original closed, the copy
+ *             connected: set.
+ *   fclose-tcp a UDP socket closed through fdopen()+fclose(), its number
+ *             reused by a TCP socket from syscall(SYS_socket), connected
+ *             through libc: set.
  * Every connect() and socket() must keep errno.
  */
 #include <sys/syscall.h>
@@ -113,6 +121,62 @@ static void fclose_udp(int lfd, const struct sockaddr_in *laddr,
 		close(afd);
 }
 
+/* Connect fd to the listener and check both ends are set. */
+static void connect_set(int fd, int lfd, const struct sockaddr_in *laddr,
+			const char *what)
+{
+	int afd;
+
+	KEEP_ERRNO("connect", connect(fd, (const struct sockaddr *)laddr,
+				      sizeof(*laddr)));
+	afd = KEEP_ERRNO("accept", accept(lfd, NULL, NULL));
+	ka_check(fd, want, what);
+	ka_check(afd, want, "accepted end");
+	checked += 2;
+	close(afd);
+}
+
+/* dup2() a TCP socket over a UDP socket's number, then connect it. */
+static void dup2_tcp(int lfd, const struct sockaddr_in *laddr)
+{
+	int tcp = KEEP_ERRNO("socket", socket(AF_INET, SOCK_STREAM, 0));
+	int udp = KEEP_ERRNO("socket", socket(AF_INET, SOCK_DGRAM, 0));
+
+	if (dup2(tcp, udp) != udp)
+		fail("dup2: %s", strerror(errno));
+	close(tcp);
+	connect_set(udp, lfd, laddr, "dup2-tcp: TCP socket on a UDP fd number");
+	close(udp);
+}
+
+/* dup() a TCP socket, close the original, connect the copy. */
+static void dup_tcp(int lfd, const struct sockaddr_in *laddr)
+{
+	int tcp = KEEP_ERRNO("socket", socket(AF_INET, SOCK_STREAM, 0));
+	int copy = dup(tcp);
+
+	close(tcp);
+	connect_set(copy, lfd, laddr, "dup: a copy of a TCP socket");
+	close(copy);
+}
+
+/* A UDP socket closed by fclose(), its number reused by a raw TCP socket. */
+static void fclose_tcp(int lfd, const struct sockaddr_in *laddr)
+{
+	int udp = KEEP_ERRNO("socket", socket(AF_INET, SOCK_DGRAM, 0)), tcp;
+	FILE *f = fdopen(udp, "r+");
+
+	if (!f)
+		fail("fdopen: %s", strerror(errno));
+	fclose(f);
+	tcp = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	if (tcp != udp)
+		fail("fclose-tcp: the TCP socket got fd %d, not the closed %d",
+		     tcp, udp);
+	connect_set(tcp, lfd, laddr, "fclose-tcp: raw TCP on a number fclose() freed");
+	close(tcp);
+}
+
 int main(void)
 {
 	struct sockaddr_in laddr, uaddr;
@@ -129,10 +193,13 @@ int main(void)
 			   "fclose: unconnected TCP, then UDP");
 		fclose_udp(lfd, &laddr, &uaddr,
 			   "fclose: connected TCP, then UDP");
+		dup2_tcp(lfd, &laddr);
+		dup_tcp(lfd, &laddr);
+		fclose_tcp(lfd, &laddr);
 	}
 	close(ufd);
 	close(lfd);
-	printf("ok: fdreuse: raw-tcp, dup2, fclose x100, %d sockets checked\n",
+	printf("ok: fdreuse: raw-tcp, dup2, fclose, dup2-tcp, dup, fclose-tcp x100, %d sockets checked\n",
 	       checked);
 	return 0;
 }

@@ -7,10 +7,12 @@
  * in force (the program's own setsockopt fails with EPERM), then makes
  * NTHREADS x NCONN loopback connections (default 4 x 250): each connect()
  * and accept() must succeed and keep errno, every other option must be
- * set and the refused one left at the kernel's value. The runner counts
- * kashim's warnings on stderr: one per process for the refused option.
+ * set and the refused one left at the kernel's value. Then a child of
+ * fork() makes 50 more. The runner counts kashim's warnings on stderr:
+ * one per process for the refused option, so two, from two PIDs.
  */
 #include <pthread.h>
+#include <sys/wait.h>
 
 #include "common.h"
 
@@ -63,6 +65,26 @@ static void *worker(void *arg)
 	return (void *)checked;
 }
 
+#define CHILD_CONN 50
+
+/* A child of fork(), another process: its own warning. Returns sockets. */
+static long in_child(void)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		nconn = CHILD_CONN;
+		_exit(worker(NULL) == (void *)(2L * CHILD_CONN) ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		fail("the forked child failed");
+	return 2L * CHILD_CONN;
+}
+
 int main(int argc, char **argv)
 {
 	int nthreads = argc > 2 ? atoi(argv[2]) : 4;
@@ -96,8 +118,9 @@ int main(int argc, char **argv)
 		pthread_join(tid[t], &n);
 		total += (long)n;
 	}
-	printf("ok: refused %s: %d threads x %d connections, %ld sockets "
-	       "checked\n",
-	       argv[1], nthreads, nconn, total);
+	total += in_child();
+	printf("ok: refused %s: %d threads x %d connections and a child's "
+	       "%d, %ld sockets checked\n",
+	       argv[1], nthreads, nconn, CHILD_CONN, total);
 	return 0;
 }

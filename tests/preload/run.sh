@@ -31,7 +31,7 @@ quiet() {
 
 echo "== exports"
 exports=$(nm -D --defined-only "$LIB" | awk '{print $3}' | sort | tr '\n' ' ')
-want="accept accept4 close connect sendmsg sendto setsockopt socket "
+want="accept accept4 close connect dup dup2 dup3 fclose sendmsg sendto setsockopt socket "
 if [ "$exports" = "$want" ]; then ok; else
 	echo "FAIL: exports '$exports', want '$want'"; fail=$((fail + 1)); fi
 
