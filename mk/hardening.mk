@@ -22,9 +22,10 @@ $(HARD_DIR)/refuse: tests/hardening/refuse.c | $(HARD_DIR)
 	$(CC) $(HARD_CFLAGS) -o $@ $<
 
 # The config parser with rules, linked directly (no preload).
-$(HARD_DIR)/conf_load: tests/hardening/conf_load.c src/conf.o src/settings.o \
-		| $(HARD_DIR)
-	$(CC) $(HARD_CFLAGS) $(CONFUSE_CFLAGS) -o $@ $^ $(CONFUSE_LIBS)
+$(HARD_DIR)/conf_load: tests/hardening/conf_load.c tests/hardening/common.h \
+		src/conf.o src/settings.o | $(HARD_DIR)
+	$(CC) $(HARD_CFLAGS) $(CONFUSE_CFLAGS) -o $@ $(filter-out %.h,$^) \
+		$(CONFUSE_LIBS)
 
 .PHONY: check-hardening
 check-hardening: build $(HARD_PROGS) $(HARD_DIR)/conf_load $(PRELOAD_PROGS)

@@ -18,20 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "conf.h"
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("FAIL: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 /* Copy file src to a new mode-0600 temporary file; its path to tmp. */
 static void private_copy(const char *src, char *tmp, size_t len)
