@@ -174,4 +174,26 @@ static inline void close_pair(int afd, int cfd)
 	close(cfd);
 }
 
+/*
+ * Make n loopback connections on a listener of their own and check both
+ * ends of each against want. Returns the number of sockets checked.
+ */
+static inline long check_connections(int n, struct ka want)
+{
+	struct sockaddr_in addr;
+	int lfd = listener(&addr);
+	long checked = 0;
+
+	for (int i = 0; i < n; i++) {
+		int cfd, afd = connect_pair(lfd, &addr, &cfd);
+
+		ka_check(cfd, want, "client socket");
+		ka_check(afd, want, "accepted socket");
+		checked += 2;
+		close_pair(afd, cfd);
+	}
+	close(lfd);
+	return checked;
+}
+
 #endif

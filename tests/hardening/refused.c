@@ -48,21 +48,8 @@ static int kernel_idle(void)
 /* One thread: its own listener, nconn connections, each checked. */
 static void *worker(void *arg)
 {
-	struct sockaddr_in addr;
-	int lfd = listener(&addr);
-	long checked = 0;
-
 	(void)arg;
-	for (int i = 0; i < nconn; i++) {
-		int cfd, afd = connect_pair(lfd, &addr, &cfd);
-
-		ka_check(cfd, want, "client socket");
-		ka_check(afd, want, "accepted socket");
-		checked += 2;
-		close_pair(afd, cfd);
-	}
-	close(lfd);
-	return (void *)checked;
+	return (void *)check_connections(nconn, want);
 }
 
 #define CHILD_CONN 50

@@ -19,22 +19,9 @@ static struct ka want;
 /* One thread: its own listener, nconn connections, each checked. */
 static void *worker(void *arg)
 {
-	struct sockaddr_in addr;
-	int lfd = listener(&addr);
-	long checked = 0;
-
 	(void)arg;
 	pthread_barrier_wait(&start);
-	for (int i = 0; i < nconn; i++) {
-		int cfd, afd = connect_pair(lfd, &addr, &cfd);
-
-		ka_check(cfd, want, "client socket");
-		ka_check(afd, want, "accepted socket");
-		checked += 2;
-		close_pair(afd, cfd);
-	}
-	close(lfd);
-	return (void *)checked;
+	return (void *)check_connections(nconn, want);
 }
 
 int main(int argc, char **argv)
