@@ -18,18 +18,6 @@ for tool in mosquitto mosquitto_sub ss; do
 	command -v "$tool" >/dev/null || { echo "FAIL: $tool missing"; exit 1; }
 done
 
-# A free loopback port: the first of a few tries that nobody listens on.
-port=
-for try in 1 2 3 4 5 6 7 8 9 10; do
-	p=$(( (($$ * 7 + try * 131) % 20000) + 30000 ))
-	ss -Htln "( sport = :$p )" | grep -q . || { port=$p; break; }
-done
-[ -n "$port" ] || { echo "FAIL: no free port"; exit 1; }
-
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" >"$T/mosquitto.conf"
-mosquitto -c "$T/mosquitto.conf" >"$T/broker.log" 2>&1 &
-pids="$pids $!"
-
 # wait_for SECONDS COMMAND…: retry COMMAND every 0.1 s, at most SECONDS.
 wait_for() {
 	n=$(($1 * 10)); shift
@@ -40,7 +28,24 @@ wait_for() {
 	return 1
 }
 listening() { ss -Htln "( sport = :$port )" | grep -q .; }
-wait_for 10 listening || { echo "FAIL: broker did not listen"; cat "$T/broker.log"; exit 1; }
+started() { listening || ! kill -0 "$broker" 2>/dev/null; } # up, or gone
+
+# A broker on a free loopback port below the ephemeral range: a port no
+# socket uses, and a new one if the broker still could not bind it.
+port=
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	p=$(( (($$ * 7 + try * 131) % 12000) + 20000 ))
+	ss -Htan "( sport = :$p )" | grep -q . && continue
+	printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$p" >"$T/mosquitto.conf"
+	mosquitto -c "$T/mosquitto.conf" >"$T/broker.log" 2>&1 &
+	broker=$!
+	pids="$pids $broker"
+	port=$p
+	wait_for 10 started && listening && break
+	kill "$broker" 2>/dev/null
+	port=
+done
+[ -n "$port" ] || { echo "FAIL: the broker did not listen"; cat "$T/broker.log"; exit 1; }
 
 # The ss line of the subscriber with PID: its connection to the broker.
 sub_line() { ss -Htnoip state established "( dport = :$port )" | grep "pid=$1,"; }
