@@ -58,15 +58,6 @@ static bool not_tcp_errno(int e)
 	       e == EBADF;
 }
 
-bool kashim_query_tcp(int fd)
-{
-	int proto = 0;
-	socklen_t len = sizeof(proto);
-
-	return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
-	       proto == IPPROTO_TCP;
-}
-
 /* Does fd answer a TCP-level option? Raw and MPTCP sockets do not. */
 static bool tcp_level_works(int fd)
 {

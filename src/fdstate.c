@@ -54,6 +54,19 @@ void kashim_fd_add(int fd, uint8_t bits)
 		__atomic_fetch_or(&fd_table[fd], bits, __ATOMIC_RELAXED);
 }
 
+uint8_t kashim_fd_learn(int mark_fd, int ask_fd)
+{
+	int proto = 0;
+	socklen_t len = sizeof(proto);
+	uint8_t kind = KASHIM_FD_SEEN | KASHIM_FD_DONE;
+
+	if (getsockopt(ask_fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
+	    proto == IPPROTO_TCP)
+		kind = KASHIM_FD_SEEN | KASHIM_FD_TCP;
+	kashim_fd_add(mark_fd, kind);
+	return kind;
+}
+
 bool kashim_is_tcp_triple(int domain, int type, int protocol)
 {
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);

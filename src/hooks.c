@@ -123,14 +123,9 @@ static uint16_t port_of(const struct sockaddr *a)
  */
 static bool pending_tcp(int fd, uint8_t st)
 {
-	if (st & KASHIM_FD_DONE)
-		return false;
-	if (st & KASHIM_FD_SEEN)
-		return st & KASHIM_FD_TCP;
-	if (kashim_query_tcp(fd))
-		return true;
-	kashim_fd_set(fd, KASHIM_FD_SEEN | KASHIM_FD_DONE);
-	return false;
+	if (!(st & KASHIM_FD_SEEN))
+		st |= kashim_fd_learn(fd, fd);
+	return !(st & KASHIM_FD_DONE) && (st & KASHIM_FD_TCP);
 }
 
 /* An outgoing connection on fd to addr is about to be made. */
@@ -155,7 +150,7 @@ out:
 	errno = saved;
 }
 
-/* Peer and local port of an accepted socket, asked only when needed. */
+/* The peer of an accepted socket, asked of the kernel only when needed. */
 static const struct sockaddr *incoming_peer(int fd, const struct sockaddr *addr,
 					    socklen_t given, socklen_t got,
 					    struct sockaddr_storage *buf)
@@ -209,10 +204,8 @@ static void incoming(int lfd, int fd, const struct sockaddr *addr,
 	int saved = errno;
 
 	if (!(lst & KASHIM_FD_SEEN)) /* ask once per listener, not per accept */
-		kashim_fd_add(lfd, kashim_query_tcp(fd) ?
-					   KASHIM_FD_SEEN | KASHIM_FD_TCP :
-					   KASHIM_FD_SEEN | KASHIM_FD_DONE);
-	if (!(kashim_fd_get(lfd) & KASHIM_FD_TCP)) {
+		lst |= kashim_fd_learn(lfd, fd);
+	if (!(lst & KASHIM_FD_TCP)) {
 		kashim_fd_set(fd, KASHIM_FD_SEEN | KASHIM_FD_DONE);
 		goto out;
 	}

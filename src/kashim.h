@@ -43,6 +43,14 @@ void kashim_fd_add(int fd, uint8_t bits);
 uint16_t kashim_fd_port(int fd);
 void kashim_fd_set_port(int fd, uint16_t port);
 
+/*
+ * For an fd kashim did not see made: ask the kernel whether ask_fd is a
+ * TCP socket (one getsockopt) and record the answer on mark_fd (the same
+ * fd, or the listener of an accepted one). Returns the kind recorded:
+ * KASHIM_FD_SEEN with KASHIM_FD_TCP, or with KASHIM_FD_DONE (not TCP).
+ */
+uint8_t kashim_fd_learn(int mark_fd, int ask_fd);
+
 /* Is this socket() call's triple TCP (any type flags, protocol 0 or TCP)? */
 bool kashim_is_tcp_triple(int domain, int type, int protocol);
 
@@ -53,8 +61,6 @@ uint8_t kashim_own_bit(int level, int name);
 void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
 		  unsigned direction, const struct sockaddr *peer);
 
-/* Ask the kernel whether fd is a TCP socket (one getsockopt). */
-bool kashim_query_tcp(int fd);
 
 /* hooks.c: the real libc functions kashim's own calls go to. */
 int kashim_real_setsockopt(int fd, int level, int name, const void *val,
