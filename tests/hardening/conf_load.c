@@ -69,19 +69,31 @@ static void expect_rule(const struct kashim_settings *s, unsigned dir,
 		fail("%s port %u: rule %s, want %s", ip, port, got, name);
 }
 
+/*
+ * Load a private copy of path (its name left in tmp) into s, which starts
+ * at the defaults. Returns what kashim_conf_load() returned.
+ */
+static int load_copy(const char *path, char *tmp, size_t tmplen,
+		     struct kashim_settings *s, char *err, size_t errlen)
+{
+	int rc;
+
+	private_copy(path, tmp, tmplen);
+	kashim_settings_defaults(s);
+	rc = kashim_conf_load(tmp, getuid(), s, err, errlen);
+	unlink(tmp);
+	return rc;
+}
+
 /* Load the good file and check what it says. */
 static void good(const char *path)
 {
 	struct kashim_settings s;
 	const struct kashim_rule *r;
 	char tmp[64], err[512] = "";
-	int rc;
 
-	private_copy(path, tmp, sizeof(tmp));
-	kashim_settings_defaults(&s);
-	rc = kashim_conf_load(tmp, getuid(), &s, err, sizeof(err));
-	unlink(tmp);
-	if (rc != KASHIM_CONF_OK)
+	if (load_copy(path, tmp, sizeof(tmp), &s, err, sizeof(err)) !=
+	    KASHIM_CONF_OK)
 		fail("%s: %s", path, err);
 	kashim_settings_finish(&s, "conf_load");
 	if (s.nrules != 4 || s.top.v.idle != 30 ||
@@ -110,12 +122,8 @@ static void bad(const char *path)
 {
 	struct kashim_settings s;
 	char tmp[64], err[512] = "";
-	int rc;
+	int rc = load_copy(path, tmp, sizeof(tmp), &s, err, sizeof(err));
 
-	private_copy(path, tmp, sizeof(tmp));
-	kashim_settings_defaults(&s);
-	rc = kashim_conf_load(tmp, getuid(), &s, err, sizeof(err));
-	unlink(tmp);
 	if (rc != KASHIM_CONF_ERROR || !strstr(err, tmp) || !strchr(err, ':'))
 		fail("%s: rc %d, message \"%s\"", path, rc, err);
 	if (s.nrules != 0 || s.rules || s.top.v.idle != 60)

@@ -58,18 +58,26 @@ static pid_t must_fork(void)
 	return pid;
 }
 
+/* A child of fork() connects once; its two sockets count as checked. */
+static void child_one(int lfd, const struct sockaddr_in *addr,
+		      const char *who)
+{
+	pid_t pid = must_fork();
+
+	if (pid == 0) {
+		one(lfd, addr, who);
+		_exit(0);
+	}
+	reap(pid, who);
+	checked += 2;
+}
+
 static void fresh(void)
 {
 	struct sockaddr_in addr;
 	int lfd = listener(&addr);
-	pid_t pid = must_fork();
 
-	if (pid == 0) {
-		one(lfd, &addr, "fresh: child");
-		_exit(0);
-	}
-	reap(pid, "fresh");
-	checked += 2;
+	child_one(lfd, &addr, "fresh: child");
 	one(lfd, &addr, "fresh: parent");
 	close(lfd);
 }
@@ -143,16 +151,8 @@ static void race(void)
 		if (pthread_create(&tid[t], NULL, race_thread, &r[t]) != 0)
 			fail("pthread_create");
 	}
-	for (int i = 0; i < NFORK; i++) {
-		pid_t pid = must_fork();
-
-		if (pid == 0) {
-			one(lfd, &addr, "race: child");
-			_exit(0);
-		}
-		reap(pid, "race");
-		checked += 2;
-	}
+	for (int i = 0; i < NFORK; i++)
+		child_one(lfd, &addr, "race: child");
 	stop = 1;
 	for (int t = 0; t < 2; t++) {
 		pthread_join(tid[t], NULL);
