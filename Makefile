@@ -3,9 +3,16 @@
 #   make              build libkashim.so, its config module and the command
 #   make check        install test dependencies (as root) and run every test
 #   make demo         the mission, end to end, in about a minute
+#   make help         every target and check
 #
 # Honours CC, CFLAGS, LDFLAGS, PKG_CONFIG, PREFIX, DESTDIR, sysconfdir,
-# libdir, bindir and mandir. Feature fragments live in mk/*.mk.
+# libdir, bindir and mandir; a change of any of them rebuilds what it
+# affects. The rooms of src/:
+#   src/lib/     the preloaded library (libkashim.so)
+#   src/common/  settings, rules and the config module (kashim-conf.so),
+#                shared by the library, the command and the tests
+#   src/cmd/     the `kashim` command
+# Each mk/*.mk fragment below adds one product or one group of checks.
 
 VERSION := 0.1.0
 
@@ -28,58 +35,82 @@ CONFUSE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libconfuse 2>/dev/null)
 CONFUSE_LIBS = $(shell $(PKG_CONFIG) --libs libconfuse 2>/dev/null || echo -lconfuse)
 
 KASHIM_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
-	-Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	-Wall -Wextra -Werror -Wshadow -Wformat=2 -Isrc \
 	-DKASHIM_VERSION='"$(VERSION)"' \
 	-DKASHIM_SYSCONFDIR='"$(sysconfdir)"'
 ALL_CFLAGS = $(KASHIM_CFLAGS) $(CFLAGS)
 
+HEADERS := $(wildcard src/*/*.h)
+
+# src/common: what every product links. The printer only serves the
+# command and the fuzzers, so the library does without it.
+COMMON_OBJS := src/common/settings.o src/common/rules.o
+LOAD_OBJS := src/common/load.o
+PRINT_OBJS := src/common/print.o
+CONF_OBJS := src/common/conf.o
+
+# src/lib: the preloaded library.
 LIB := src/libkashim.so
 SONAME := libkashim.so.0
+LIB_OBJS := src/lib/hooks.o src/lib/real.o src/lib/init.o src/lib/apply.o \
+	src/lib/fdstate.o src/lib/log.o $(COMMON_OBJS) $(LOAD_OBJS)
+# The config module, dlopen()ed by the library with libconfuse behind it.
 MODULE := src/kashim-conf.so
-LIB_OBJS := src/hooks.o src/init.o src/apply.o src/fdstate.o src/log.o \
-	src/settings.o
-MODULE_OBJS := src/conf.o src/settings.o
+MODULE_OBJS := $(CONF_OBJS) $(COMMON_OBJS)
 
 # Everything `make` builds; fragments add their programs.
 ALL_TARGETS := $(LIB) $(MODULE)
 # Every test target `make check` runs, in order; fragments add theirs.
-CHECK_TARGETS := check-unit check-preload
+CHECK_TARGETS :=
 # Debian packages the tests need; fragments add theirs.
 DEPS_PACKAGES := build-essential pkg-config check libconfuse-dev \
 	mosquitto mosquitto-clients iproute2 nftables valgrind strace \
 	python3 procps binutils
+CLEAN_FILES :=
 
-.PHONY: all check check-run deps clean
+.PHONY: all build check check-run deps clean help
 all: build
 
-include tests/tests.mk
--include $(sort $(wildcard mk/*.mk))
+# The fragments, in the order `make check` runs their checks.
+include mk/tests.mk      # check-unit, check-preload, check-rooms
+include mk/bench.mk      # bench, check-bench
+include mk/cmd.mk        # src/kashim, check-cmd
+include mk/docs.mk       # check-conf, check-man
+include mk/install.mk    # install, uninstall, check-install, check-deb
+include mk/e2e.mk        # check-e2e, demo
+include mk/hardening.mk  # check-hardening
+include mk/sanitize.mk   # check-sanitize
+include mk/fuzz.mk       # fuzz, check-fuzz
+include mk/lint.mk       # lint, check-lint
 
-.PHONY: build
 build: $(ALL_TARGETS)
 
-# The paths compiled in: a change of PREFIX, sysconfdir, bindir or libdir
-# rewrites this file, and every object is built again.
-BUILD_PATHS := $(prefix):$(sysconfdir):$(bindir):$(libdir)
-src/.paths: FORCE
-	@echo '$(BUILD_PATHS)' | cmp -s - $@ || echo '$(BUILD_PATHS)' >$@
+# What the objects were built with: compiler, flags and the paths compiled
+# in. A change rewrites the stamp, and everything that depends on it is
+# built again (`make CC="gcc -m32"` on a built tree rebuilds it all).
+BUILD_CFLAGS_STAMP := $(CC)|$(CFLAGS)|$(prefix):$(sysconfdir):$(bindir):$(libdir)
+BUILD_LDFLAGS_STAMP := $(CC)|$(LDFLAGS)
+src/.cflags: FORCE
+	@echo '$(BUILD_CFLAGS_STAMP)' | cmp -s - $@ || echo '$(BUILD_CFLAGS_STAMP)' >$@
+src/.ldflags: FORCE
+	@echo '$(BUILD_LDFLAGS_STAMP)' | cmp -s - $@ || echo '$(BUILD_LDFLAGS_STAMP)' >$@
 .PHONY: FORCE
 
-src/%.o: src/%.c $(wildcard src/*.h) src/.paths
+src/%.o: src/%.c $(HEADERS) src/.cflags
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-src/conf.o: src/conf.c $(wildcard src/*.h) src/.paths
+src/common/conf.o: src/common/conf.c $(HEADERS) src/.cflags
 	$(CC) $(ALL_CFLAGS) $(CONFUSE_CFLAGS) -c -o $@ $<
 
 # Every symbol lookup at load time is paid by every process on the host:
 # no start files (the library has no constructor or destructor, and the C
 # runtime's would cost four lookups), and -Bsymbolic-functions so that the
-# hooks' own addresses (the loop check in hooks.c) need none.
-$(LIB): $(LIB_OBJS)
+# hooks' own addresses (the loop check in real.h) need none.
+$(LIB): $(LIB_OBJS) src/.ldflags
 	$(CC) $(ALL_CFLAGS) -shared -nostartfiles -Wl,-Bsymbolic-functions \
 		-Wl,-soname,$(SONAME) -Wl,-z,defs $(LDFLAGS) -o $@ $(LIB_OBJS)
 
-$(MODULE): $(MODULE_OBJS)
+$(MODULE): $(MODULE_OBJS) src/.ldflags
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs $(LDFLAGS) -o $@ \
 		$(MODULE_OBJS) $(CONFUSE_LIBS)
 
@@ -100,5 +131,16 @@ deps:
 	@tests/deps.sh $(DEPS_PACKAGES)
 
 clean:
-	rm -f src/*.o src/*.so src/.paths $(CLEAN_FILES)
+	rm -f src/*/*.o src/*.so src/.cflags src/.ldflags $(CLEAN_FILES)
 	rm -rf tests/build
+
+help:
+	@echo "Build:    make [all]   $(ALL_TARGETS)"
+	@echo "Install:  make install | install-man | uninstall  (PREFIX, DESTDIR, sysconfdir, libdir, bindir, mandir)"
+	@echo "Show:     make demo    the mission, end to end"
+	@echo "Measure:  make bench   what kashim costs, counted and timed"
+	@echo "          make fuzz    each fuzzer for FUZZ_SECONDS (default 60)"
+	@echo "          make lint    cppcheck and clang-tidy over src/"
+	@echo "Test:     make check   installs its packages (root), then runs, in order:"
+	@for t in $(CHECK_TARGETS); do echo "            $$t"; done
+	@echo "          make check-NAME runs one of them (after make deps)"

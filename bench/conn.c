@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* kashim's built-in defaults (src/defaults.h): what --by-hand sets. */
+/* kashim's built-in defaults (src/common/defaults.h): what --by-hand sets. */
 #define BENCH_IDLE 60
 #define BENCH_INTERVAL 15
 #define BENCH_COUNT 4

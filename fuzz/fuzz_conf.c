@@ -7,13 +7,13 @@
  * printed; every path ends in kashim_settings_free(), and ASan and
  * LeakSanitizer watch libconfuse and kashim alike.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "common/conf.h"
+#include "exercise.h"
 
 static char path[] = "/tmp/kashim-fuzz-conf.XXXXXX";
 static int fd = -1;
@@ -44,22 +44,6 @@ static int put(const unsigned char *data, size_t size)
 	if (ftruncate(fd, 0) < 0)
 		return -1;
 	return pwrite(fd, data, size, 0) == (ssize_t)size ? 0 : -1;
-}
-
-static void exercise(const struct kashim_settings *s)
-{
-	struct sockaddr_in in = {.sin_family = AF_INET};
-	static FILE *sink;
-
-	in.sin_addr.s_addr = htonl(0x7f000001);
-	kashim_match(s, KASHIM_DIR_OUTGOING, 1883,
-		     (const struct sockaddr *)&in);
-	kashim_match(s, KASHIM_DIR_INCOMING, 5432,
-		     (const struct sockaddr *)&in);
-	if (!sink)
-		sink = fopen("/dev/null", "w");
-	if (sink)
-		kashim_settings_print(s, sink);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

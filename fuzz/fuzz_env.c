@@ -9,12 +9,12 @@
  * against a few peers and printed, and everything is freed (ASan checks
  * every byte, LeakSanitizer every allocation).
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "settings.h"
+#include "common/settings.h"
+#include "exercise.h"
 
 /* The values of the current input, by key; NULL when absent. */
 static char *values[KASHIM_NKEYS];
@@ -39,27 +39,6 @@ static void split(char *text)
 			*nl = '\0';
 		text = nl ? nl + 1 : NULL;
 	}
-}
-
-/* Match the settings against peers of each kind; results are not kept. */
-static void exercise(const struct kashim_settings *s)
-{
-	struct sockaddr_in in = {.sin_family = AF_INET};
-	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
-	static FILE *sink;
-
-	in.sin_addr.s_addr = htonl(0x0a000001);
-	inet_pton(AF_INET6, "::ffff:192.168.1.7", &in6.sin6_addr);
-	for (unsigned dir = KASHIM_DIR_OUTGOING; dir <= KASHIM_DIR_INCOMING;
-	     dir++) {
-		kashim_match(s, dir, 1883, (const struct sockaddr *)&in);
-		kashim_match(s, dir, 9050, (const struct sockaddr *)&in6);
-		kashim_match(s, dir, 0, NULL);
-	}
-	if (!sink)
-		sink = fopen("/dev/null", "w");
-	if (sink)
-		kashim_settings_print(s, sink);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

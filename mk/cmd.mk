@@ -1,4 +1,5 @@
-# cmd.mk - the `kashim` command (src/kashim) and its tests (check-cmd).
+# cmd.mk - the `kashim` command (src/cmd/ -> src/kashim) and its tests
+# (check-cmd).
 #
 # The command links the library's settings code and the config reader, so
 # options, environment and file are checked by the same parsers. It finds
@@ -7,7 +8,9 @@
 # moved), then at KASHIM_LIBDIR.
 
 CMD := src/kashim
-CMD_OBJS := src/kashim.o src/cmd_check.o src/cmd_status.o src/cmd_elf.o
+CMD_OBJS := src/cmd/main.o src/cmd/check.o src/cmd/status.o src/cmd/elf.o
+# What it shares with the library and the config module.
+CMD_LINK := $(CMD_OBJS) $(COMMON_OBJS) $(LOAD_OBJS) $(PRINT_OBJS) $(CONF_OBJS)
 
 # The relative path from $(bindir) to $(libdir), e.g. ../lib.
 KASHIM_BIN_TO_LIB := $(shell realpath -m --relative-to='$(bindir)' '$(libdir)' 2>/dev/null || echo ../lib)
@@ -16,14 +19,13 @@ ALL_TARGETS += $(CMD)
 CHECK_TARGETS += check-cmd
 # libc6-dev (static libc.a for the `gcc -static` test), util-linux (setpriv).
 DEPS_PACKAGES += libc6-dev util-linux binutils coreutils
-CLEAN_FILES += $(CMD) src/kashim.o src/cmd_check.o src/cmd_status.o src/cmd_elf.o
+CLEAN_FILES += $(CMD)
 
-src/kashim.o: ALL_CFLAGS += -DKASHIM_BIN_TO_LIB='"$(KASHIM_BIN_TO_LIB)"' \
+src/cmd/main.o: ALL_CFLAGS += -DKASHIM_BIN_TO_LIB='"$(KASHIM_BIN_TO_LIB)"' \
 	-DKASHIM_LIBDIR='"$(libdir)"'
 
-$(CMD): $(CMD_OBJS) src/settings.o src/conf.o
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) src/settings.o \
-		src/conf.o $(CONFUSE_LIBS)
+$(CMD): $(CMD_LINK) src/.ldflags
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_LINK) $(CONFUSE_LIBS)
 
 # Test helpers, built with the test flags, outside src/.
 CMD_TEST_DIR := tests/build/cmd

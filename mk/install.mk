@@ -1,4 +1,8 @@
-# install.mk - `make install` and `make uninstall`.
+# install.mk - `make install` and `make uninstall`, and their checks:
+#   check-install  make install into a temporary DESTDIR, run the installed
+#                  kashim against the installed library, make uninstall
+#   check-deb      dpkg-buildpackage -us -uc -b in a copy of the tree, the
+#                  package's contents, then lintian with no error
 #
 #   make install [PREFIX=/usr/local] [DESTDIR=] [sysconfdir=] [libdir=]
 #                [bindir=] [mandir=] [moduledir=]
@@ -85,3 +89,13 @@ uninstall:
 	else \
 		echo "kept $$f: it differs from the shipped conf/kashim.conf"; \
 	fi
+
+.PHONY: check-install check-deb
+check-install: build
+	@tests/docs/check-install.sh "$(MAKE)" "$(filter src/kashim,$(ALL_TARGETS))"
+
+check-deb:
+	@tests/docs/check-deb.sh $(VERSION)
+
+CHECK_TARGETS += check-install check-deb
+DEPS_PACKAGES += dpkg-dev debhelper fakeroot lintian libconfuse-dev pkg-config

@@ -13,7 +13,7 @@ LIB=$TOP/src/libkashim.so
 B=$TOP/tests/build/cmd
 FIX=$TOP/tests/fixtures/cmd
 PAIR=$B/sockpair
-T=$(mktemp -d /tmp/kashim-cmd.XXXXXX)
+. "$TOP/tests/lib/lib.sh"
 chmod 755 "$T"
 PIDS=
 
@@ -21,21 +21,16 @@ PIDS=
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
+	lib_cleanup
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # No config file of this host may change the results.
+kashim_env_clear
+unset LD_PRELOAD
 export KASHIM_CONFIG=
-unset KASHIM_ENABLE KASHIM_IDLE KASHIM_INTERVAL KASHIM_COUNT KASHIM_USER_TIMEOUT \
-	KASHIM_OVERRIDE KASHIM_PORTS KASHIM_HOSTS KASHIM_PROGRAMS KASHIM_DIRECTION \
-	KASHIM_LOG KASHIM_LOG_TARGET LD_PRELOAD
 
-NPASS=0
-NFAIL=0
-pass() { NPASS=$((NPASS + 1)); echo "ok   - $1"; }
-fail() { NFAIL=$((NFAIL + 1)); echo "FAIL - $1"; shift; for l in "$@"; do echo "       $l"; done; }
 
 # expect NAME WANTED GOT: compare two strings.
 expect() {
@@ -430,5 +425,4 @@ done
 run "$KASHIM" --version
 contains "--version" "kashim 0." "$OUT"
 
-echo "check-cmd: $NPASS passed, $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+summary check-cmd

@@ -70,9 +70,11 @@ while IFS="$(printf '\t')" read -r name env opt def; do
 done <"$KEYS"
 echo "checked: $n keys of the settings table in the pages and README.md"
 
-# Every variable src/defaults.h names, in the table or not, in kashim(8).
-for env in $(sed -n 's/^#define KASHIM_ENV_[A-Z_]* "\(KASHIM_[A-Z_]*\)".*/\1/p' src/defaults.h); do
-	has_word "$tmp/kashim.8" "$env" || fail "kashim(8) never names $env (src/defaults.h)"
+# Every variable src/common/defaults.h names, in the table or not, in kashim(8).
+envs=$(sed -n 's/^#define KASHIM_ENV_[A-Z_]* "\(KASHIM_[A-Z_]*\)".*/\1/p' src/common/defaults.h)
+[ -n "$envs" ] || fail "no KASHIM_ENV_* names read from src/common/defaults.h"
+for env in $envs; do
+	has_word "$tmp/kashim.8" "$env" || fail "kashim(8) never names $env (src/common/defaults.h)"
 done
 
 # kashim(8) lists exactly the functions the library exports.

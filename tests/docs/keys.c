@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 
-#include "settings.h"
+#include "common/settings.h"
 
 static const char *or_dash(const char *s)
 {

@@ -11,24 +11,9 @@
 #ifndef KASHIM_HARDENING_COMMON_H
 #define KASHIM_HARDENING_COMMON_H
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-/* An errno value no call of the test sets: it must survive success. */
-#define SENTINEL_ERRNO 4242
-
-/* The keep-alive options of a socket, as the kernel holds them. */
-struct ka {
-	int on, idle, intvl, cnt;
-};
+#include "lib/ka.h"
 
 /* Print the reason on stderr and leave with status 1. */
 static inline void __attribute__((noreturn, format(printf, 1, 2)))
@@ -44,25 +29,13 @@ fail(const char *fmt, ...)
 	exit(1);
 }
 
-/* Read one int option; a getsockopt failure is a test failure. */
-static inline int opt_get(int fd, int level, int name, const char *label)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-
-	if (getsockopt(fd, level, name, &v, &len) < 0)
-		fail("getsockopt(fd %d, %s): %s", fd, label, strerror(errno));
-	return v;
-}
-
+/* The options of fd; a getsockopt failure is a test failure. */
 static inline struct ka ka_get(int fd)
 {
-	struct ka k;
+	struct ka k = ka_read(fd);
 
-	k.on = opt_get(fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE");
-	k.idle = opt_get(fd, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE");
-	k.intvl = opt_get(fd, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL");
-	k.cnt = opt_get(fd, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT");
+	if (k.on < 0 || k.idle < 0 || k.intvl < 0 || k.cnt < 0 || k.uto < 0)
+		fail("getsockopt(fd %d): %s", fd, strerror(errno));
 	return k;
 }
 
@@ -79,16 +52,9 @@ static inline struct ka ka_expected(void)
 {
 	struct ka k = {1, env_int("KASHIM_IDLE", 60),
 		       env_int("KASHIM_INTERVAL", 15),
-		       env_int("KASHIM_COUNT", 4)};
+		       env_int("KASHIM_COUNT", 4), 0};
 
 	return k;
-}
-
-/* Does socket fd hold exactly the values k? */
-static inline int ka_equal(struct ka a, struct ka b)
-{
-	return a.on == b.on && a.idle == b.idle && a.intvl == b.intvl &&
-	       a.cnt == b.cnt;
 }
 
 /* Fail unless fd holds want; what names the socket in the message. */
@@ -106,26 +72,23 @@ static inline void ka_check(int fd, struct ka want, const char *what)
 /* Fail unless SO_KEEPALIVE on fd is off (a socket kashim must not touch). */
 static inline void ka_check_off(int fd, const char *what)
 {
-	int on = opt_get(fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE");
+	int on = ka_opt(fd, SOL_SOCKET, SO_KEEPALIVE);
 
+	if (on < 0)
+		fail("getsockopt(fd %d, SO_KEEPALIVE): %s", fd, strerror(errno));
 	if (on != 0)
 		fail("%s (fd %d): SO_KEEPALIVE=%d, want 0 (untouched)", what,
 		     fd, on);
 }
 
 /* A TCP listener on 127.0.0.1, any port; its address goes to *addr. */
-static inline int listener(struct sockaddr_in *addr)
+static inline int listener_in(struct sockaddr_in *addr)
 {
-	socklen_t len = sizeof(*addr);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_storage sa;
+	socklen_t len;
+	int fd = listener(AF_INET, &sa, &len);
 
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)addr, len) < 0 ||
-	    listen(fd, 512) < 0 ||
-	    getsockname(fd, (struct sockaddr *)addr, &len) < 0)
-		fail("listener: %s", strerror(errno));
+	memcpy(addr, &sa, sizeof(*addr));
 	return fd;
 }
 
@@ -181,7 +144,7 @@ static inline void close_pair(int afd, int cfd)
 static inline long check_connections(int n, struct ka want)
 {
 	struct sockaddr_in addr;
-	int lfd = listener(&addr);
+	int lfd = listener_in(&addr);
 	long checked = 0;
 
 	for (int i = 0; i < n; i++) {

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "conf.h"
+#include "common/conf.h"
 
 
 /* Copy file src to a new mode-0600 temporary file; its path to tmp. */
@@ -55,7 +55,7 @@ static const char *which(const struct kashim_settings *s, unsigned dir,
 			fail("bad test address %s", ip);
 		peer = (const struct sockaddr *)&in6;
 	}
-	r = kashim_match(s, dir, port, peer);
+	r = kashim_rule_for(s, dir, port, peer);
 	return r ? r->name : "-";
 }
 
@@ -107,7 +107,7 @@ static void good(const char *path)
 	expect_rule(&s, KASHIM_DIR_INCOMING, 80, "10.1.2.3", "tools");
 	/* A rule with enable = false matches and leaves the socket alone. */
 	expect_rule(&s, KASHIM_DIR_OUTGOING, 5432, "192.0.2.1", "-");
-	r = kashim_match(&s, KASHIM_DIR_OUTGOING, 1883, NULL);
+	r = kashim_rule_for(&s, KASHIM_DIR_OUTGOING, 1883, NULL);
 	if (!r || r->v.idle != 20 || r->v.interval != 10 || r->v.count != 5 ||
 	    kashim_user_timeout_ms(&r->v) != 70000)
 		fail("broker values wrong");

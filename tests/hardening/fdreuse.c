@@ -46,7 +46,7 @@ static int udp_peer(struct sockaddr_in *addr)
 /* Fail unless fd is a UDP socket with SO_KEEPALIVE off. */
 static void udp_untouched(int fd, const char *what)
 {
-	if (opt_get(fd, SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL") != IPPROTO_UDP)
+	if (ka_opt(fd, SOL_SOCKET, SO_PROTOCOL) != IPPROTO_UDP)
 		fail("%s: fd %d is not the UDP socket", what, fd);
 	ka_check_off(fd, what);
 	checked++;
@@ -184,7 +184,7 @@ int main(void)
 
 	want = ka_expected();
 	/* The listener takes the lowest number; the raw socket the next. */
-	lfd = listener(&laddr);
+	lfd = listener_in(&laddr);
 	raw_tcp(lfd, &laddr);
 	ufd = udp_peer(&uaddr);
 	for (int i = 0; i < 100; i++) {

@@ -75,7 +75,7 @@ static void child_one(int lfd, const struct sockaddr_in *addr,
 static void fresh(void)
 {
 	struct sockaddr_in addr;
-	int lfd = listener(&addr);
+	int lfd = listener_in(&addr);
 
 	child_one(lfd, &addr, "fresh: child");
 	one(lfd, &addr, "fresh: parent");
@@ -85,7 +85,7 @@ static void fresh(void)
 static void after(void)
 {
 	struct sockaddr_in addr;
-	int lfd = listener(&addr), cfd, afd, pre;
+	int lfd = listener_in(&addr), cfd, afd, pre;
 	pid_t pid;
 
 	afd = connect_pair(lfd, &addr, &cfd);
@@ -141,11 +141,11 @@ static void race(void)
 	volatile int stop = 0;
 	struct racer r[2];
 	struct sockaddr_in addr;
-	int lfd = listener(&addr);
+	int lfd = listener_in(&addr);
 	pthread_t tid[2];
 
 	for (int t = 0; t < 2; t++) {
-		r[t].lfd = listener(&r[t].addr);
+		r[t].lfd = listener_in(&r[t].addr);
 		r[t].stop = &stop;
 		r[t].n = 0;
 		if (pthread_create(&tid[t], NULL, race_thread, &r[t]) != 0)

@@ -39,7 +39,7 @@ static void probe(int level, int name, const char *label)
 static int kernel_idle(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int v = opt_get(fd, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE");
+	int v = ka_get(fd).idle;
 
 	close(fd);
 	return v;

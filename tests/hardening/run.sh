@@ -21,16 +21,13 @@ cd "$(dirname "$0")/../.." || exit 1
 B=tests/build/hardening
 LIB=$(realpath "${KASHIM_LIB:-src/libkashim.so}") || exit 1
 PRE=${HARD_PRELOAD_FIRST:+$HARD_PRELOAD_FIRST }$LIB
-TMP=$(mktemp -d /tmp/kashim-hardening.XXXXXX) || exit 1
-trap 'rm -rf "$TMP"' EXIT
-fail=0
+. tests/lib/lib.sh
+TMP=$T
 sockets=0
 
 # Values neither the kernel's (7200/75/9) nor kashim's (60/15/4).
+kashim_env_clear
 export KASHIM_CONFIG='' KASHIM_IDLE=17 KASHIM_INTERVAL=7 KASHIM_COUNT=3
-unset KASHIM_ENABLE KASHIM_USER_TIMEOUT KASHIM_OVERRIDE KASHIM_PORTS \
-	KASHIM_HOSTS KASHIM_PROGRAMS KASHIM_DIRECTION KASHIM_LOG \
-	KASHIM_LOG_TARGET
 # A sanitizer in the library: it reports with its own exit code.
 export ASAN_OPTIONS=exitcode=98:detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=exitcode=98:print_stacktrace=1:halt_on_error=1
@@ -43,14 +40,14 @@ under() {
 	cat "$TMP/out"
 	n=$(sed -n 's/.* \([0-9][0-9]*\) sockets checked$/\1/p' "$TMP/out")
 	sockets=$((sockets + ${n:-0}))
+	[ "$rc" -eq 0 ] && pass "$*"
 	return $rc
 }
 
 # Report a failed step with what it wrote on stderr.
 bad() {
-	echo "FAIL: $*"
+	fail "$*"
 	sed 's/^/    /' "$TMP/err" | head -20
-	fail=1
 }
 
 t_threads() {
@@ -176,7 +173,7 @@ vg_one() {
 
 t_valgrind() {
 	if ! command -v valgrind >/dev/null; then
-		echo "FAIL: valgrind is not installed"; fail=1; return
+		fail "valgrind is not installed"; return
 	fi
 	vg_runs=0 VG_ENV='' VG_WRAP=''
 	vg_one "$B/threads" 4 100
@@ -220,4 +217,4 @@ for s in "$@"; do
 	esac
 done
 echo "hardening: $sockets sockets checked under $(basename "$LIB")${HARD_PRELOAD_FIRST:+ (+ $(basename "$HARD_PRELOAD_FIRST"))}"
-[ $fail = 0 ] || { echo "hardening: FAILED"; exit 1; }
+summary hardening

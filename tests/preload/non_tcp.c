@@ -15,7 +15,7 @@
 
 static void untouched(const char *what, int fd)
 {
-	EXPECT(opt(fd, SOL_SOCKET, SO_KEEPALIVE) == 0, "%s: SO_KEEPALIVE set",
+	EXPECT(ka_opt(fd, SOL_SOCKET, SO_KEEPALIVE) == 0, "%s: SO_KEEPALIVE set",
 	       what);
 	close(fd);
 }

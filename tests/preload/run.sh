@@ -4,13 +4,11 @@
 set -u
 LIB=$PWD/src/libkashim.so
 B=$PWD/tests/build
-T=$(mktemp -d /tmp/kashim-preload.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
+. tests/lib/lib.sh
+kashim_env_clear
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; sed 's/^/    /' "$T/err" | head -20; }
+ok() { pass "${name:-step}"; }
+bad() { fail "$*"; sed 's/^/    /' "$T/err" | head -20; }
 
 # run NAME [VAR=VALUE…] -- PROGRAM ARGS: run under kashim, with no config
 # file unless one is given, stdout to $T/out and stderr to $T/err.
@@ -33,7 +31,7 @@ echo "== exports"
 exports=$(nm -D --defined-only "$LIB" | awk '{print $3}' | sort | tr '\n' ' ')
 want="accept accept4 close connect dup dup2 dup3 fclose sendmsg sendto setsockopt socket "
 if [ "$exports" = "$want" ]; then ok; else
-	echo "FAIL: exports '$exports', want '$want'"; fail=$((fail + 1)); fi
+	fail "exports '$exports', want '$want'"; fi
 
 echo "== every kind of TCP socket"
 "$B/tcp_kinds" none >"$T/out" 2>"$T/err"; name="control, no preload"; quiet $?
@@ -60,7 +58,7 @@ if command -v strace >/dev/null; then
 		cp "$T/trace" "$T/err"; bad "not TCP: setsockopt was called"
 	else ok; fi
 else
-	echo "FAIL: strace missing"; fail=$((fail + 1))
+	fail "strace missing"
 fi
 
 echo "== the program's own choice"
@@ -147,5 +145,4 @@ runc "tcp" "$B/maps" tcp
 if grep -q "libconfuse mapped" "$T/out"; then ok; else bad "tcp: parser not mapped"; fi
 if grep -q "cfg_init hidden" "$T/out"; then ok; else bad "libconfuse's symbols reach the program"; fi
 
-echo "preload: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary preload

@@ -33,7 +33,7 @@ static void finish_connect(int fd)
 	struct pollfd p = { fd, POLLOUT, 0 };
 
 	EXPECT(poll(&p, 1, 5000) == 1, "non-blocking connect did not finish");
-	EXPECT(opt(fd, SOL_SOCKET, SO_ERROR) == 0, "non-blocking connect failed");
+	EXPECT(ka_opt(fd, SOL_SOCKET, SO_ERROR) == 0, "non-blocking connect failed");
 }
 
 /* One client of domain/type/protocol to a listener of family lfam. */

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "common/conf.h"
+#include "common/load.h"
 #include "helpers.h"
 
 static struct kashim_settings s;
@@ -111,13 +112,13 @@ START_TEST(environment_over_file)
 	ck_assert_int_eq(rule("clients")->v.idle, 45);
 	ck_assert_int_eq(kashim_user_timeout_ms(&rule("broker")->v),
 			 (20 + 10 * 9) * 1000);
-	ck_assert_str_eq(kashim_match(&s, KASHIM_DIR_OUTGOING, 1883,
+	ck_assert_str_eq(kashim_rule_for(&s, KASHIM_DIR_OUTGOING, 1883,
 				      addr_of("10.1.1.1", 1883, &ss))->name, "broker");
-	ck_assert_ptr_null(kashim_match(&s, KASHIM_DIR_OUTGOING, 5432,
+	ck_assert_ptr_null(kashim_rule_for(&s, KASHIM_DIR_OUTGOING, 5432,
 					addr_of("::1", 5432, &ss)));
-	ck_assert_str_eq(kashim_match(&s, KASHIM_DIR_OUTGOING, 5432,
+	ck_assert_str_eq(kashim_rule_for(&s, KASHIM_DIR_OUTGOING, 5432,
 				      addr_of("192.0.2.1", 5432, &ss))->name, "clients");
-	ck_assert_str_eq(kashim_match(&s, KASHIM_DIR_INCOMING, 5432,
+	ck_assert_str_eq(kashim_rule_for(&s, KASHIM_DIR_INCOMING, 5432,
 				      addr_of("192.0.2.1", 5432, &ss))->name, "default");
 }
 END_TEST
@@ -194,6 +195,58 @@ START_TEST(directory_is_refused)
 }
 END_TEST
 
+/* The one loader: which file, then defaults < file < environment. */
+START_TEST(loader_file_then_environment)
+{
+	static const char *const env[] = {"KASHIM_CONFIG", "fixtures/good.conf",
+					  "KASHIM_IDLE", "11", NULL};
+	const struct kashim_sources src = {fake_getenv, kashim_conf_load,
+					   getuid(), "mosquitto_sub"};
+	struct kashim_load_result res;
+
+	kashim_settings_free(&s);
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_load(&s, &src, NULL, &res), 0);
+	ck_assert_str_eq(res.path, "fixtures/good.conf");
+	ck_assert_int_eq(res.file_rc, KASHIM_CONF_OK);
+	ck_assert_int_eq(s.top.v.idle, 11);     /* the environment */
+	ck_assert_int_eq(s.top.v.interval, 10); /* the file */
+	ck_assert_int_eq(s.top.v.count, 5);     /* the file */
+	ck_assert_uint_eq(s.nrules, 3);
+}
+END_TEST
+
+/* Both a bad file and a bad variable are reported, in their own fields. */
+START_TEST(loader_reports_file_and_environment)
+{
+	static const char *const env[] = {"KASHIM_IDLE", "0", NULL};
+	const struct kashim_sources src = {fake_getenv, kashim_conf_load,
+					   getuid(), NULL};
+	struct kashim_load_result res;
+
+	kashim_settings_free(&s);
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_load(&s, &src,
+					      "fixtures/bad-range.conf", &res),
+			 -1);
+	ck_assert_int_eq(res.file_rc, KASHIM_CONF_ERROR);
+	ck_assert_ptr_nonnull(strstr(res.file_err, "fixtures/bad-range.conf:"));
+	ck_assert_ptr_nonnull(strstr(res.env_err, "KASHIM_IDLE=0"));
+}
+END_TEST
+
+/* KASHIM_CONFIG empty: no file at all; unset: the system file. */
+START_TEST(loader_which_file)
+{
+	static const char *const empty[] = {"KASHIM_CONFIG", "", NULL};
+
+	fake_env = empty;
+	ck_assert_ptr_null(kashim_config_path(fake_getenv));
+	fake_env = NULL;
+	ck_assert_str_eq(kashim_config_path(fake_getenv), KASHIM_SYSTEM_CONFIG);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *su = suite_create("conf");
@@ -208,6 +261,9 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, refused_when_owned_by_someone_else);
 	tcase_add_test(tc, directory_is_refused);
 	tcase_add_test(tc, empty_file_holds_the_defaults);
+	tcase_add_test(tc, loader_file_then_environment);
+	tcase_add_test(tc, loader_reports_file_and_environment);
+	tcase_add_test(tc, loader_which_file);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "helpers.h"
-#include "settings.h"
+#include "common/settings.h"
 
 static struct kashim_settings s;
 static char err[512];
@@ -247,7 +247,7 @@ START_TEST(rule_matching_table)
 	const struct kashim_rule *r;
 
 	build_rules();
-	r = kashim_match(&s, cases[_i].dir, cases[_i].port,
+	r = kashim_rule_for(&s, cases[_i].dir, cases[_i].port,
 			 addr_of(cases[_i].addr, cases[_i].port, &ss));
 	if (!cases[_i].want)
 		ck_assert_msg(r == NULL, "case %d: matched '%s'", _i, r ? r->name : "");
@@ -281,11 +281,11 @@ START_TEST(master_switch_and_no_address)
 
 	build_rules();
 	/* A rule with hosts cannot match an unknown peer; the top can. */
-	ck_assert_ptr_null(kashim_match(&s, KASHIM_DIR_OUTGOING, 9050, NULL));
-	ck_assert_str_eq(kashim_match(&s, KASHIM_DIR_OUTGOING, 1883, NULL)->name,
+	ck_assert_ptr_null(kashim_rule_for(&s, KASHIM_DIR_OUTGOING, 9050, NULL));
+	ck_assert_str_eq(kashim_rule_for(&s, KASHIM_DIR_OUTGOING, 1883, NULL)->name,
 			 "default");
 	s.top.v.enable = false;
-	ck_assert_ptr_null(kashim_match(&s, KASHIM_DIR_OUTGOING, 1883,
+	ck_assert_ptr_null(kashim_rule_for(&s, KASHIM_DIR_OUTGOING, 1883,
 					addr_of("127.0.0.1", 1883, &ss)));
 }
 END_TEST
@@ -343,8 +343,8 @@ START_TEST(index_agrees_with_a_full_scan)
 		uint16_t port = (uint16_t)(n % 5 ? 1 + rand() % 65535 : 1 + rand() % 2000);
 		const struct sockaddr *a = addr_of(addrs[n % 5], port, &ss);
 
-		ck_assert_ptr_eq(kashim_match(&s, dir, port, a),
-				 kashim_match(&scan, dir, port, a));
+		ck_assert_ptr_eq(kashim_rule_for(&s, dir, port, a),
+				 kashim_rule_for(&scan, dir, port, a));
 	}
 }
 END_TEST

@@ -4,10 +4,11 @@
 #ifndef KASHIM_LOG_H
 #define KASHIM_LOG_H
 
-#include "settings.h"
+#include "common/settings.h"
+#include "libkashim.h"
 
 /* The level in force; KASHIM_LOG_ERROR until the settings are read. */
-extern int kashim_log_level;
+KASHIM_HIDDEN extern int kashim_log_level;
 
 /* Take level and target from s (the target is only used from now on). */
 void kashim_log_setup(const struct kashim_settings *s);

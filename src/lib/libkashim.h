@@ -1,20 +1,23 @@
 /*
- * kashim.h - what the library's own files share; nothing here is exported.
+ * libkashim.h - the preloaded library's private header: what its own
+ * units share. Nothing here is exported.
  */
-#ifndef KASHIM_KASHIM_H
-#define KASHIM_KASHIM_H
+#ifndef KASHIM_LIBKASHIM_H
+#define KASHIM_LIBKASHIM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "settings.h"
+#include "common/settings.h"
 
 /* Only the interposed libc functions carry this. */
 #define KASHIM_EXPORT __attribute__((visibility("default")))
+/* Data shared between the library's units: reached without the GOT. */
+#define KASHIM_HIDDEN __attribute__((visibility("hidden")))
 
 /* init.c: settings, read once on first need, read-only afterwards. */
-extern struct kashim_settings kashim_cfg;
+KASHIM_HIDDEN extern struct kashim_settings kashim_cfg;
 
 /*
  * Read the settings if nobody has yet (thread-safe, fork-safe, callable
@@ -61,9 +64,5 @@ uint8_t kashim_own_bit(int level, int name);
 void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
 		  unsigned direction, const struct sockaddr *peer);
 
-
-/* hooks.c: the real libc functions kashim's own calls go to. */
-int kashim_real_setsockopt(int fd, int level, int name, const void *val,
-			   socklen_t len);
 
 #endif

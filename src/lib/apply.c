@@ -13,8 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kashim.h"
+#include "libkashim.h"
 #include "log.h"
+#include "real.h"
 
 /* The options kashim sets, in the order it sets them. */
 enum opt { OPT_IDLE, OPT_INTVL, OPT_CNT, OPT_UTO, OPT_KA, NOPTS };

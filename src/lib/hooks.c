@@ -2,10 +2,12 @@
  * hooks.c - the interposed libc functions, and nothing else exported.
  *
  * Each exported function is a trampoline: it calls the real function
- * and, only for a TCP socket, does kashim's work around it with errno
- * saved and restored. Every other socket passes straight through.
+ * (real.h) and, only for a TCP socket, does kashim's work around it with
+ * errno saved and restored. Every other socket passes straight through.
+ * The interposed names, on one screen: socket, connect, accept, accept4,
+ * setsockopt, sendto, sendmsg (the connect path), close, fclose, dup,
+ * dup2, dup3 (keeping the fd table honest).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -13,8 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "kashim.h"
 #include "log.h"
+#include "real.h"
 
 /*
  * With _GNU_SOURCE glibc declares the address arguments as transparent
@@ -25,73 +27,6 @@
 #else
 #define SA(a) (a)
 #endif
-
-typedef int socket_fn(int, int, int);
-typedef int connect_fn(int, const struct sockaddr *, socklen_t);
-typedef int accept_fn(int, struct sockaddr *, socklen_t *);
-typedef int accept4_fn(int, struct sockaddr *, socklen_t *, int);
-typedef int setsockopt_fn(int, int, int, const void *, socklen_t);
-typedef ssize_t sendto_fn(int, const void *, size_t, int,
-			  const struct sockaddr *, socklen_t);
-typedef ssize_t sendmsg_fn(int, const struct msghdr *, int);
-typedef int close_fn(int);
-typedef int dup_fn(int);
-typedef int dup2_fn(int, int);
-typedef int dup3_fn(int, int, int);
-typedef int fclose_fn(FILE *);
-
-static socket_fn *real_socket;
-static connect_fn *real_connect;
-static accept_fn *real_accept;
-static accept4_fn *real_accept4;
-static setsockopt_fn *real_setsockopt;
-static sendto_fn *real_sendto;
-static sendmsg_fn *real_sendmsg;
-static close_fn *real_close;
-static dup_fn *real_dup;
-static dup2_fn *real_dup2;
-static dup3_fn *real_dup3;
-static fclose_fn *real_fclose;
-
-/*
- * Find the next definition of name after this library, once; refuse our
- * own (a loop). Returns NULL when there is none.
- */
-static __attribute__((noinline)) void *resolve_first(void **slot,
-						     const char *name,
-						     const void *self)
-{
-	void *p = dlsym(RTLD_NEXT, name);
-
-	if (p == self)
-		p = NULL;
-	__atomic_store_n(slot, p, __ATOMIC_RELEASE);
-	return p;
-}
-
-/* The function in *slot, found on the first call: the path every hook takes. */
-static inline __attribute__((always_inline)) void *
-resolve(void **slot, const char *name, const void *self)
-{
-	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-
-	return p ? p : resolve_first(slot, name, self);
-}
-
-/* The real function, or return -1 with ENOSYS from the caller. */
-#define REAL(fn)                                                          \
-	fn##_fn *next = resolve((void **)&real_##fn, #fn, (void *)(fn));  \
-	if (!next) {                                                      \
-		errno = ENOSYS;                                           \
-		return -1;                                                \
-	}
-
-int kashim_real_setsockopt(int fd, int level, int name, const void *val,
-			   socklen_t len)
-{
-	REAL(setsockopt);
-	return next(fd, level, name, val, len);
-}
 
 /* Is addr an IPv4 or IPv6 destination of a usable length? */
 static bool inet_dest(const struct sockaddr *addr, socklen_t len)
@@ -143,7 +78,7 @@ static void outgoing(int fd, const struct sockaddr *addr, socklen_t len)
 	kashim_fd_add(fd, KASHIM_FD_SEEN | KASHIM_FD_TCP | KASHIM_FD_DONE);
 	if (!kashim_ready())
 		goto out;
-	r = kashim_match(&kashim_cfg, KASHIM_DIR_OUTGOING, port_of(addr), addr);
+	r = kashim_rule_for(&kashim_cfg, KASHIM_DIR_OUTGOING, port_of(addr), addr);
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_OUTGOING, addr);
 out:
@@ -213,7 +148,7 @@ static void incoming(int lfd, int fd, const struct sockaddr *addr,
 	if (!kashim_ready())
 		goto out;
 	peer = incoming_peer(fd, addr, given, got, &buf);
-	r = kashim_match(&kashim_cfg, KASHIM_DIR_INCOMING, incoming_port(lfd),
+	r = kashim_rule_for(&kashim_cfg, KASHIM_DIR_INCOMING, incoming_port(lfd),
 			 peer);
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_INCOMING, peer);

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "conf.h"
-#include "settings.h"
+#include "common/conf.h"
+#include "common/settings.h"
 
 /* Where the library is, relative to the command's directory (make). */
 #ifndef KASHIM_BIN_TO_LIB
@@ -321,15 +321,13 @@ static int export_env(const struct cmd *c)
  */
 static int check_all(const struct cmd *c, struct kashim_settings *s)
 {
-	const char *path = kashim_cmd_config_path();
-	char err[600];
-	int file_rc;
+	struct kashim_load_result res;
 
-	if (kashim_cmd_load(path, s, &file_rc, err, sizeof(err)) < 0) {
-		fprintf(stderr, "kashim: %s\n", err);
+	if (kashim_cmd_load(NULL, s, &res) < 0) {
+		fprintf(stderr, "kashim: %s\n", kashim_cmd_load_error(&res));
 		return -1;
 	}
-	if (c->config && file_rc == KASHIM_CONF_MISSING) {
+	if (c->config && res.file_rc == KASHIM_CONF_MISSING) {
 		fprintf(stderr, "kashim: --config %s: no such file\n",
 			c->config);
 		return -1;

@@ -181,7 +181,7 @@ int kashim_user_timeout_ms(const struct kashim_values *v);
  * keys match, or NULL to leave the socket alone. Does no I/O, allocates
  * nothing.
  */
-const struct kashim_rule *kashim_match(const struct kashim_settings *s,
+const struct kashim_rule *kashim_rule_for(const struct kashim_settings *s,
 				       unsigned direction, uint16_t port,
 				       const struct sockaddr *peer);
 

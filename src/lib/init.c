@@ -18,8 +18,8 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "kashim.h"
+#include "common/load.h"
+#include "libkashim.h"
 #include "log.h"
 
 struct kashim_settings kashim_cfg;
@@ -78,16 +78,6 @@ static const char *exe_name(void)
 	return slash ? slash + 1 : path;
 }
 
-/* Which config file: KASHIM_CONFIG (empty: none) or the system one. */
-static const char *config_path(char *(*get)(const char *))
-{
-	const char *val = get(KASHIM_ENV_CONFIG);
-
-	if (!val)
-		return KASHIM_SYSTEM_CONFIG;
-	return *val ? val : NULL;
-}
-
 /* Open the config module beside this library, or in kashim/ beside it. */
 static void *open_module(char *err, size_t errlen)
 {
@@ -116,51 +106,49 @@ static void *open_module(char *err, size_t errlen)
 }
 
 /*
- * Read the config file into s. Returns 0 (read, or there is none) or -1
- * with the message in err. libconfuse is only mapped when a file exists.
+ * The config file reader as the library uses it: libconfuse is only
+ * mapped when the file exists. Returns what kashim_conf_load() returns,
+ * or KASHIM_CONF_ERROR when the module cannot be loaded.
  */
-static int read_file(struct kashim_settings *s, char *(*get)(const char *),
+static int load_file(const char *path, uid_t ruid, struct kashim_settings *s,
 		     char *err, size_t errlen)
 {
-	const char *path = config_path(get);
 	kashim_conf_load_fn *load;
 	void *h;
 
-	if (!path || (access(path, F_OK) < 0 && errno == ENOENT))
-		return 0;
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return KASHIM_CONF_MISSING;
 	h = open_module(err, errlen);
 	if (!h)
-		return -1;
+		return KASHIM_CONF_ERROR;
 	load = (kashim_conf_load_fn *)dlsym(h, KASHIM_CONF_LOAD_SYMBOL);
 	if (!load) {
 		snprintf(err, errlen, "the config module has no %s",
 			 KASHIM_CONF_LOAD_SYMBOL);
-		return -1;
+		return KASHIM_CONF_ERROR;
 	}
 	/* The module stays loaded: the rules it allocated live on. */
-	return load(path, getuid(), s, err, errlen) == KASHIM_CONF_ERROR ? -1 : 0;
+	return load(path, ruid, s, err, errlen);
 }
 
 static void read_settings(void)
 {
-	char file_err[512] = "", env_err[512] = "";
-	char *(*get)(const char *) = secure() ? no_env : env;
+	struct kashim_sources src = {
+		.getenv = secure() ? no_env : env,
+		.load_file = load_file,
+		.ruid = getuid(),
+		.exe = exe_name(),
+	};
+	struct kashim_load_result res;
 	int saved = errno;
-	bool ok = true;
+	int rc = kashim_settings_load(&kashim_cfg, &src, NULL, &res);
 
-	kashim_settings_defaults(&kashim_cfg);
-	if (read_file(&kashim_cfg, get, file_err, sizeof(file_err)) < 0)
-		ok = false;
-	if (kashim_settings_from_env(&kashim_cfg, get, env_err,
-				     sizeof(env_err)) < 0)
-		ok = false;
-	kashim_settings_finish(&kashim_cfg, exe_name());
 	kashim_log_setup(&kashim_cfg);
-	if (file_err[0])
-		kashim_error("%s; leaving every socket alone", file_err);
-	if (env_err[0])
-		kashim_error("%s; leaving every socket alone", env_err);
-	active = ok && kashim_cfg.top.v.enable;
+	if (res.file_err[0])
+		kashim_error("%s; leaving every socket alone", res.file_err);
+	if (res.env_err[0])
+		kashim_error("%s; leaving every socket alone", res.env_err);
+	active = rc == 0 && kashim_cfg.top.v.enable;
 	kashim_debug("settings read: %s, %zu rule(s)",
 		     active ? "active" : "inactive", kashim_cfg.nrules);
 	errno = saved;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "real.h"
 
 int kashim_log_level = KASHIM_LOG_ERROR;
 static const char *log_target = "stderr";
@@ -76,7 +77,7 @@ void kashim_log(int level, const char *fmt, ...)
 		  0640);
 	if (fd >= 0) {
 		write_all(fd, line, (size_t)n);
-		close(fd);
+		kashim_real_close(fd);
 	}
 out:
 	errno = saved;

@@ -1,9 +1,9 @@
 /*
  * cmd.h - the parts of the `kashim` command, shared between its files.
  *
- * kashim.c parses the options and runs COMMAND; cmd_check.c is
- * `--check`, cmd_status.c is `--status`, cmd_elf.c warns about programs
- * LD_PRELOAD cannot reach. Nothing here is part of the library.
+ * main.c parses the options and runs COMMAND; check.c is `--check`,
+ * status.c is `--status`, elf.c warns about programs LD_PRELOAD cannot
+ * reach. Nothing here is part of the library.
  */
 #ifndef KASHIM_CMD_H
 #define KASHIM_CMD_H
@@ -11,7 +11,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "settings.h"
+#include "common/load.h"
+#include "common/settings.h"
 
 /* Exit statuses of the command besides COMMAND's own (env(1) habits). */
 #define KASHIM_EXIT_USAGE 2     /* bad option or value */
@@ -20,19 +21,16 @@
 #define KASHIM_EXIT_NOTFOUND 127 /* COMMAND not found */
 
 /*
- * The config file the library would read: $KASHIM_CONFIG (NULL when it
- * is empty: none), else the system file.
+ * Fill s as the library would (kashim_settings_load() with getenv and
+ * kashim_conf_load()), from file or, when it is NULL, the file the
+ * library would read. Returns 0, or -1 with the messages in res and s
+ * freed.
  */
-const char *kashim_cmd_config_path(void);
+int kashim_cmd_load(const char *file, struct kashim_settings *s,
+		    struct kashim_load_result *res);
 
-/*
- * Fill s as the library would: built-in defaults, the file at path (NULL:
- * none), the environment, then finish. *file_rc gets kashim_conf_load()'s
- * result. Returns 0, or -1 with "FILE:LINE: message" or the bad variable
- * in err and s at the defaults.
- */
-int kashim_cmd_load(const char *path, struct kashim_settings *s, int *file_rc,
-		    char *err, size_t errlen);
+/* The message to show for a failed kashim_cmd_load(): the file's first. */
+const char *kashim_cmd_load_error(const struct kashim_load_result *res);
 
 /*
  * `kashim --check [FILE]`: load FILE (NULL: $KASHIM_CONFIG, else the

@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include "kashim.h"
+#include "libkashim.h"
 
 #define FD_TABLE_SIZE (1u << 20)
 /* Listeners' ports, for rules with ports on accepted sockets. */

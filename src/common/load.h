@@ -1,0 +1,50 @@
+/*
+ * load.h - the one way settings are read: built-in defaults, then the
+ * config file, then the environment, then finish. The library, the
+ * `kashim` command (`--check`, and before it runs COMMAND) and the tests
+ * call the same function, each passing what it may read with.
+ */
+#ifndef KASHIM_LOAD_H
+#define KASHIM_LOAD_H
+
+#include <sys/types.h>
+
+#include "conf.h"
+#include "settings.h"
+
+/* What a process reads its settings with. */
+struct kashim_sources {
+	/* getenv(), or one that finds nothing (secure execution). */
+	char *(*getenv)(const char *name);
+	/* kashim_conf_load(), or a loader that maps it on demand. */
+	kashim_conf_load_fn *load_file;
+	uid_t ruid;      /* the real user, for the file's owner check */
+	const char *exe; /* the executable's base name; NULL matches none */
+};
+
+/* What a load found, for the caller to report. */
+struct kashim_load_result {
+	const char *path; /* the config file that counted; NULL: none */
+	int file_rc;      /* KASHIM_CONF_OK, _MISSING or _ERROR */
+	char file_err[512]; /* "FILE:LINE: message", or empty */
+	char env_err[512];  /* "VARIABLE=value: message", or empty */
+};
+
+/*
+ * Which config file counts: $KASHIM_CONFIG read with get (empty: none,
+ * NULL returned), else the system file.
+ */
+const char *kashim_config_path(char *(*get)(const char *name));
+
+/*
+ * Fill s from src: defaults, the file (file, or kashim_config_path()
+ * when file is NULL), the environment, then finish. A bad file does not
+ * stop the environment from being read, so both are reported. Returns
+ * 0, or -1 when the file or a variable was rejected (messages in res; s
+ * holds the defaults and whatever was valid, and must still be freed).
+ */
+int kashim_settings_load(struct kashim_settings *s,
+			 const struct kashim_sources *src, const char *file,
+			 struct kashim_load_result *res);
+
+#endif

@@ -1,0 +1,51 @@
+# lib.sh - what every shell test shares. Source it: `. tests/lib/lib.sh`.
+#
+#   pass MSG      count a passed step (prints "PASS: MSG" when VERBOSE=1)
+#   fail MSG [DETAIL...]  count a failed step, print "FAIL: MSG" and each
+#                 DETAIL on a line of its own
+#   skip MSG      print "SKIP: MSG" (a reason is required; never silent)
+#   summary NAME  print "NAME: N passed, N failed" and exit 1 on a failure
+#   kashim_env_clear  unset every KASHIM_* variable of the environment,
+#                 whatever its name, so no setting of the caller's leaks in
+#   $T            a private temporary directory, removed at exit
+#
+# A script that needs its own EXIT trap calls lib_cleanup from it.
+
+lib_pass=0
+lib_fail=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/kashim-test.XXXXXX") || exit 1
+
+lib_cleanup() {
+	rm -rf "$T"
+}
+trap lib_cleanup EXIT
+
+pass() {
+	lib_pass=$((lib_pass + 1))
+	[ "${VERBOSE:-0}" = 1 ] && echo "PASS: $*"
+	return 0
+}
+
+fail() {
+	lib_fail=$((lib_fail + 1))
+	echo "FAIL: $1"
+	shift
+	for lib_line in "$@"; do echo "       $lib_line"; done
+	return 0
+}
+
+skip() {
+	echo "SKIP: ${*:?skip needs a reason}"
+}
+
+summary() {
+	echo "$1: $lib_pass passed, $lib_fail failed"
+	[ "$lib_fail" -eq 0 ] || exit 1
+}
+
+kashim_env_clear() {
+	for lib_var in $(env | sed -n 's/^\(KASHIM_[A-Za-z0-9_]*\)=.*/\1/p'); do
+		unset "$lib_var"
+	done
+	unset lib_var
+}

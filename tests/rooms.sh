@@ -1,0 +1,45 @@
+#!/bin/sh
+# rooms.sh LIB HOOKS.o REAL.o -- OBJ... : keep the library's rooms honest.
+#
+# 1. Only the hooks and the real-symbol layer may name an interposed
+#    function (the library's exported symbols): any other unit calling
+#    close(), setsockopt()... would re-enter kashim's own hooks.
+# 2. The library imports no stdio printing: that code belongs to the
+#    command and the fuzzers (src/common/print.c).
+set -u
+. "$(dirname "$0")/lib/lib.sh"
+
+lib=$1 hooks=$2 real=$3
+shift 3
+[ "$1" = -- ] && shift
+
+hooked=$(nm -D --defined-only "$lib" | awk '$2 == "T" { print $3 }' | sort)
+[ -n "$hooked" ] || fail "no exported functions in $lib"
+for name in socket connect close setsockopt; do
+	echo "$hooked" | grep -qx "$name" || fail "$lib does not export $name"
+done
+
+for obj in "$@"; do
+	bad=$(nm -u "$obj" | awk '{ print $2 }' | sed 's/@.*//' | sort |
+		comm -12 - "$(printf '%s\n' "$hooked" >"$T/hooked"; echo "$T/hooked")")
+	if [ -n "$bad" ]; then
+		fail "$obj calls interposed $(echo $bad): go through src/lib/real.h"
+	else
+		pass "$obj names no interposed function"
+	fi
+done
+# The check itself: the real-symbol layer does name them, and the hooks
+# define them, so the nm reading above would have seen a wrong call.
+[ -n "$(nm -u "$real" | awk '{ print $2 }' | sed 's/@.*//' | grep -xF "$hooked")" ] ||
+	fail "$real names no interposed function: is the check reading the right objects?"
+[ "$(nm --defined-only "$hooks" | awk '$2 == "T" { print $3 }' | sort)" = "$hooked" ] ||
+	fail "$hooks does not define exactly the exported functions of $lib"
+
+printing=$(nm -D --undefined-only "$lib" | awk '{ print $2 }' | sed 's/@.*//' |
+	grep -xE 'fprintf|fputc|fputs|fwrite|printf|puts|putchar|vfprintf|vprintf' || true)
+if [ -n "$printing" ]; then
+	fail "$lib imports $(echo $printing): printing belongs to src/common/print.c"
+else
+	pass "$lib imports no stdio printing"
+fi
+summary rooms
