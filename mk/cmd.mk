@@ -36,7 +36,7 @@ CMD_TEST_PROGS := $(CMD_TEST_DIR)/sockpair $(CMD_TEST_DIR)/static \
 $(CMD_TEST_DIR):
 	mkdir -p $@
 
-$(CMD_TEST_DIR)/sockpair: tests/cmd/sockpair.c | $(CMD_TEST_DIR)
+$(CMD_TEST_DIR)/sockpair: tests/cmd/sockpair.c $(TEST_HEADERS) | $(CMD_TEST_DIR)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 # A statically linked program: LD_PRELOAD cannot reach it.

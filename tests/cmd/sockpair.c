@@ -8,58 +8,19 @@
  *   -n          print nothing
  *   -r, -H      create READYFILE, then keep the sockets open SECONDS
  * Prints "out ..." (the connecting socket) and "in ..." (the accepted
- * one): keepalive, idle, interval, count, user_timeout. Exits 1 on error.
+ * one): keepalive, idle, interval, count, user_timeout. Exits 1 on
+ * error, 2 when the listener cannot be made.
  */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-static int opt(int s, int level, int name)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-
-	getsockopt(s, level, name, &v, &len);
-	return v;
-}
+#include "lib/ka.h"
 
 static void show(const char *what, int s)
 {
+	struct ka k = ka_read(s);
+
 	printf("%s keepalive=%d idle=%d interval=%d count=%d user_timeout=%d\n",
-	       what, opt(s, SOL_SOCKET, SO_KEEPALIVE),
-	       opt(s, IPPROTO_TCP, TCP_KEEPIDLE),
-	       opt(s, IPPROTO_TCP, TCP_KEEPINTVL),
-	       opt(s, IPPROTO_TCP, TCP_KEEPCNT),
-	       opt(s, IPPROTO_TCP, TCP_USER_TIMEOUT));
-}
-
-/* A listener on loopback, port chosen by the kernel, its address in sa. */
-static int listener(int family, struct sockaddr_storage *sa, socklen_t *len)
-{
-	int l = socket(family, SOCK_STREAM, 0);
-	struct sockaddr_in *in = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
-
-	memset(sa, 0, sizeof(*sa));
-	sa->ss_family = (sa_family_t)family;
-	if (family == AF_INET)
-		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else
-		in6->sin6_addr = in6addr_loopback;
-	*len = family == AF_INET ? sizeof(*in) : sizeof(*in6);
-	if (l < 0 || bind(l, (struct sockaddr *)sa, *len) < 0 ||
-	    listen(l, 4) < 0 ||
-	    getsockname(l, (struct sockaddr *)sa, len) < 0) {
-		perror("sockpair: listener");
-		exit(1);
-	}
-	return l;
+	       what, k.on, k.idle, k.intvl, k.cnt, k.uto);
 }
 
 int main(int argc, char **argv)
