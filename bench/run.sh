@@ -18,7 +18,7 @@ build=$top/bench/build
 lib=$top/src/libkashim.so
 conn=$build/conn
 empty=$build/libempty.so
-noconf=$build/no-such-kashim.conf  # never created: "no config file"
+noconf=  # KASHIM_CONFIG empty: no config file (a named file must exist)
 quick=false
 [ "${1:-}" = --quick ] && quick=true
 
@@ -251,7 +251,6 @@ spread() {
 
 [ -x "$conn" ] && [ -f "$lib" ] || broken "build first: make bench"
 command -v strace >/dev/null || broken "strace is missing (make deps)"
-rm -f "$noconf"
 if ! strace -f -c -o /dev/null true 2>/dev/null; then
 	echo "SKIP: strace cannot trace here (ptrace not permitted)"
 	exit 0

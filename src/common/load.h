@@ -7,6 +7,7 @@
 #ifndef KASHIM_LOAD_H
 #define KASHIM_LOAD_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "conf.h"
@@ -20,11 +21,17 @@ struct kashim_sources {
 	kashim_conf_load_fn *load_file;
 	uid_t ruid;      /* the real user, for the file's owner check */
 	const char *exe; /* the executable's base name; NULL matches none */
+	/*
+	 * The library came in through /etc/ld.so.preload, not LD_PRELOAD:
+	 * log_target defaults to syslog, not to other people's stderr.
+	 */
+	bool system_wide;
 };
 
 /* What a load found, for the caller to report. */
 struct kashim_load_result {
 	const char *path; /* the config file that counted; NULL: none */
+	bool named;       /* named by the caller or KASHIM_CONFIG: must exist */
 	int file_rc;      /* KASHIM_CONF_OK, _MISSING or _ERROR */
 	char file_err[512]; /* "FILE:LINE: message", or empty */
 	char env_err[512];  /* "VARIABLE=value: message", or empty */
@@ -38,7 +45,9 @@ const char *kashim_config_path(char *(*get)(const char *name));
 
 /*
  * Fill s from src: defaults, the file (file, or kashim_config_path()
- * when file is NULL), the environment, then finish. A bad file does not
+ * when file is NULL), the environment, then finish. Only the system file
+ * may be missing: a file named by the caller or by KASHIM_CONFIG that
+ * does not exist is an error like any other. A bad file does not
  * stop the environment from being read, so both are reported. Returns
  * 0, or -1 when the file or a variable was rejected (messages in res; s
  * holds the defaults and whatever was valid, and must still be freed).

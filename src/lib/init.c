@@ -24,6 +24,7 @@
 
 struct kashim_settings kashim_cfg;
 static bool active;
+static const char *inactive_why = "the settings are not read yet";
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /*
@@ -131,13 +132,62 @@ static int load_file(const char *path, uid_t ruid, struct kashim_settings *s,
 	return load(path, ruid, s, err, errlen);
 }
 
+/* Is an item of LD_PRELOAD (n bytes at item) a file named base? */
+static bool names_file(const char *item, size_t n, const char *base)
+{
+	const char *p = item + n;
+
+	while (p > item && p[-1] != '/')
+		p--;
+	return (size_t)(item + n - p) == strlen(base) &&
+	       memcmp(p, base, strlen(base)) == 0;
+}
+
+/*
+ * Did the library come in through /etc/ld.so.preload rather than
+ * LD_PRELOAD? ld.so maps both alike, so the test is whether LD_PRELOAD
+ * names this library's file (any directory or $LIB form): one getenv()
+ * and one dladdr(), only in a process that makes a TCP connection; no
+ * file is read. ld.so removes LD_PRELOAD from a secure-execution
+ * process, and a setuid program's stderr is no place for kashim either:
+ * such a process counts as system-wide.
+ */
+static bool system_wide(bool secure_exec)
+{
+	const char *item, *self;
+	Dl_info info;
+
+	if (secure_exec)
+		return true;
+	if (!dladdr((void *)kashim_ready, &info) || !info.dli_fname)
+		return false;
+	self = strrchr(info.dli_fname, '/');
+	self = self ? self + 1 : info.dli_fname;
+	for (item = getenv("LD_PRELOAD"); item && *item;) {
+		size_t n = strcspn(item, " :");
+
+		if (n && names_file(item, n, self))
+			return false;
+		item += n + strspn(item + n, " :");
+	}
+	return true;
+}
+
+/* The config file read, for the debug line. */
+static const char *file_read(const struct kashim_load_result *res)
+{
+	return res->path && res->file_rc == KASHIM_CONF_OK ? res->path : "none";
+}
+
 static void read_settings(void)
 {
+	bool sec = secure();
 	struct kashim_sources src = {
-		.getenv = secure() ? no_env : env,
+		.getenv = sec ? no_env : env,
 		.load_file = load_file,
 		.ruid = getuid(),
 		.exe = exe_name(),
+		.system_wide = system_wide(sec),
 	};
 	struct kashim_load_result res;
 	int saved = errno;
@@ -149,9 +199,17 @@ static void read_settings(void)
 	if (res.env_err[0])
 		kashim_error("%s; leaving every socket alone", res.env_err);
 	active = rc == 0 && kashim_cfg.top.v.enable;
-	kashim_debug("settings read: %s, %zu rule(s)",
-		     active ? "active" : "inactive", kashim_cfg.nrules);
+	inactive_why = rc ? "kashim is inactive because of the error above" :
+			    "kashim is switched off (enable = false)";
+	kashim_debug("settings read: config file %s, %s, %zu rule(s)",
+		     file_read(&res), active ? "active" : "inactive",
+		     kashim_cfg.nrules);
 	errno = saved;
+}
+
+const char *kashim_inactive_why(void)
+{
+	return inactive_why;
 }
 
 bool kashim_ready(void)

@@ -201,7 +201,7 @@ START_TEST(loader_file_then_environment)
 	static const char *const env[] = {"KASHIM_CONFIG", "fixtures/good.conf",
 					  "KASHIM_IDLE", "11", NULL};
 	const struct kashim_sources src = {fake_getenv, kashim_conf_load,
-					   getuid(), "mosquitto_sub"};
+					   getuid(), "mosquitto_sub", false};
 	struct kashim_load_result res;
 
 	kashim_settings_free(&s);
@@ -221,7 +221,7 @@ START_TEST(loader_reports_file_and_environment)
 {
 	static const char *const env[] = {"KASHIM_IDLE", "0", NULL};
 	const struct kashim_sources src = {fake_getenv, kashim_conf_load,
-					   getuid(), NULL};
+					   getuid(), NULL, false};
 	struct kashim_load_result res;
 
 	kashim_settings_free(&s);
@@ -232,6 +232,80 @@ START_TEST(loader_reports_file_and_environment)
 	ck_assert_int_eq(res.file_rc, KASHIM_CONF_ERROR);
 	ck_assert_ptr_nonnull(strstr(res.file_err, "fixtures/bad-range.conf:"));
 	ck_assert_ptr_nonnull(strstr(res.env_err, "KASHIM_IDLE=0"));
+}
+END_TEST
+
+/* A file named by the caller or by KASHIM_CONFIG must exist. */
+START_TEST(loader_named_file_must_exist)
+{
+	static const char *const env[] = {"KASHIM_CONFIG",
+					  "fixtures/does-not-exist.conf", NULL};
+	const struct kashim_sources src = {fake_getenv, kashim_conf_load,
+					   getuid(), NULL, false};
+	struct kashim_load_result res;
+
+	kashim_settings_free(&s);
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_load(&s, &src, NULL, &res), -1);
+	ck_assert_int_eq(res.file_rc, KASHIM_CONF_ERROR);
+	ck_assert_str_eq(res.file_err, "fixtures/does-not-exist.conf: No such "
+				       "file or directory (named by KASHIM_CONFIG)");
+	kashim_settings_free(&s);
+	fake_env = NULL;
+	ck_assert_int_eq(kashim_settings_load(&s, &src, "fixtures/nope.conf",
+					      &res), -1);
+	ck_assert_str_eq(res.file_err, "fixtures/nope.conf: No such file or directory");
+}
+END_TEST
+
+/* Only the system file may be missing: defaults, no error. */
+static int missing_loader(const char *path, uid_t ruid,
+			  struct kashim_settings *st, char *e, size_t elen)
+{
+	(void)path, (void)ruid, (void)st, (void)e, (void)elen;
+	return KASHIM_CONF_MISSING;
+}
+
+START_TEST(loader_system_file_may_be_missing)
+{
+	const struct kashim_sources src = {fake_getenv, missing_loader,
+					   getuid(), NULL, false};
+	struct kashim_load_result res;
+
+	kashim_settings_free(&s);
+	fake_env = NULL;
+	ck_assert_int_eq(kashim_settings_load(&s, &src, NULL, &res), 0);
+	ck_assert_int_eq(res.file_rc, KASHIM_CONF_MISSING);
+	ck_assert_str_eq(res.path, KASHIM_SYSTEM_CONFIG);
+	ck_assert_str_eq(s.log_target, "stderr");
+}
+END_TEST
+
+/*
+ * Under /etc/ld.so.preload the default target is syslog; a target given
+ * by the file or the environment still wins.
+ */
+START_TEST(loader_system_wide_logs_to_syslog)
+{
+	static const char *const env[] = {"KASHIM_LOG_TARGET", "stderr", NULL};
+	struct kashim_sources src = {fake_getenv, missing_loader, getuid(),
+				     NULL, true};
+	struct kashim_load_result res;
+
+	kashim_settings_free(&s);
+	fake_env = NULL;
+	ck_assert_int_eq(kashim_settings_load(&s, &src, NULL, &res), 0);
+	ck_assert_str_eq(s.log_target, "syslog");
+	kashim_settings_free(&s);
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_load(&s, &src, NULL, &res), 0);
+	ck_assert_str_eq(s.log_target, "stderr");
+	kashim_settings_free(&s);
+	src.load_file = kashim_conf_load;
+	fake_env = NULL;
+	ck_assert_int_eq(kashim_settings_load(&s, &src, "fixtures/bad-range.conf",
+					      &res), -1);
+	ck_assert_str_eq(s.log_target, "syslog"); /* a broken file: syslog */
 }
 END_TEST
 
@@ -264,6 +338,9 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, loader_file_then_environment);
 	tcase_add_test(tc, loader_reports_file_and_environment);
 	tcase_add_test(tc, loader_which_file);
+	tcase_add_test(tc, loader_named_file_must_exist);
+	tcase_add_test(tc, loader_system_file_may_be_missing);
+	tcase_add_test(tc, loader_system_wide_logs_to_syslog);
 	suite_add_tcase(su, tc);
 	return su;
 }
