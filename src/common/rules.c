@@ -160,7 +160,10 @@ static bool host_matches(const struct kashim_match *m, const uint8_t *addr)
 }
 
 /* A peer address in its 16-byte IPv6 form; NULL if not IPv4 or IPv6. */
-static const uint8_t *peer_bytes(const struct sockaddr *peer, uint8_t *buf)
+/* Inlined by force below: kashim_rule_for() is on every connection. */
+#define HOT __attribute__((always_inline)) inline
+
+static HOT const uint8_t *peer_bytes(const struct sockaddr *peer, uint8_t *buf)
 {
 	if (!peer)
 		return NULL;
@@ -174,7 +177,7 @@ static const uint8_t *peer_bytes(const struct sockaddr *peer, uint8_t *buf)
 	return buf;
 }
 
-static bool rule_matches(const struct kashim_rule *r, unsigned direction,
+static HOT bool rule_matches(const struct kashim_rule *r, unsigned direction,
 			 uint16_t port, const uint8_t *addr)
 {
 	return r->program_ok && (r->m.direction & direction) &&
@@ -219,4 +222,17 @@ const struct kashim_rule *kashim_rule_for(const struct kashim_settings *s,
 	if (!r && rule_matches(&s->top, direction, port, addr))
 		r = &s->top;
 	return r && r->v.enable ? r : NULL;
+}
+
+const struct kashim_rule *
+kashim_rule_matched(const struct kashim_settings *s, unsigned direction,
+		    uint16_t port, const struct sockaddr *peer)
+{
+	uint8_t buf[16];
+	const uint8_t *addr = peer_bytes(peer, buf);
+
+	for (size_t i = 0; i < s->nrules; i++)
+		if (rule_matches(&s->rules[i], direction, port, addr))
+			return &s->rules[i];
+	return rule_matches(&s->top, direction, port, addr) ? &s->top : NULL;
 }

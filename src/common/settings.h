@@ -185,6 +185,15 @@ const struct kashim_rule *kashim_rule_for(const struct kashim_settings *s,
 				       unsigned direction, uint16_t port,
 				       const struct sockaddr *peer);
 
+/*
+ * The rule that matches a connection whatever its enable, by a full scan
+ * (no index): for messages saying why a socket was left alone. A
+ * direction of KASHIM_DIR_BOTH matches a rule of either direction.
+ */
+const struct kashim_rule *
+kashim_rule_matched(const struct kashim_settings *s, unsigned direction,
+		    uint16_t port, const struct sockaddr *peer);
+
 /* Write s as a config file would hold it (for `kashim --check`). */
 void kashim_settings_print(const struct kashim_settings *s, void *stream);
 

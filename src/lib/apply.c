@@ -112,6 +112,7 @@ static const char *peer_text(const struct sockaddr *peer, char *buf,
 	return buf;
 }
 
+/* One line per socket: changed at info, left alone (own choice) at debug. */
 static void report(int fd, const struct kashim_rule *r, unsigned direction,
 		   const struct sockaddr *peer, const int *val)
 {
@@ -126,10 +127,11 @@ static void report(int fd, const struct kashim_rule *r, unsigned direction,
 		if (n >= sizeof(what))
 			break;
 	}
-	kashim_info("fd %d %s %s rule \"%s\":%s", fd,
-		    direction == KASHIM_DIR_INCOMING ? "from" : "to",
-		    peer_text(peer, addr, sizeof(addr)), r->name,
-		    n ? what : " nothing to set (the program chose its own)");
+	kashim_log(n ? KASHIM_LOG_INFO : KASHIM_LOG_DEBUG,
+		   "fd %d %s %s rule \"%s\":%s", fd,
+		   direction == KASHIM_DIR_INCOMING ? "from" : "to",
+		   peer_text(peer, addr, sizeof(addr)), r->name,
+		   n ? what : " left alone: the program set its own keep-alive (override = false)");
 }
 
 /*
@@ -168,4 +170,39 @@ void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
 			return; /* not TCP: the first TCP-level call changed nothing */
 	if (kashim_log_enabled(KASHIM_LOG_INFO))
 		report(fd, r, direction, peer, val);
+}
+
+/* Why no rule applies to a connection that kashim_rule_for() refused. */
+static void why_no_rule(const struct kashim_settings *s, unsigned direction,
+			uint16_t port, const struct sockaddr *peer, char *buf,
+			size_t len)
+{
+	const struct kashim_rule *r;
+
+	r = kashim_rule_matched(s, direction, port, peer);
+	if (r) {
+		snprintf(buf, len, "rule \"%s\" has enable = false", r->name);
+		return;
+	}
+	r = kashim_rule_matched(s, KASHIM_DIR_BOTH, port, peer);
+	if (r)
+		snprintf(buf, len, "direction: rule \"%s\" is for %s connections only",
+			 r->name, kashim_direction_name(r->m.direction));
+	else
+		snprintf(buf, len, "no rule matched (port %u), nor the top level's ports, hosts and programs",
+			 (unsigned)port);
+}
+
+void kashim_left_alone(int fd, unsigned direction, uint16_t port,
+		       const struct sockaddr *peer)
+{
+	char why[200], addr[INET6_ADDRSTRLEN + 16];
+
+	if (!kashim_ready())
+		snprintf(why, sizeof(why), "%s", kashim_inactive_why());
+	else
+		why_no_rule(&kashim_cfg, direction, port, peer, why, sizeof(why));
+	kashim_debug("fd %d %s %s left alone: %s", fd,
+		     direction == KASHIM_DIR_INCOMING ? "from" : "to",
+		     peer_text(peer, addr, sizeof(addr)), why);
 }

@@ -76,11 +76,12 @@ static void outgoing(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!pending_tcp(fd, st))
 		goto out;
 	kashim_fd_add(fd, KASHIM_FD_SEEN | KASHIM_FD_TCP | KASHIM_FD_DONE);
-	if (!kashim_ready())
-		goto out;
-	r = kashim_rule_for(&kashim_cfg, KASHIM_DIR_OUTGOING, port_of(addr), addr);
+	r = kashim_ready() ? kashim_rule_for(&kashim_cfg, KASHIM_DIR_OUTGOING,
+					     port_of(addr), addr) : NULL;
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_OUTGOING, addr);
+	else if (kashim_log_enabled(KASHIM_LOG_DEBUG))
+		kashim_left_alone(fd, KASHIM_DIR_OUTGOING, port_of(addr), addr);
 out:
 	errno = saved;
 }
@@ -145,13 +146,20 @@ static void incoming(int lfd, int fd, const struct sockaddr *addr,
 		goto out;
 	}
 	kashim_fd_set(fd, st | KASHIM_FD_TCP);
-	if (!kashim_ready())
+	if (!kashim_ready()) {
+		if (kashim_log_enabled(KASHIM_LOG_DEBUG))
+			kashim_left_alone(fd, KASHIM_DIR_INCOMING, 0,
+					  got <= given && inet_dest(addr, got) ? addr : NULL);
 		goto out;
+	}
 	peer = incoming_peer(fd, addr, given, got, &buf);
 	r = kashim_rule_for(&kashim_cfg, KASHIM_DIR_INCOMING, incoming_port(lfd),
 			 peer);
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_INCOMING, peer);
+	else if (kashim_log_enabled(KASHIM_LOG_DEBUG))
+		kashim_left_alone(fd, KASHIM_DIR_INCOMING, kashim_fd_port(lfd),
+				  peer);
 out:
 	errno = saved;
 }

@@ -26,6 +26,9 @@ KASHIM_HIDDEN extern struct kashim_settings kashim_cfg;
  */
 bool kashim_ready(void);
 
+/* Why kashim_ready() is false: an earlier error, or enable = false. */
+const char *kashim_inactive_why(void);
+
 /* fdstate.c: what kashim knows of each fd number, one byte each. */
 #define KASHIM_FD_SEEN 0x01u     /* the socket was made or accepted in view */
 #define KASHIM_FD_TCP 0x02u      /* ... and is TCP */
@@ -64,5 +67,12 @@ uint8_t kashim_own_bit(int level, int name);
 void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
 		  unsigned direction, const struct sockaddr *peer);
 
+/*
+ * apply.c, at debug only: one line saying why TCP socket fd (direction,
+ * its port as rules see it, peer or NULL) was left alone. Cold: the
+ * connect path is laid out as if it were never called.
+ */
+void kashim_left_alone(int fd, unsigned direction, uint16_t port,
+		       const struct sockaddr *peer) __attribute__((cold));
 
 #endif
