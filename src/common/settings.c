@@ -399,8 +399,13 @@ static int p_log_target(struct kashim_settings *s, struct kashim_rule *r,
 			const char *text, char *err, size_t errlen)
 {
 	(void)r;
-	if (strcmp(text, "stderr") != 0 && strcmp(text, "syslog") != 0 &&
-	    text[0] != '/')
+	/* Keywords in any case, as every keyword value; a path as it is. */
+	if (strcasecmp(text, "stderr") == 0 || strcasecmp(text, "syslog") == 0) {
+		strcpy(s->log_target, text[1] == 't' || text[1] == 'T' ?
+					      "stderr" : "syslog");
+		return 0;
+	}
+	if (text[0] != '/')
 		return fail(err, errlen,
 			    "'%s' is not stderr, syslog or an absolute path",
 			    text);

@@ -157,6 +157,28 @@ START_TEST(all_variables_at_once)
 }
 END_TEST
 
+/* Every keyword value is taken in any case: SYSLOG as INFO or BOTH. */
+START_TEST(keywords_in_any_case)
+{
+	const char *env[] = { "KASHIM_LOG_TARGET", "SYSLOG", "KASHIM_LOG", "INFO",
+			      "KASHIM_DIRECTION", "Outgoing",
+			      "KASHIM_USER_TIMEOUT", "AUTO", "KASHIM_ENABLE",
+			      "TRUE", NULL };
+
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_from_env(&s, fake_getenv, err, sizeof(err)), 0);
+	ck_assert_str_eq(s.log_target, "syslog");
+	ck_assert_int_eq(s.log_level, KASHIM_LOG_INFO);
+	ck_assert_uint_eq(s.top.m.direction, KASHIM_DIR_OUTGOING);
+	ck_assert_int_eq(s.top.v.user_timeout, KASHIM_USER_TIMEOUT_AUTO);
+	ck_assert_int_eq(env1("KASHIM_LOG_TARGET", "StdErr"), 0);
+	ck_assert_str_eq(s.log_target, "stderr");
+	ck_assert_int_eq(env1("KASHIM_LOG_TARGET", "/tmp/Kashim.LOG"), 0);
+	ck_assert_str_eq(s.log_target, "/tmp/Kashim.LOG");
+	ck_assert_int_eq(env1("KASHIM_LOG_TARGET", "sys"), -1);
+}
+END_TEST
+
 START_TEST(every_key_has_env_and_parses_its_default)
 {
 	for (size_t k = 0; k < KASHIM_NKEYS; k++) {
@@ -361,6 +383,7 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, booleans);
 	tcase_add_test(tc, ports_and_ranges);
 	tcase_add_test(tc, all_variables_at_once);
+	tcase_add_test(tc, keywords_in_any_case);
 	tcase_add_test(tc, every_key_has_env_and_parses_its_default);
 	tcase_add_test(tc, user_timeout_auto_is_capped);
 	suite_add_tcase(su, tc);
