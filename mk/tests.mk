@@ -46,6 +46,8 @@ check-preload: build $(PRELOAD_PROGS) tests/build/libctor.so tests/build/libnodl
 	@tests/preload/mosquitto.sh
 	@echo "== setuid: KASHIM_* ignored"
 	@tests/preload/secure.sh $(sysconfdir)/kashim.conf
+	@echo "== /etc/ld.so.preload: messages to a private /dev/log"
+	@tests/preload/system_log.sh $(sysconfdir)/kashim.conf
 
 # Rooms: no library unit but the hooks and the real-symbol layer names an
 # interposed function, and the library carries no printing code.

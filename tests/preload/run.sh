@@ -101,6 +101,41 @@ run "file" KASHIM_LOG=info KASHIM_LOG_TARGET="$T/k.log" "$B/tcp_kinds" 60,15,4,0
 if [ ! -s "$T/err" ] && [ "$(grep -c 'rule "default"' "$T/k.log")" -ge 16 ]; then ok
 else bad "log file: lines go to the file, none to stderr"; fi
 
+echo "== debug: why a socket was left alone, and the file read"
+# has NAME PATTERN: the last run exited 0 and its stderr holds PATTERN.
+has() {
+	if [ "$rc" -eq 0 ] && grep -q "$2" "$T/err"; then pass "$1"
+	else fail "$1: exit $rc, no line matching: $2"; sed 's/^/    /' "$T/err" | head -8; fi
+}
+printf 'idle = 30\nrule "off" {\n  ports = {"1-65535"}\n  direction = outgoing\n  enable = false\n}\n' >"$T/why.conf"
+chmod 644 "$T/why.conf"
+run "debug" KASHIM_CONFIG="$T/why.conf" KASHIM_LOG=debug "$B/tcp_kinds" none 30,15,4,0; rc=$?
+has "debug: rule with enable = false named" 'left alone: rule "off" has enable = false$'
+has "debug: the config file named" "settings read: config file $T/why.conf, active"
+run "info" KASHIM_CONFIG="$T/why.conf" KASHIM_LOG=info "$B/tcp_kinds" none 30,15,4,0; rc=$?
+if [ "$rc" -eq 0 ] && ! grep -q "left alone" "$T/err" && grep -q 'rule "default"' "$T/err"; then pass "info: only sockets changed"
+else fail "info: only sockets changed, no line for those left alone"; sed 's/^/    /' "$T/err" | head -8; fi
+run "no rule" KASHIM_PORTS=1-1023 KASHIM_LOG=debug "$B/tcp_kinds" none; rc=$?
+has "debug: no rule matched" 'left alone: no rule matched (port [0-9]*)'
+has "debug: no config file" "settings read: config file none"
+run "direction" KASHIM_DIRECTION=incoming KASHIM_LOG=debug "$B/tcp_kinds" none 60,15,4,0; rc=$?
+has "debug: direction" 'to 127.0.0.1:[0-9]* left alone: direction: rule "default" is for incoming connections only'
+run "own choice" KASHIM_LOG=debug "$B/own_choice" respect 60,15,4,0; rc=$?
+has "debug: the program's own choice" 'left alone: the program set its own keep-alive (override = false)$'
+printf 'idle = 0\n' >"$T/broken.conf"
+chmod 644 "$T/broken.conf"
+run "inactive" KASHIM_CONFIG="$T/broken.conf" KASHIM_LOG=debug "$B/tcp_kinds" none; rc=$?
+has "debug: inactive after an error" 'left alone: kashim is inactive because of the error above$'
+run "switched off" KASHIM_ENABLE=0 KASHIM_LOG=debug "$B/tcp_kinds" none; rc=$?
+has "debug: switched off" 'left alone: kashim is switched off (enable = false)$'
+
+echo "== a named config file that is missing"
+run "missing" KASHIM_CONFIG="$T/no-such.conf" "$B/tcp_kinds" none; rc=$?
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] &&
+	grep -q "^kashim\[[0-9]*\]: $T/no-such.conf: No such file or directory (named by KASHIM_CONFIG); leaving every socket alone$" "$T/err"; then ok
+else bad "missing KASHIM_CONFIG file: one error, sockets left alone"; fi
+run "missing, log none" KASHIM_CONFIG="$T/no-such.conf" KASHIM_LOG=none "$B/tcp_kinds" none; quiet $?
+
 echo "== config file rules on real connections"
 conf() { printf '%s\n' "$@" >"$T/k.conf"; chmod 644 "$T/k.conf"; }
 runc() { name=$1; shift; env KASHIM_CONFIG="$T/k.conf" LD_PRELOAD="$LIB" "$@" >"$T/out" 2>"$T/err"; }
