@@ -23,8 +23,12 @@
 
 #include "cmd.h"
 
-/* The Go linker's note: name "Go", type 4 (NT_GO_BUILDID in Go's sources). */
-#define GO_NOTE_NAME "Go"
+/*
+ * The Go linker's note: type 4 (NT_GO_BUILDID in Go's sources), name
+ * "Go" padded with NULs to 4 bytes, and namesz 4 as Go writes it (the
+ * ELF habit would be 3, "Go" and one NUL: accepted too).
+ */
+#define GO_NOTE_NAME "Go\0\0"
 #define GO_NOTE_TYPE 4
 
 /* Limits that keep a hostile or broken file from costing much. */
@@ -148,7 +152,7 @@ static bool has_go_note(int fd, const struct elf_part *p)
 		Elf32_Nhdr n;
 
 		memcpy(&n, buf + at, sizeof(n));
-		go = n.n_namesz == sizeof(GO_NOTE_NAME) &&
+		go = (n.n_namesz == 3 || n.n_namesz == 4) &&
 		     n.n_type == GO_NOTE_TYPE &&
 		     at + sizeof(n) + n.n_namesz <= p->size &&
 		     !memcmp(buf + at + sizeof(n), GO_NOTE_NAME, n.n_namesz);
