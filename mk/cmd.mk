@@ -8,7 +8,8 @@
 # moved), then at KASHIM_LIBDIR.
 
 CMD := src/kashim
-CMD_OBJS := src/cmd/main.o src/cmd/check.o src/cmd/status.o src/cmd/elf.o
+CMD_OBJS := src/cmd/main.o src/cmd/check.o src/cmd/status.o src/cmd/elf.o \
+	src/cmd/system.o
 # What it shares with the library and the config module.
 CMD_LINK := $(CMD_OBJS) $(COMMON_OBJS) $(LOAD_OBJS) $(PRINT_OBJS) $(CONF_OBJS)
 
@@ -17,8 +18,9 @@ KASHIM_BIN_TO_LIB := $(shell realpath -m --relative-to='$(bindir)' '$(libdir)' 2
 
 ALL_TARGETS += $(CMD)
 CHECK_TARGETS += check-cmd
-# libc6-dev (static libc.a for the `gcc -static` test), util-linux (setpriv).
-DEPS_PACKAGES += libc6-dev util-linux binutils coreutils
+# libc6-dev (static libc.a for the `gcc -static` test), util-linux (setpriv
+# and unshare), golang-go (a real Go binary for the reach warning).
+DEPS_PACKAGES += libc6-dev util-linux binutils coreutils golang-go
 CLEAN_FILES += $(CMD)
 
 src/cmd/main.o: ALL_CFLAGS += -DKASHIM_BIN_TO_LIB='"$(KASHIM_BIN_TO_LIB)"' \

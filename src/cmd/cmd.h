@@ -3,7 +3,8 @@
  *
  * main.c parses the options and runs COMMAND; check.c is `--check`,
  * status.c is `--status`, elf.c warns about programs LD_PRELOAD cannot
- * reach. Nothing here is part of the library.
+ * reach, system.c is `--enable-system`, `--disable-system` and
+ * `--status-system`. Nothing here is part of the library.
  */
 #ifndef KASHIM_CMD_H
 #define KASHIM_CMD_H
@@ -41,11 +42,37 @@ const char *kashim_cmd_load_error(const struct kashim_load_result *res);
 int kashim_cmd_check(const char *file);
 
 /*
+ * Warn on stderr about what makes the existing config file at path
+ * unsafe or useless system-wide: not readable by other users, or in a
+ * directory others may write into. Returns 1 when it is not readable by
+ * other users, else 0.
+ */
+int kashim_cmd_warn_file(const char *path);
+
+/* Warn when the log_target file of s is one other users cannot open. */
+void kashim_cmd_warn_log_target(const struct kashim_settings *s);
+
+/*
  * `kashim --status PID`: print one row (or JSON object) per TCP socket
  * of process pid, as the kernel holds it. Returns the exit status: 0,
  * or 1 after saying on stderr why the sockets cannot be read.
  */
 int kashim_cmd_status(pid_t pid, bool json);
+
+/*
+ * Find libkashim.so: beside the command (build tree), then through the
+ * relative path from bindir to libdir, then in libdir. Returns 0 with
+ * its real path in lib (PATH_MAX bytes), or -1 after a message.
+ */
+int kashim_cmd_find_library(char *lib);
+
+/*
+ * `kashim --enable-system` (how > 0), `--disable-system` (how < 0) or
+ * `--status-system` (how 0) on /etc/ld.so.preload. Returns the exit
+ * status: 0 done (or enabled, for status), 1 refused or failed (a
+ * missing file named, for status), 3 not enabled (status only).
+ */
+int kashim_cmd_system(int how);
 
 /*
  * Before COMMAND is run: print one warning line on stderr when the file

@@ -65,6 +65,9 @@ enum {
 	OPT_CHECK,
 	OPT_STATUS,
 	OPT_JSON,
+	OPT_ENABLE_SYSTEM,
+	OPT_DISABLE_SYSTEM,
+	OPT_STATUS_SYSTEM,
 };
 
 /* What the command line asked for. */
@@ -72,7 +75,9 @@ struct cmd {
 	struct kashim_settings s;      /* scratch: options checked here */
 	const char *env[KASHIM_NKEYS]; /* KASHIM_* values to set, or NULL */
 	const char *config;            /* --config FILE */
+	char config_abs[PATH_MAX];     /* ... made absolute */
 	const char *status;            /* --status PID, as given */
+	int system;                    /* OPT_*_SYSTEM, or 0 */
 	bool check, json;
 };
 
@@ -160,6 +165,22 @@ static void usage_modes(void)
 	     "CAP_SYS_PTRACE (root). Exit 0, or 1 when PID is gone or the "
 	     "rights are missing");
 	help("--json", "with --status: one JSON object, for scripts");
+	help("--enable-system",
+	     "add the library to /etc/ld.so.preload, so every program of the "
+	     "host loads it (the /usr/$LIB/... form for a multiarch install). "
+	     "Refused, exit 1, unless " KASHIM_SYSTEM_CONFIG " checks valid "
+	     "and is readable by every user, and /bin/true runs with the "
+	     "library preloaded and prints nothing. The file is replaced "
+	     "whole (a temporary file renamed into place), keeping its mode; "
+	     "nothing is done when the line is already there. Needs root");
+	help("--disable-system",
+	     "remove kashim's line from /etc/ld.so.preload, leaving every "
+	     "other line and comment as it was; nothing is done when there "
+	     "is none. Needs root");
+	help("--status-system",
+	     "say whether /etc/ld.so.preload names the library, on which line, "
+	     "and whether that path exists. Exit 0 when enabled, 3 when not, "
+	     "1 when the line names a missing file");
 	help("-h, --help", "this help");
 	help("-V, --version", "the version");
 }
@@ -169,7 +190,9 @@ static void usage(void)
 {
 	printf("Usage: kashim [OPTIONS] [--] COMMAND [ARGS...]\n"
 	       "       kashim [--config FILE] [OPTIONS] --check [FILE]\n"
-	       "       kashim --status PID [--json]\n\n");
+	       "       kashim --status PID [--json]\n"
+	       "       kashim --enable-system | --disable-system | "
+	       "--status-system\n\n");
 	wrap("Run COMMAND with TCP keep-alive on every TCP connection it "
 	     "makes or accepts (IPv4 and IPv6). The options become KASHIM_* "
 	     "environment variables (they win over the config file and the "
@@ -204,6 +227,9 @@ static void build_longopts(struct option *lo)
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "status", required_argument, NULL, OPT_STATUS },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "enable-system", no_argument, NULL, OPT_ENABLE_SYSTEM },
+		{ "disable-system", no_argument, NULL, OPT_DISABLE_SYSTEM },
+		{ "status-system", no_argument, NULL, OPT_STATUS_SYSTEM },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -258,14 +284,112 @@ static const char *log_option(const struct cmd *c, int opt)
 	return "info";
 }
 
-/* One option that is not a setting. Returns 0, 1 (done: exit 0) or -1. */
-static int take_other(struct cmd *c, int opt, const char *arg)
+/*
+ * Edit distance of a and b (insertions, deletions, substitutions and
+ * swaps of neighbours, each 1), for names up to 31 characters; 99 for
+ * longer ones.
+ */
+static int distance(const char *a, const char *b)
+{
+	size_t m = strlen(a), n = strlen(b);
+	int d[32][32];
+
+	if (m > 31 || n > 31)
+		return 99;
+	for (size_t i = 0; i <= m; i++)
+		for (size_t j = 0; j <= n; j++) {
+			int best = i && j ? d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+					  : (int)(i + j);
+
+			if (i && d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (j && d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[m][n];
+}
+
+/* The long option closest to name (without "--"), if near enough. */
+static const char *nearest_option(const char *name)
+{
+	struct option lo[NCMD_OPTS + 12];
+	const char *best = NULL;
+	int best_d = 3; /* two edits at most */
+
+	build_longopts(lo);
+	for (const struct option *o = lo; o->name; o++) {
+		int d = distance(name, o->name);
+
+		if (d < best_d) {
+			best_d = d;
+			best = o->name;
+		}
+	}
+	return best;
+}
+
+/*
+ * Say what was wrong with option word (getopt returned opt: '?' unknown
+ * or ambiguous, ':' without its argument), with "did you mean" for a
+ * long option close to a real one.
+ */
+static void bad_option(int opt, const char *word)
+{
+	char name[64];
+	const char *near;
+
+	if (opt == ':')
+		fprintf(stderr, "kashim: %s needs an argument\n", word);
+	else if (optopt && word[1] != '-')
+		fprintf(stderr, "kashim: unknown option -%c\n", optopt);
+	else {
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(word + 2, "="),
+			 word + 2);
+		near = nearest_option(name);
+		fprintf(stderr, "kashim: unknown option %.*s%s%s%s\n",
+			(int)strcspn(word, "="), word,
+			near ? "; did you mean --" : "", near ? near : "",
+			near ? "?" : "");
+	}
+	fprintf(stderr, "Try 'kashim --help' for more information.\n");
+}
+
+/*
+ * An option that changes the host (--enable-system, --disable-system)
+ * is taken only spelt in full, never as an abbreviation getopt allows.
+ */
+static int take_system(struct cmd *c, int opt, const char *word,
+		       const char *full)
+{
+	if (strcmp(word, full) != 0) {
+		fprintf(stderr, "kashim: %s: write %s in full\n", word, full);
+		return -1;
+	}
+	c->system = opt;
+	return 0;
+}
+
+/*
+ * One option that is not a setting, typed as word. Returns 0, 1 (done:
+ * exit 0) or -1.
+ */
+static int take_other(struct cmd *c, int opt, const char *arg,
+		      const char *word)
 {
 	switch (opt) {
 	case OPT_CONFIG: c->config = arg; return 0;
 	case OPT_CHECK: c->check = true; return 0;
 	case OPT_STATUS: c->status = arg; return 0;
 	case OPT_JSON: c->json = true; return 0;
+	case OPT_ENABLE_SYSTEM:
+		return take_system(c, opt, word, "--enable-system");
+	case OPT_DISABLE_SYSTEM:
+		return take_system(c, opt, word, "--disable-system");
+	case OPT_STATUS_SYSTEM: c->system = opt; return 0;
 	case 'v':
 	case 'q':
 		return take(c, KASHIM_KEY_LOG_LEVEL, opt == 'q' ? "-q" : "-v",
@@ -273,44 +397,99 @@ static int take_other(struct cmd *c, int opt, const char *arg)
 	case 'h': usage(); return 1;
 	case 'V': printf("kashim %s\n", KASHIM_VERSION); return 1;
 	default:
-		fprintf(stderr, "Try 'kashim --help' for more information.\n");
+		bad_option(opt, word);
 		return -1;
 	}
 }
 
 /*
- * Parse the options (up to COMMAND: "+" stops at the first operand).
- * Returns the index of the first operand, -1 for a usage error, or -2
- * when --help or --version has been answered.
+ * After getopt_long() returned -1 at index at: is argv[optind] an
+ * operand of --check or --status, to be moved out of the way so options
+ * after it are read too? Not after "--", and never before COMMAND,
+ * whose own options are its business.
+ */
+static bool mode_operand(const struct cmd *c, char **argv, int at, int n)
+{
+	if (!c->check && !c->status)
+		return false;
+	if (optind == at + 1 && strcmp(argv[at], "--") == 0)
+		return false;
+	return optind < n;
+}
+
+/* Move argv[i] to the end of argv[0..n-1], the others up one place. */
+static void to_end(char **argv, int i, int n)
+{
+	char *op = argv[i];
+
+	memmove(&argv[i], &argv[i + 1], (size_t)(n - i - 1) * sizeof(*argv));
+	argv[n - 1] = op;
+}
+
+/*
+ * Parse the options (up to COMMAND: "+" stops at the first operand; the
+ * operands of --check and --status are moved to the end, so options
+ * may stand on either side of them). Returns the index of the first
+ * operand, -1 for a usage error, or -2 when --help or --version has
+ * been answered.
  */
 static int parse_args(struct cmd *c, int argc, char **argv)
 {
-	struct option lo[NCMD_OPTS + 9]; /* + the 8 fixed ones and the end */
-	int opt, rc;
+	struct option lo[NCMD_OPTS + 12]; /* + the 11 fixed ones and the end */
+	int opt, rc = 0, n = argc, at = optind;
 
 	build_longopts(lo);
-	while ((opt = getopt_long(argc, argv, "+vqhV", lo, NULL)) != -1) {
-		if (opt >= OPT_SETTING && opt < OPT_SETTING + (int)NCMD_OPTS) {
+	opterr = 0; /* kashim's own messages, prefixed "kashim:" */
+	while ((opt = getopt_long(n, argv, "+:vqhV", lo, NULL)) != -1 ||
+	       mode_operand(c, argv, at, n)) {
+		if (opt == -1) {
+			to_end(argv, optind, n--);
+		} else if (opt >= OPT_SETTING &&
+			   opt < OPT_SETTING + (int)NCMD_OPTS) {
 			const struct cmd_opt *o = &cmd_opts[opt - OPT_SETTING];
 
 			rc = take(c, o->key, kashim_keys[o->key].option,
 				  o->arg ? optarg : o->value);
 		} else {
-			rc = take_other(c, opt, optarg);
+			rc = take_other(c, opt, optarg, argv[optind - 1]);
 		}
-		if (rc != 0)
+		if (opt != -1 && rc != 0)
 			return rc < 0 ? -1 : -2;
+		at = optind;
 	}
 	return optind;
 }
 
-/* Put the options into the environment. Returns 0 or -1 (no memory). */
-static int export_env(const struct cmd *c)
+/*
+ * --config FILE as an absolute path: COMMAND may change directory
+ * before its first connection. Returns 0, or -1 after a message.
+ */
+static int absolute_config(struct cmd *c)
+{
+	char cwd[PATH_MAX];
+
+	if (!c->config[0] || c->config[0] == '/') {
+		snprintf(c->config_abs, sizeof(c->config_abs), "%s", c->config);
+		return 0;
+	}
+	if (!getcwd(cwd, sizeof(cwd)) ||
+	    (size_t)snprintf(c->config_abs, sizeof(c->config_abs), "%s/%s", cwd,
+			     c->config) >= sizeof(c->config_abs)) {
+		fprintf(stderr, "kashim: --config %s: cannot make it absolute\n",
+			c->config);
+		return -1;
+	}
+	return 0;
+}
+
+/* Put the options into the environment. Returns 0 or -1. */
+static int export_env(struct cmd *c)
 {
 	for (size_t k = 0; k < KASHIM_NKEYS; k++)
 		if (c->env[k] && setenv(kashim_keys[k].env, c->env[k], 1) < 0)
 			return -1;
-	if (c->config && setenv(KASHIM_ENV_CONFIG, c->config, 1) < 0)
+	if (c->config && (absolute_config(c) < 0 ||
+			  setenv(KASHIM_ENV_CONFIG, c->config_abs, 1) < 0))
 		return -1;
 	return 0;
 }
@@ -319,17 +498,12 @@ static int export_env(const struct cmd *c)
  * Check the config file and the whole environment as the library will
  * read them. Returns 0 with the settings in s, or -1 after a message.
  */
-static int check_all(const struct cmd *c, struct kashim_settings *s)
+static int check_all(struct kashim_settings *s)
 {
 	struct kashim_load_result res;
 
 	if (kashim_cmd_load(NULL, s, &res) < 0) {
 		fprintf(stderr, "kashim: %s\n", kashim_cmd_load_error(&res));
-		return -1;
-	}
-	if (c->config && res.file_rc == KASHIM_CONF_MISSING) {
-		fprintf(stderr, "kashim: --config %s: no such file\n",
-			c->config);
 		return -1;
 	}
 	return 0;
@@ -386,7 +560,7 @@ out:
  * relative path from bindir to libdir (an installed tree, wherever it
  * was copied), then in libdir. Returns 0 with its real path in lib.
  */
-static int find_library(char *lib)
+int kashim_cmd_find_library(char *lib)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -417,18 +591,18 @@ static int find_library(char *lib)
 }
 
 /* Run COMMAND under the library. Returns an exit status on failure. */
-static int run(const struct cmd *c, char **argv)
+static int run(struct cmd *c, char **argv)
 {
 	struct kashim_settings s;
 	char lib[PATH_MAX];
 	int err;
 
-	if (export_env(c) < 0 || check_all(c, &s) < 0)
+	if (export_env(c) < 0 || check_all(&s) < 0)
 		return KASHIM_EXIT_USAGE;
 	if (s.log_level != KASHIM_LOG_NONE)
 		kashim_cmd_warn_reach(argv[0]);
 	kashim_settings_free(&s);
-	if (find_library(lib) < 0 || set_preload(lib) < 0)
+	if (kashim_cmd_find_library(lib) < 0 || set_preload(lib) < 0)
 		return KASHIM_EXIT_FAILED;
 	execvp(argv[0], argv);
 	err = errno;
@@ -457,7 +631,13 @@ static int dispatch(struct cmd *c, int argc, char **argv, int first)
 	int nargs = argc - first;
 	pid_t pid;
 
-	if (c->json && !c->status)
+	if (c->system && (c->check || c->status || nargs))
+		fprintf(stderr, "kashim: --enable-system, --disable-system and "
+				"--status-system take nothing else\n");
+	else if (c->system)
+		return kashim_cmd_system(c->system == OPT_ENABLE_SYSTEM ? 1 :
+					 c->system == OPT_DISABLE_SYSTEM ? -1 : 0);
+	else if (c->json && !c->status)
 		fprintf(stderr, "kashim: --json goes with --status\n");
 	else if (c->status && (c->check || nargs)) {
 		fprintf(stderr,

@@ -26,6 +26,9 @@
 /* The preloaded library's file name, for the `kashim` command. */
 #define KASHIM_LIBRARY "libkashim.so"
 
+/* What ld.so preloads into every program (`kashim --enable-system`). */
+#define KASHIM_PRELOAD_FILE "/etc/ld.so.preload"
+
 /* Environment variables. */
 #define KASHIM_ENV_ENABLE "KASHIM_ENABLE"
 #define KASHIM_ENV_IDLE "KASHIM_IDLE"

@@ -167,8 +167,19 @@ run "$KASHIM"
 expect "no COMMAND: 2" 2 "$RC"
 run "$KASHIM" --no-such-option true
 expect "unknown option: 2" 2 "$RC"
+expect "unknown option: kashim: prefix" "kashim: unknown option --no-such-option
+Try 'kashim --help' for more information." "$ERR"
+run "$KASHIM" --idel 5 true
+expect "a near miss: did you mean" "kashim: unknown option --idel; did you mean --idle?" "$(printf '%s\n' "$ERR" | head -n 1)"
+run "$KASHIM" --intervall=5 true
+contains "a near miss with =: did you mean" "did you mean --interval?" "$ERR"
+run "$KASHIM" -x true
+expect "unknown short option: kashim: prefix" "kashim: unknown option -x" "$(printf '%s\n' "$ERR" | head -n 1)"
 run "$KASHIM" --idle
 expect "missing argument: 2" 2 "$RC"
+expect "missing argument: kashim: prefix" "kashim: --idle needs an argument" "$(printf '%s\n' "$ERR" | head -n 1)"
+run env KASHIM_LOG_TARGET=SYSLOG KASHIM_LOG=INFO "$KASHIM" true
+expect "keyword values in any case: KASHIM_LOG_TARGET=SYSLOG accepted" "0 " "$RC $ERR"
 run "$KASHIM" --json true
 expect "--json without --status: 2" 2 "$RC"
 
@@ -209,6 +220,15 @@ contains "broken --config file: FILE:LINE" "$BADV:5: count:" "$ERR"
 expect "broken --config file: COMMAND not run" no "$([ -e "$T/ran" ] && echo yes || echo no)"
 run "$KASHIM" --config "$T/missing.conf" true
 expect "--config missing file: exit 2" 2 "$RC"
+expect "--config missing file: the loader's message, prefixed kashim:" \
+	"kashim: $T/missing.conf: No such file or directory (named by KASHIM_CONFIG)" "$ERR"
+cp "$GOOD" "$T/rel.conf"
+chmod 644 "$T/rel.conf"
+run sh -c 'cd "$1" && "$2" --config rel.conf sh -c "cd / && exec \"\$0\"" "$3"' sh "$T" "$KASHIM" "$PAIR"
+expect "--config relative, COMMAND changes directory: the file's values" \
+	"keepalive=1 idle=45 interval=10 count=5" "$(line out | cut -d' ' -f1-4)"
+run sh -c 'cd "$1" && "$2" --config rel.conf sh -c "printf %s \"\$KASHIM_CONFIG\""' sh "$T" "$KASHIM"
+expect "--config relative: passed on absolute" "$T/rel.conf" "$OUT"
 
 echo "# --check"
 run "$KASHIM" --check "$GOOD"
@@ -246,6 +266,39 @@ syntax.conf|3:
 EOF
 run "$KASHIM" --check "$T/missing.conf"
 expect "--check missing FILE: exit 1" 1 "$RC"
+expect "--check missing FILE: says so" "$T/missing.conf: No such file or directory" "$ERR"
+run env KASHIM_CONFIG="$T/missing.conf" "$KASHIM" --check
+expect "--check, KASHIM_CONFIG names a missing file: exit 1" 1 "$RC"
+contains "--check, KASHIM_CONFIG names a missing file: says so" "$T/missing.conf: No such file or directory (named by KASHIM_CONFIG)" "$ERR"
+run "$KASHIM" --check "$GOOD" --idle 33 -v
+expect "--check FILE then options: exit 0" 0 "$RC"
+contains "--check FILE then options: applied" "idle = 33" "$OUT"
+contains "--check FILE then options: -v applied" "log_level = info" "$OUT"
+run "$KASHIM" --check "$GOOD" "$GOOD"
+expect "--check, two FILEs: exit 2" 2 "$RC"
+
+echo "# --check warns about what bites system-wide"
+cp "$GOOD" "$T/private.conf"
+chmod 600 "$T/private.conf"
+run "$KASHIM" --check "$T/private.conf"
+expect "--check 0600 file: valid, exit 0" 0 "$RC"
+contains "--check 0600 file: warned, not readable by others" "kashim: warning: $T/private.conf: not readable by other users (mode 0600)" "$ERR"
+mkdir -m 777 "$T/open"
+chmod 777 "$T/open"
+cp "$GOOD" "$T/open/k.conf"
+chmod 644 "$T/open/k.conf"
+run "$KASHIM" --check "$T/open/k.conf"
+expect "--check file in a world-writable directory: exit 0" 0 "$RC"
+contains "--check file in a world-writable directory: warned" "directory $T/open is writable by others" "$ERR"
+: >"$T/k.log"
+chmod 644 "$T/k.log"
+printf 'log_target = "%s"\n' "$T/k.log" >"$T/logt.conf"
+chmod 644 "$T/logt.conf"
+run "$KASHIM" --check "$T/logt.conf"
+expect "--check log_target others cannot open: exit 0" 0 "$RC"
+contains "--check log_target others cannot open: warned" "log_target $T/k.log: not writable by other users" "$ERR"
+run "$KASHIM" --check "$GOOD"
+expect "--check a file fit for every user: no warning" "" "$ERR"
 run env KASHIM_IDLE=0 "$KASHIM" --check "$GOOD"
 expect "--check bad environment: exit 1" 1 "$RC"
 contains "--check bad environment: named" "KASHIM_IDLE=0" "$ERR"
@@ -369,6 +422,19 @@ contains "Go warning: Go's own keep-alive" "15 s keep-alive" "$ERR"
 contains "Go warning: bypasses libc" "bypasses libc" "$ERR"
 run "$KASHIM" "$B/golike-section"
 contains "Go note only as a section: warned" "$B/golike-section is a Go program" "$ERR"
+if command -v go >/dev/null 2>&1; then
+	mkdir -p "$T/go"
+	printf 'package main\n\nimport "net"\n\nfunc main() { net.Dial("tcp", "127.0.0.1:1") }\n' >"$T/go/main.go"
+	if (cd "$T/go" && HOME="$T/go" GOCACHE="$T/go/cache" GOPATH="$T/go/path" \
+		GO111MODULE=off GOFLAGS= timeout 120 go build -o "$T/go/gobin" main.go) >"$T/go/log" 2>&1; then
+		run "$KASHIM" "$T/go/gobin"
+		contains "a real Go binary (golang-go): warned" "$T/go/gobin is a Go program" "$ERR"
+	else
+		fail "go build failed" "$(cat "$T/go/log")"
+	fi
+else
+	skip "no go command (golang-go not installable): the Go note is tested by hand-made notes only"
+fi
 run "$KASHIM" true
 expect "a dynamic program: no warning" "" "$ERR"
 printf '#!/bin/sh\nexit 3\n' >"$T/script"
@@ -419,7 +485,8 @@ echo "# --help and --version"
 run "$KASHIM" --help
 expect "--help: exit 0" 0 "$RC"
 for o in --idle --interval --count --user-timeout --override --ports --hosts \
-	--direction --config --disable -v -vv -q --check --status --json --version; do
+	--direction --config --disable -v -vv -q --check --status --json --version \
+	--enable-system --disable-system --status-system; do
 	contains "--help mentions $o" "$o" "$OUT"
 done
 run "$KASHIM" --version

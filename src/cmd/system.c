@@ -1,0 +1,465 @@
+/*
+ * system.c - `kashim --enable-system`, `--disable-system` and
+ * `--status-system`: kashim's line in /etc/ld.so.preload.
+ *
+ * The line is the library's real path, or its /usr/$LIB/... form when
+ * it lives in this system's multiarch directory, so one line serves
+ * every architecture of the host. A line "is kashim's" when it names
+ * this library in either form. The file is never edited in place: the
+ * new text goes to a temporary file beside it, synced, and renamed
+ * over it, so a crash leaves the old file or the new one, never half.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "common/conf.h"
+
+#define PRELOAD KASHIM_PRELOAD_FILE
+#define PRELOAD_MAX (1 << 20)
+/* ld.so splits the file at these and newlines; '#' starts a comment. */
+#define SEPARATORS " \t:"
+#define ENTRY_END SEPARATORS "\n#"
+
+/* What the command knows while it works on the file. */
+struct sys {
+	char lib[PATH_MAX];  /* the library's real path */
+	char line[PATH_MAX]; /* the entry kashim writes for it */
+	char libdir[PATH_MAX]; /* what $LIB stands for here, e.g. lib/x86_64-linux-gnu */
+	char *text;          /* the file's contents, NUL-terminated */
+	size_t len;
+	bool exists;
+	struct stat st;      /* the file's, when it exists */
+};
+
+/*
+ * What ld.so puts for $LIB in this process: the directory of libc
+ * without its leading "/" (and "usr/"), e.g. "lib/x86_64-linux-gnu".
+ */
+static void lib_token(char *out, size_t len)
+{
+	Dl_info info;
+	const char *p, *slash;
+
+	out[0] = '\0';
+	if (!dladdr((void *)getpid, &info) || !info.dli_fname)
+		return;
+	p = info.dli_fname;
+	p += strncmp(p, "/usr/", 5) == 0 ? 5 : *p == '/';
+	slash = strrchr(p, '/');
+	if (slash)
+		snprintf(out, len, "%.*s", (int)(slash - p), p);
+}
+
+/* The entry for the library: /usr/$LIB/REST when it lives there. */
+static void make_line(struct sys *y)
+{
+	size_t n = strlen(y->libdir);
+
+	if (n && strncmp(y->lib, "/usr/", 5) == 0 &&
+	    strncmp(y->lib + 5, y->libdir, n) == 0 && y->lib[5 + n] == '/')
+		snprintf(y->line, sizeof(y->line), "/usr/$LIB%s", y->lib + 5 + n);
+	else
+		snprintf(y->line, sizeof(y->line), "%s", y->lib);
+}
+
+/* Is entry (n bytes at e) this library, by its line or its real path? */
+static bool is_ours(const struct sys *y, const char *e, size_t n)
+{
+	char name[PATH_MAX], path[PATH_MAX];
+	const char *tok = "${LIB}", *at;
+
+	if (n >= sizeof(name))
+		return false;
+	snprintf(name, sizeof(name), "%.*s", (int)n, e);
+	if (strcmp(name, y->line) == 0)
+		return true;
+	at = strstr(name, tok);
+	if (!at)
+		at = strstr(name, tok = "$LIB");
+	if (!at) /* no $LIB to expand */
+		return realpath(name, path) && strcmp(path, y->lib) == 0;
+	if ((size_t)snprintf(path, sizeof(path), "%.*s%s%s", (int)(at - name),
+			     name, y->libdir, at + strlen(tok)) >= sizeof(path))
+		return false;
+	return realpath(path, name) && strcmp(name, y->lib) == 0;
+}
+
+/* Read the preload file into y. Returns 0, or -1 after a message. */
+static int read_preload(struct sys *y)
+{
+	int fd = open(PRELOAD, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	y->text = malloc(PRELOAD_MAX + 1);
+	y->len = 0;
+	if (!y->text || (fd < 0 && errno != ENOENT))
+		goto fail;
+	y->exists = fd >= 0;
+	if (fd < 0) {
+		y->text[0] = '\0';
+		return 0;
+	}
+	if (fstat(fd, &y->st) < 0)
+		goto fail;
+	while ((n = read(fd, y->text + y->len, PRELOAD_MAX - y->len)) > 0)
+		y->len += (size_t)n;
+	if (n < 0 || y->len == PRELOAD_MAX)
+		goto fail;
+	close(fd);
+	y->text[y->len] = '\0';
+	return 0;
+fail:
+	fprintf(stderr, "kashim: cannot read %s: %s\n", PRELOAD,
+		y->text ? strerror(errno ? errno : EFBIG) : "out of memory");
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Write all of buf to fd. Returns 0 or -1. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Sync the directory of the preload file, so the rename is on disk. */
+static void sync_dir(void)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", PRELOAD);
+	*strrchr(dir, '/') = '\0';
+	fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/*
+ * Replace the preload file with text (n bytes): a temporary file in
+ * the same directory with the old file's mode and owner (0644 root for
+ * a new one), synced, renamed over it. Returns 0, or -1 after a
+ * message, the old file untouched.
+ */
+static int replace_preload(const struct sys *y, const char *text, size_t n)
+{
+	char tmp[PATH_MAX];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.kashim-XXXXXX", PRELOAD);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	if (fchmod(fd, y->exists ? y->st.st_mode & 07777 : 0644) < 0 ||
+	    (y->exists && fchown(fd, y->st.st_uid, y->st.st_gid) < 0) ||
+	    write_all(fd, text, n) < 0 || fsync(fd) < 0) {
+		close(fd);
+		goto fail_tmp;
+	}
+	if (close(fd) < 0 || rename(tmp, PRELOAD) < 0)
+		goto fail_tmp;
+	sync_dir();
+	return 0;
+fail_tmp:
+	unlink(tmp);
+fail:
+	fprintf(stderr, "kashim: cannot write %s: %s%s; it is unchanged\n",
+		PRELOAD, strerror(errno),
+		errno == EACCES || errno == EPERM ? " (run as root)" : "");
+	return -1;
+}
+
+/*
+ * Call fn for each entry of the file's lines that are not comments,
+ * with the line's number; stop when it returns non-zero and return that.
+ */
+static int each_entry(const struct sys *y,
+		      int (*fn)(const struct sys *y, const char *e, size_t n,
+				int lineno, void *arg),
+		      void *arg)
+{
+	const char *p = y->text;
+	int lineno = 1, rc = 0;
+
+	while (*p && !rc) {
+		size_t n = strcspn(p, ENTRY_END);
+
+		if (*p == '#')
+			n = strcspn(p, "\n"); /* a comment runs to the end */
+		else if (n)
+			rc = fn(y, p, n, lineno, arg);
+		p += n;
+		lineno += *p == '\n';
+		p += *p != '\0';
+	}
+	return rc;
+}
+
+/* each_entry() callback: the line number of kashim's entry, or 0. */
+static int find_ours(const struct sys *y, const char *e, size_t n, int lineno,
+		     void *arg)
+{
+	(void)arg;
+	return is_ours(y, e, n) ? lineno : 0;
+}
+
+/* Does the library load into /bin/true, which then prints nothing? */
+static int test_run(const struct sys *y)
+{
+	char out[512];
+	int pfd[2], status;
+	ssize_t got = 0, n;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		dup2(pfd[1], STDERR_FILENO);
+		setenv("LD_PRELOAD", y->line, 1);
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while ((n = read(pfd[0], out + got, sizeof(out) - 1 - (size_t)got)) > 0)
+		got += n;
+	close(pfd[0]);
+	out[got] = '\0';
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || got > 0) {
+		fprintf(stderr, "kashim: refused: /bin/true with LD_PRELOAD=%s "
+				"did not run quietly (%s): %s\n",
+			y->line, got ? "it printed" : "exit status", got ? out : "not 0");
+		return -1;
+	}
+	return 0;
+}
+
+/* getenv() of a program that has no KASHIM_* variable. */
+static char *no_env(const char *name)
+{
+	(void)name;
+	return NULL;
+}
+
+/*
+ * Would every program take the system config file? It must check valid
+ * as a program under /etc/ld.so.preload reads it, and be readable by
+ * every user. Returns 0, or -1 after saying why.
+ */
+static int config_ok(void)
+{
+	const struct kashim_sources src = {
+		.getenv = no_env, .load_file = kashim_conf_load,
+		.ruid = getuid(), .exe = NULL, .system_wide = true,
+	};
+	struct kashim_load_result res;
+	struct kashim_settings s;
+	int rc = kashim_settings_load(&s, &src, NULL, &res);
+
+	kashim_settings_free(&s);
+	if (rc < 0) {
+		fprintf(stderr, "kashim: refused: %s\n", res.file_err);
+		return -1;
+	}
+	if (res.file_rc == KASHIM_CONF_OK && kashim_cmd_warn_file(res.path)) {
+		fprintf(stderr, "kashim: refused: %s must be readable by every "
+				"user of the host\n", res.path);
+		return -1;
+	}
+	return 0;
+}
+
+/* --enable-system: append the line unless one is there. */
+static int enable(struct sys *y)
+{
+	char *text;
+	int lineno = each_entry(y, find_ours, NULL), rc;
+	bool nl = y->len && y->text[y->len - 1] != '\n';
+
+	if (lineno) {
+		printf("kashim: already enabled: %s line %d names %s; nothing "
+		       "changed\n", PRELOAD, lineno, y->lib);
+		return 0;
+	}
+	if (config_ok() < 0 || test_run(y) < 0)
+		return 1;
+	text = malloc(y->len + strlen(y->line) + 2);
+	if (!text)
+		return 1;
+	snprintf(text, y->len + strlen(y->line) + 3, "%s%s%s\n", y->text,
+		 nl ? "\n" : "", y->line);
+	rc = replace_preload(y, text, strlen(text));
+	free(text);
+	if (rc < 0)
+		return 1;
+	printf("kashim: added %s to %s: every program started from now on "
+	       "loads it (undo: kashim --disable-system)\n", y->line, PRELOAD);
+	return 0;
+}
+
+/*
+ * Append the line at p (n bytes, its newline excluded) to out (at *olen)
+ * without kashim's entries: a line without them as it was, byte for
+ * byte; one that held only them (and blanks) dropped whole; else the
+ * other entries joined by spaces, then its comment. Returns the number
+ * of entries removed.
+ */
+static int strip_line(const struct sys *y, const char *p, size_t n, char *out,
+		      size_t *olen)
+{
+	size_t start = *olen, i = 0, e;
+	int removed = 0, kept = 0;
+
+	while (i < n && p[i] != '#') {
+		i += strspn(p + i, SEPARATORS);
+		e = strcspn(p + i, ENTRY_END);
+		if (e && is_ours(y, p + i, e))
+			removed++;
+		else if (e) {
+			memcpy(out + *olen + (kept ? 1 : 0), p + i, e);
+			if (kept++)
+				out[*olen] = ' ';
+			*olen += e + (kept > 1);
+		}
+		i += e;
+	}
+	if (!removed) { /* untouched */
+		memcpy(out + start, p, n);
+		*olen = start + n;
+	} else if (i < n) { /* the comment, kept */
+		out[(*olen)++] = ' ';
+		memcpy(out + *olen, p + i, n - i);
+		*olen += n - i;
+	}
+	if (*olen > start || !removed)
+		out[(*olen)++] = '\n';
+	return removed;
+}
+
+/* Remove the preload file that held only kashim's line. Returns 0 or -1. */
+static int remove_preload(void)
+{
+	if (unlink(PRELOAD) == 0) {
+		sync_dir();
+		return 0;
+	}
+	fprintf(stderr, "kashim: cannot remove %s: %s\n", PRELOAD,
+		strerror(errno));
+	return -1;
+}
+
+/* --disable-system: drop kashim's entries, every other byte kept. */
+static int disable(struct sys *y)
+{
+	char *out = malloc(y->len + 2);
+	const char *p = y->text;
+	size_t olen = 0;
+	int removed = 0, rc = 1;
+
+	if (!out)
+		return 1;
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		removed += strip_line(y, p, n, out, &olen);
+		p += n + (p[n] == '\n');
+	}
+	if (olen && y->text[y->len - 1] != '\n')
+		olen--; /* no newline at the end before: none now */
+	if (!removed) {
+		printf("kashim: %s does not name %s; nothing changed\n", PRELOAD,
+		       y->lib);
+		rc = 0;
+	} else if (olen == 0 ? remove_preload() == 0 :
+			       replace_preload(y, out, olen) == 0) {
+		printf("kashim: removed %s from %s%s: programs started from "
+		       "now on do not load it\n", y->line, PRELOAD,
+		       olen ? "" : " (it held nothing else, so it is gone)");
+		rc = 0;
+	}
+	free(out);
+	return rc;
+}
+
+/* each_entry() callback for --status-system: report kashim entries. */
+static int report(const struct sys *y, const char *e, size_t n, int lineno,
+		  void *arg)
+{
+	int *rc = arg;
+	const char *base = e + n;
+	bool exists;
+	char name[PATH_MAX];
+
+	while (base > e && base[-1] != '/')
+		base--;
+	if (strncmp(base, KASHIM_LIBRARY, strlen(KASHIM_LIBRARY)) != 0 ||
+	    n >= sizeof(name))
+		return 0;
+	snprintf(name, sizeof(name), "%.*s", (int)n, e);
+	exists = is_ours(y, e, n) || access(name, F_OK) == 0;
+	printf("%s line %d: %s (%s%s)\n", PRELOAD, lineno, name,
+	       is_ours(y, e, n) ? "this kashim, " : "",
+	       exists ? "the file exists" : "NO SUCH FILE: every program will "
+					    "print an error");
+	if (!exists)
+		*rc = 1;
+	else if (*rc == 3 && is_ours(y, e, n))
+		*rc = 0;
+	return 0;
+}
+
+/* --status-system: which line, if any, and whether its file is there. */
+static int status(const struct sys *y)
+{
+	int rc = 3;
+
+	each_entry(y, report, &rc);
+	if (rc == 3)
+		printf("kashim is not enabled system-wide: %s %s %s "
+		       "(enable: kashim --enable-system)\n", PRELOAD,
+		       y->exists ? "does not name" : "does not exist, so nothing loads",
+		       y->lib);
+	else if (rc == 0)
+		printf("kashim is enabled system-wide: every program started "
+		       "loads %s\n", y->lib);
+	return rc;
+}
+
+int kashim_cmd_system(int how)
+{
+	struct sys y = { 0 };
+	int rc = 1;
+
+	if (kashim_cmd_find_library(y.lib) < 0)
+		return 1;
+	lib_token(y.libdir, sizeof(y.libdir));
+	make_line(&y);
+	if (read_preload(&y) < 0)
+		goto out;
+	rc = how > 0 ? enable(&y) : how < 0 ? disable(&y) : status(&y);
+out:
+	free(y.text);
+	return rc;
+}
