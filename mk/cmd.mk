@@ -66,3 +66,5 @@ $(CMD_TEST_DIR)/libother.so: tests/cmd/other.c | $(CMD_TEST_DIR)
 .PHONY: check-cmd
 check-cmd: build $(CMD_TEST_PROGS)
 	@tests/cmd/run.sh
+	@echo "# --enable-system, --disable-system, --status-system (private mount namespace)"
+	@tests/cmd/system.sh $(sysconfdir)/kashim.conf
