@@ -12,7 +12,8 @@
 # for it beside itself, then in kashim/ beside itself), $(bindir)/kashim,
 # the three man pages, and $(sysconfdir)/kashim.conf unless a config file
 # is already there. `make uninstall` removes what install put, and the
-# config file only when it is still the one shipped.
+# config file only when it is still the one shipped; it refuses while an
+# /etc/ld.so.preload names the library it would remove.
 #
 # The library reads $(sysconfdir)/kashim.conf and the command finds the
 # library through the paths it was built with: objects are rebuilt when
@@ -58,6 +59,34 @@ define KASHIM_INSTALL_MAN
 		$(INSTALL) -D -m 0644 $$t/$(notdir $(p)) $(call man_dest,$(p));)
 endef
 
+# What ld.so puts for $LIB in a preload line here (lib/<multiarch>).
+KASHIM_DOLLAR_LIB := lib$(addprefix /,$(shell $(CC) -print-multiarch 2>/dev/null))
+
+# Refuse to remove a library that /etc/ld.so.preload still names: from
+# then on every program of the host would print "cannot be preloaded".
+# The machine's file is read for the library's full path (under
+# DESTDIR too: a DESTDIR tree can be enabled), and with DESTDIR that
+# tree's own etc/ld.so.preload for the path inside it. Entries are split
+# as ld.so splits them ('#' comments, spaces, tabs, colons) and $LIB is
+# expanded; a path that names the same file in another way still counts.
+define KASHIM_PRELOAD_GUARD
+	@lib=$$(realpath -m '$(DESTDIR)$(libdir)/libkashim.so'); \
+	for root in / $(DESTDIR); do \
+		f=$${root%/}/etc/ld.so.preload; \
+		[ -f "$$f" ] || continue; \
+		awk '{ sub(/#.*/, ""); n = split($$0, e, /[ \t:]+/); \
+			for (i = 1; i <= n; i++) if (e[i] != "") print NR, e[i] }' "$$f" | \
+		while read -r nr e; do \
+			p=$$(printf '%s' "$$e" | sed 's|\$${LIB}|$(KASHIM_DOLLAR_LIB)|g; s|\$$LIB|$(KASHIM_DOLLAR_LIB)|g'); \
+			[ "$$root" = / ] || p=$$root/$$p; \
+			[ "$$(realpath -m "$$p")" = "$$lib" ] || continue; \
+			echo "kashim: $$f line $$nr names $$e, the library make uninstall would remove; every program would then print \"cannot be preloaded\"." >&2; \
+			echo "kashim: remove that line first: kashim --disable-system (or edit $$f), then make uninstall again" >&2; \
+			exit 1; \
+		done || exit 1; \
+	done
+endef
+
 .PHONY: install install-man uninstall
 install: build
 	$(KASHIM_CHECK_PATHS)
@@ -77,6 +106,7 @@ install-man:
 	$(KASHIM_INSTALL_MAN)
 
 uninstall:
+	$(KASHIM_PRELOAD_GUARD)
 	rm -f $(DESTDIR)$(libdir)/libkashim.so
 	rm -f $(DESTDIR)$(moduledir)/kashim-conf.so
 	-rmdir $(DESTDIR)$(moduledir) 2>/dev/null

@@ -5,7 +5,7 @@
 # build has it) runs a program against the installed library, the man
 # pages carry the installed paths, an existing config file is never
 # overwritten, and `make uninstall` removes everything but a changed
-# config file.
+# config file, and refuses while an /etc/ld.so.preload names the library.
 MAKE=${1:-make}
 CMD=$2
 . tests/docs/lib.sh
@@ -126,4 +126,54 @@ left=$(cd "$d" && find . ! -type d | sort | tr '\n' ' ')
 [ -z "$left" ] || fail "make uninstall with the shipped config left: $left"
 [ -d "$p/lib/kashim" ] && fail "make uninstall left $p/lib/kashim"
 [ "$fails" -eq 0 ] && ok "make uninstall: a changed config stays, the shipped one goes with the rest"
+
+# 8. uninstall refuses while an /etc/ld.so.preload names the library:
+# first the DESTDIR tree's own file (the path inside the tree), then the
+# machine's, in a private mount namespace whose /etc is an overlay, after
+# the installed kashim --enable-system; a foreign line stays throughout.
+other=$d2/other.so
+printf 'int kashim_test_other;\n' | cc -shared -fPIC -x c -o "$other" - || fail "cannot build a foreign library"
+mk install DESTDIR="$d"
+mkdir -p "$d/etc"
+printf '# a comment\n%s\n/usr/local/lib/libkashim.so\n' "$other" >"$d/etc/ld.so.preload"
+if $MAKE --no-print-directory uninstall DESTDIR="$d" >"$d2/make.log" 2>&1; then
+	fail "make uninstall removed a library that $d/etc/ld.so.preload names"
+elif [ -f "$p/lib/libkashim.so" ] && grep -q "$d/etc/ld.so.preload line 3 names /usr/local/lib/libkashim.so" "$d2/make.log" &&
+	grep -q "kashim --disable-system" "$d2/make.log"; then
+	ok "make uninstall refuses while DESTDIR's etc/ld.so.preload names the library (line and command named)"
+else
+	fail "make uninstall refusal:"; cat "$d2/make.log"
+fi
+rm -f "$d/etc/ld.so.preload"
+mk install DESTDIR="$d"
+if [ -z "$CMD" ]; then
+	echo "SKIP: the machine's /etc/ld.so.preload: src/kashim is not built yet (mk/cmd.mk)"
+elif [ "$(id -u)" != 0 ]; then
+	echo "SKIP: the machine's /etc/ld.so.preload in a private mount namespace needs root"
+else
+	host_before=$(sha256sum /etc/ld.so.preload 2>&1)
+	unshare -m --propagation private sh -s "$d" "$d2" "$other" "$MAKE" <<'INNER'
+d=$1 d2=$2 other=$3 MAKE=$4
+P=/etc/ld.so.preload
+mount -t tmpfs tmpfs "$d2/ov" 2>/dev/null || { mkdir -p "$d2/ov" && mount -t tmpfs tmpfs "$d2/ov"; } || exit 1
+mkdir -p "$d2/ov/up" "$d2/ov/work"
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$d2/ov/up,workdir=$d2/ov/work" /etc || exit 1
+printf '%s\n' "$other" >"$P"
+"$d/usr/local/bin/kashim" --enable-system >"$d2/enable.log" 2>&1 || { echo "FAIL: enable: $(cat "$d2/enable.log")"; exit 1; }
+if $MAKE --no-print-directory uninstall DESTDIR="$d" >"$d2/make.log" 2>&1 || [ ! -f "$d/usr/local/lib/libkashim.so" ]; then
+	echo "FAIL: make uninstall removed the library /etc/ld.so.preload names"; exit 1
+fi
+grep -q "$P line 2 names $d/usr/local/lib/libkashim.so" "$d2/make.log" || { echo "FAIL: refusal: $(cat "$d2/make.log")"; exit 1; }
+"$d/usr/local/bin/kashim" --disable-system >/dev/null || exit 1
+$MAKE --no-print-directory uninstall DESTDIR="$d" >"$d2/make.log" 2>&1 || { echo "FAIL: make uninstall after disable: $(cat "$d2/make.log")"; exit 1; }
+[ -z "$(/bin/true 2>&1)" ] || { echo "FAIL: /bin/true prints: $(/bin/true 2>&1)"; exit 1; }
+[ "$(cat "$P")" = "$other" ] || { echo "FAIL: the foreign line is gone: $(cat "$P")"; exit 1; }
+INNER
+	if [ $? -eq 0 ]; then
+		ok "private /etc: make uninstall refuses after kashim --enable-system; after --disable-system it goes, /bin/true quiet, the foreign line kept"
+	else
+		fail "make uninstall against the machine's /etc/ld.so.preload (private namespace)"
+	fi
+	[ "$host_before" = "$(sha256sum /etc/ld.so.preload 2>&1)" ] || fail "the host's /etc/ld.so.preload changed"
+fi
 finish
