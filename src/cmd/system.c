@@ -228,7 +228,7 @@ static int find_ours(const struct sys *y, const char *e, size_t n, int lineno,
 static int test_run(const struct sys *y)
 {
 	char out[512];
-	int pfd[2], status;
+	int pfd[2], wstatus;
 	ssize_t got = 0, n;
 	pid_t pid;
 
@@ -246,8 +246,8 @@ static int test_run(const struct sys *y)
 		got += n;
 	close(pfd[0]);
 	out[got] = '\0';
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0 || got > 0) {
+	if (waitpid(pid, &wstatus, 0) < 0 || !WIFEXITED(wstatus) ||
+	    WEXITSTATUS(wstatus) != 0 || got > 0) {
 		fprintf(stderr, "kashim: refused: /bin/true with LD_PRELOAD=%s "
 				"did not run quietly (%s): %s\n",
 			y->line, got ? "it printed" : "exit status", got ? out : "not 0");
@@ -294,9 +294,9 @@ static int config_ok(void)
 /* --enable-system: append the line unless one is there. */
 static int enable(struct sys *y)
 {
-	char *text;
+	size_t n = y->len, size = y->len + strlen(y->line) + 2;
 	int lineno = each_entry(y, find_ours, NULL), rc;
-	bool nl = y->len && y->text[y->len - 1] != '\n';
+	char *text;
 
 	if (lineno) {
 		printf("kashim: already enabled: %s line %d names %s; nothing "
@@ -305,12 +305,16 @@ static int enable(struct sys *y)
 	}
 	if (config_ok() < 0 || test_run(y) < 0)
 		return 1;
-	text = malloc(y->len + strlen(y->line) + 2);
+	text = malloc(size);
 	if (!text)
 		return 1;
-	snprintf(text, y->len + strlen(y->line) + 3, "%s%s%s\n", y->text,
-		 nl ? "\n" : "", y->line);
-	rc = replace_preload(y, text, strlen(text));
+	memcpy(text, y->text, n);
+	if (n && text[n - 1] != '\n') /* end the last line first */
+		text[n++] = '\n';
+	memcpy(text + n, y->line, strlen(y->line));
+	n += strlen(y->line);
+	text[n++] = '\n';
+	rc = replace_preload(y, text, n);
 	free(text);
 	if (rc < 0)
 		return 1;
@@ -329,10 +333,12 @@ static int enable(struct sys *y)
 static int strip_line(const struct sys *y, const char *p, size_t n, char *out,
 		      size_t *olen)
 {
-	size_t start = *olen, i = 0, e;
+	size_t start = *olen, i = 0;
 	int removed = 0, kept = 0;
 
 	while (i < n && p[i] != '#') {
+		size_t e;
+
 		i += strspn(p + i, SEPARATORS);
 		e = strcspn(p + i, ENTRY_END);
 		if (e && is_ours(y, p + i, e))
