@@ -48,7 +48,7 @@ sed -n 's/^#\([^ #]\)/\1/p' $conf >"$tmp/open.conf"
 chmod 0644 "$tmp/open.conf"
 nrules=$(grep -c '^#rule ' $conf)
 probe "$tmp/open.conf" "$tmp/err2" debug >/dev/null
-if grep -qF "settings read: active, $nrules rule(s)" "$tmp/err2" &&
+if grep -qF "settings read: config file $tmp/open.conf, active, $nrules rule(s)" "$tmp/err2" &&
 	grep -qF "$want" "$tmp/err2" && ! grep -qv -e 'settings read' -e "$want" "$tmp/err2"; then
 	ok "$conf uncommented: $nrules example rules parse, top level unchanged"
 else
