@@ -2,10 +2,12 @@
 # check-deb.sh VERSION - build the Debian package with
 # `dpkg-buildpackage -us -uc -b` in a temporary copy of the tree (the
 # work tree stays clean), check what it holds (library, module, command,
-# man pages, /etc/kashim.conf as a conffile, no maintainer script touching
-# /etc/ld.so.preload), run its command from the unpacked package, then
-# lintian, when installed, must report no error. Bounded: 10 minutes for
-# the build, 5 for lintian.
+# man pages, /etc/kashim.conf as a conffile, only the prerm touching
+# /etc/ld.so.preload), run its command from the unpacked package; as
+# root, in a private mount namespace (overlays over /usr, /etc and /var),
+# install it, enable it system-wide, remove it: no dangling line, a
+# foreign one kept; then lintian, when installed, must report no error.
+# Bounded: 10 minutes for the build, 2 for the install, 5 for lintian.
 VERSION=$1
 . tests/docs/lib.sh
 if ! command -v dpkg-buildpackage >/dev/null 2>&1 || ! command -v dh >/dev/null 2>&1; then
@@ -57,9 +59,13 @@ if grep -q 'mk/cmd.mk' "$tmp/build.log" || [ -f "$copy/mk/cmd.mk" ]; then
 fi
 dpkg-deb -e "$deb" "$tmp/control"
 grep -qxF /etc/kashim.conf "$tmp/control/conffiles" || fail "/etc/kashim.conf is not a conffile"
-if grep -l ld.so.preload "$tmp"/control/*inst "$tmp"/control/*rm 2>/dev/null; then
-	fail "a maintainer script touches /etc/ld.so.preload"
+if grep -l ld.so.preload "$tmp"/control/*inst "$tmp"/control/postrm 2>/dev/null; then
+	fail "an install script or the postrm touches /etc/ld.so.preload (installing enables nowhere)"
 fi
+grep -q 'PRELOAD=/etc/ld.so.preload' "$tmp/control/prerm" 2>/dev/null ||
+	fail "no prerm takes kashim's entry out of /etc/ld.so.preload"
+grep -q "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/kashim" "$tmp/control/prerm" 2>/dev/null ||
+	fail "the prerm does not name the packaged library's directory"
 [ "$fails" -eq 0 ] && ok "the package holds the library, module, man pages and /etc/kashim.conf (a conffile)"
 
 # 3. The packaged command finds the packaged library, unpacked anywhere.
@@ -78,7 +84,47 @@ if [ -x "$tmp/root/usr/bin/kashim" ]; then
 		fail "the packaged kashim(8) does not name /usr/lib/$ma/kashim/libkashim.so"
 fi
 
-# 4. lintian: no error (warnings are shown, not fatal).
+# 4. Installed, enabled, removed, in a private mount namespace: dpkg -r
+# takes kashim's line out before the library goes.
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: installing the package in a private mount namespace needs root"
+elif [ ! -x "$tmp/root/usr/bin/kashim" ]; then
+	echo "SKIP: the package has no kashim command to enable it with"
+else
+	chmod 755 "$tmp" # the foreign library is read by users like man-db's too
+	printf 'int kashim_test_other;\n' | cc -shared -fPIC -x c -o "$tmp/other.so" - ||
+		fail "cannot build a foreign library"
+	host_before=$(sha256sum /etc/ld.so.preload 2>&1)
+	timeout -k 10 120 unshare -m --propagation private sh -s "$tmp" "$deb" <<'INNER' >"$tmp/ns.log" 2>&1
+tmp=$1 deb=$2
+P=/etc/ld.so.preload
+mkdir -p "$tmp/ov" && mount -t tmpfs tmpfs "$tmp/ov" || exit 1
+for dir in /usr /etc /var; do
+	n=$(basename "$dir")
+	mkdir -p "$tmp/ov/$n/up" "$tmp/ov/$n/work"
+	mount -t overlay overlay -o "lowerdir=$dir,upperdir=$tmp/ov/$n/up,workdir=$tmp/ov/$n/work" "$dir" || exit 1
+done
+printf '# a comment\n%s\n' "$tmp/other.so" >"$P"
+DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" >"$tmp/dpkg-i.log" 2>&1 || { echo "FAIL: dpkg -i"; cat "$tmp/dpkg-i.log"; exit 1; }
+/usr/bin/kashim --enable-system || exit 1
+grep -q '^/usr/\$LIB/kashim/libkashim.so$' "$P" || { echo "FAIL: enable wrote: $(cat "$P")"; exit 1; }
+grep -q /kashim/libkashim.so /proc/self/maps || { echo "FAIL: a new program does not load kashim"; exit 1; }
+dpkg -r kashim || exit 1
+out=$(/bin/true 2>&1)
+[ -z "$out" ] || { echo "FAIL: /bin/true after dpkg -r prints: $out"; exit 1; }
+[ "$(cat "$P")" = "$(printf '# a comment\n%s' "$tmp/other.so")" ] || { echo "FAIL: $P after dpkg -r: $(cat "$P")"; exit 1; }
+INNER
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "installed in a private namespace, enabled, dpkg -r: /bin/true quiet, the foreign line and the comment kept"
+	else
+		fail "install, enable, dpkg -r (exit $rc):"
+	fi
+	sed 's/^/  ns: /' "$tmp/ns.log"
+	[ "$host_before" = "$(sha256sum /etc/ld.so.preload 2>&1)" ] || fail "the host's /etc/ld.so.preload changed"
+fi
+
+# 5. lintian: no error (warnings are shown, not fatal).
 if command -v lintian >/dev/null 2>&1; then
 	changes=$(ls "$tmp"/kashim_"$VERSION"_*.changes | head -n 1)
 	timeout -k 10 300 lintian --fail-on error --display-info --pedantic "$changes" >"$tmp/lintian" 2>&1
