@@ -163,12 +163,16 @@ static bool system_wide(bool secure_exec)
 		return false;
 	self = strrchr(info.dli_fname, '/');
 	self = self ? self + 1 : info.dli_fname;
-	for (item = getenv("LD_PRELOAD"); item && *item;) {
-		size_t n = strcspn(item, " :");
+	for (item = getenv("LD_PRELOAD"); item && *item; item++) {
+		size_t n = 0;
 
+		while (item[n] && item[n] != ' ' && item[n] != ':')
+			n++; /* ld.so separates items by spaces or colons */
 		if (n && names_file(item, n, self))
 			return false;
-		item += n + strspn(item + n, " :");
+		item += n;
+		if (!*item)
+			break;
 	}
 	return true;
 }
