@@ -31,13 +31,13 @@
 
 /* What the command knows while it works on the file. */
 struct sys {
-	char lib[PATH_MAX];  /* the library's real path */
-	char line[PATH_MAX]; /* the entry kashim writes for it */
-	char libdir[PATH_MAX]; /* what $LIB stands for here, e.g. lib/x86_64-linux-gnu */
-	char *text;          /* the file's contents, NUL-terminated */
+	char lib[PATH_MAX];    /* the library's real path */
+	char line[PATH_MAX];   /* the entry kashim writes for it */
+	char libdir[PATH_MAX]; /* what $LIB stands for (lib/<multiarch>) */
+	char *text;	       /* the file's contents, NUL-terminated */
 	size_t len;
 	bool exists;
-	struct stat st;      /* the file's, when it exists */
+	struct stat st; /* the file's, when it exists */
 };
 
 /*
@@ -66,7 +66,8 @@ static void make_line(struct sys *y)
 
 	if (n && strncmp(y->lib, "/usr/", 5) == 0 &&
 	    strncmp(y->lib + 5, y->libdir, n) == 0 && y->lib[5 + n] == '/')
-		snprintf(y->line, sizeof(y->line), "/usr/$LIB%s", y->lib + 5 + n);
+		snprintf(y->line, sizeof(y->line), "/usr/$LIB%s",
+			 y->lib + 5 + n);
 	else
 		snprintf(y->line, sizeof(y->line), "%s", y->lib);
 }
@@ -248,9 +249,11 @@ static int test_run(const struct sys *y)
 	out[got] = '\0';
 	if (waitpid(pid, &wstatus, 0) < 0 || !WIFEXITED(wstatus) ||
 	    WEXITSTATUS(wstatus) != 0 || got > 0) {
-		fprintf(stderr, "kashim: refused: /bin/true with LD_PRELOAD=%s "
-				"did not run quietly (%s): %s\n",
-			y->line, got ? "it printed" : "exit status", got ? out : "not 0");
+		fprintf(stderr,
+			"kashim: refused: /bin/true with LD_PRELOAD=%s "
+			"did not run quietly (%s): %s\n",
+			y->line, got ? "it printed" : "exit status",
+			got ? out : "not 0");
 		return -1;
 	}
 	return 0;
@@ -271,8 +274,11 @@ static char *no_env(const char *name)
 static int config_ok(void)
 {
 	const struct kashim_sources src = {
-		.getenv = no_env, .load_file = kashim_conf_load,
-		.ruid = getuid(), .exe = NULL, .system_wide = true,
+		.getenv = no_env,
+		.load_file = kashim_conf_load,
+		.ruid = getuid(),
+		.exe = NULL,
+		.system_wide = true,
 	};
 	struct kashim_load_result res;
 	struct kashim_settings s;
@@ -284,8 +290,10 @@ static int config_ok(void)
 		return -1;
 	}
 	if (res.file_rc == KASHIM_CONF_OK && kashim_cmd_warn_file(res.path)) {
-		fprintf(stderr, "kashim: refused: %s must be readable by every "
-				"user of the host\n", res.path);
+		fprintf(stderr,
+			"kashim: refused: %s must be readable by every "
+			"user of the host\n",
+			res.path);
 		return -1;
 	}
 	return 0;
@@ -300,7 +308,8 @@ static int enable(struct sys *y)
 
 	if (lineno) {
 		printf("kashim: already enabled: %s line %d names %s; nothing "
-		       "changed\n", PRELOAD, lineno, y->lib);
+		       "changed\n",
+		       PRELOAD, lineno, y->lib);
 		return 0;
 	}
 	if (config_ok() < 0 || test_run(y) < 0)
@@ -319,7 +328,8 @@ static int enable(struct sys *y)
 	if (rc < 0)
 		return 1;
 	printf("kashim: added %s to %s: every program started from now on "
-	       "loads it (undo: kashim --disable-system)\n", y->line, PRELOAD);
+	       "loads it (undo: kashim --disable-system)\n",
+	       y->line, PRELOAD);
 	return 0;
 }
 
@@ -395,13 +405,14 @@ static int disable(struct sys *y)
 	if (olen && y->text[y->len - 1] != '\n')
 		olen--; /* no newline at the end before: none now */
 	if (!removed) {
-		printf("kashim: %s does not name %s; nothing changed\n", PRELOAD,
-		       y->lib);
+		printf("kashim: %s does not name %s; nothing changed\n",
+		       PRELOAD, y->lib);
 		rc = 0;
-	} else if (olen == 0 ? remove_preload() == 0 :
-			       replace_preload(y, out, olen) == 0) {
+	} else if (olen == 0 ? remove_preload() == 0
+			     : replace_preload(y, out, olen) == 0) {
 		printf("kashim: removed %s from %s%s: programs started from "
-		       "now on do not load it\n", y->line, PRELOAD,
+		       "now on do not load it\n",
+		       y->line, PRELOAD,
 		       olen ? "" : " (it held nothing else, so it is gone)");
 		rc = 0;
 	}
@@ -427,8 +438,9 @@ static int report(const struct sys *y, const char *e, size_t n, int lineno,
 	exists = is_ours(y, e, n) || access(name, F_OK) == 0;
 	printf("%s line %d: %s (%s%s)\n", PRELOAD, lineno, name,
 	       is_ours(y, e, n) ? "this kashim, " : "",
-	       exists ? "the file exists" : "NO SUCH FILE: every program will "
-					    "print an error");
+	       exists ? "the file exists"
+		      : "NO SUCH FILE: every program will "
+			"print an error");
 	if (!exists)
 		*rc = 1;
 	else if (*rc == 3 && is_ours(y, e, n))
@@ -444,18 +456,21 @@ static int status(const struct sys *y)
 	each_entry(y, report, &rc);
 	if (rc == 3)
 		printf("kashim is not enabled system-wide: %s %s %s "
-		       "(enable: kashim --enable-system)\n", PRELOAD,
-		       y->exists ? "does not name" : "does not exist, so nothing loads",
+		       "(enable: kashim --enable-system)\n",
+		       PRELOAD,
+		       y->exists ? "does not name"
+				 : "does not exist, so nothing loads",
 		       y->lib);
 	else if (rc == 0)
 		printf("kashim is enabled system-wide: every program started "
-		       "loads %s\n", y->lib);
+		       "loads %s\n",
+		       y->lib);
 	return rc;
 }
 
 int kashim_cmd_system(int how)
 {
-	struct sys y = { 0 };
+	struct sys y = {0};
 	int rc = 1;
 
 	if (kashim_cmd_find_library(y.lib) < 0)
