@@ -26,6 +26,12 @@ KASHIM_HIDDEN extern struct kashim_settings kashim_cfg;
  */
 bool kashim_ready(void);
 
+/*
+ * arena.c: make the settings parsers take memory from kashim's own arena
+ * instead of malloc() (called at the start of every settings read).
+ */
+void kashim_arena_use(void);
+
 /* fdstate.c: what kashim knows of each fd number, one byte each. */
 #define KASHIM_FD_SEEN 0x01u     /* the socket was made or accepted in view */
 #define KASHIM_FD_TCP 0x02u      /* ... and is TCP */
@@ -41,6 +47,8 @@ uint8_t kashim_fd_get(int fd);
 /* Set the state of fd, forgetting its listening port. */
 void kashim_fd_set(int fd, uint8_t state);
 void kashim_fd_add(int fd, uint8_t bits);
+/* Forget fds first to last (closed together: close_range, closefrom). */
+void kashim_fd_forget_range(unsigned first, unsigned last);
 
 /* The local port of listener fd, 0 when not known (yet). */
 uint16_t kashim_fd_port(int fd);
@@ -59,6 +67,23 @@ bool kashim_is_tcp_triple(int domain, int type, int protocol);
 
 /* Own-choice bit for a setsockopt level and name, 0 if not tracked. */
 uint8_t kashim_own_bit(int level, int name);
+
+/*
+ * vfork.c: a vfork() child runs in its parent's memory until it execs or
+ * exits; whatever it closes or duplicates must not change the parent's
+ * fd state. kashim_vforks counts the vfork() calls under way; only
+ * then is the thread asked who it is.
+ */
+KASHIM_HIDDEN extern int kashim_vforks;
+bool kashim_vfork_child_slow(void);
+
+/* Is the caller a vfork() child? One load when no vfork() is under way. */
+static inline bool kashim_vfork_child(void)
+{
+	return __builtin_expect(__atomic_load_n(&kashim_vforks,
+						__ATOMIC_RELAXED) != 0, 0) &&
+	       kashim_vfork_child_slow();
+}
 
 /* apply.c: put rule r's values on TCP socket fd. */
 void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
