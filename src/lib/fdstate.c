@@ -19,9 +19,6 @@
 
 #include "libkashim.h"
 
-#ifndef KASHIM_FD_TABLE_SIZE
-#define KASHIM_FD_TABLE_SIZE (1u << 20)
-#endif
 #ifndef KASHIM_FD_BLOCK_SIZE
 #define KASHIM_FD_BLOCK_SIZE (1u << 20)
 #endif
@@ -32,7 +29,7 @@
 /* Listeners' ports, for rules with ports on accepted sockets. */
 #define PORT_TABLE_SIZE (1u << 16)
 
-static uint8_t fd_table[FD_TABLE_SIZE];
+uint8_t kashim_fd_table[KASHIM_FD_TABLE_SIZE];
 static uint8_t *fd_blocks[FD_BLOCKS];
 static uint16_t port_table[PORT_TABLE_SIZE];
 /* The highest fd number ever given a state: where forgetting a range ends. */
@@ -63,16 +60,8 @@ static __attribute__((noinline)) uint8_t *far_slot(int fd, bool create)
 	return b ? b + ((unsigned)fd - FD_TABLE_SIZE) % FD_BLOCK_SIZE : NULL;
 }
 
-/* The byte of fd, or NULL (a negative fd, or see far_slot()). */
-static inline uint8_t *slot(int fd, bool create)
-{
-	if ((unsigned)fd < FD_TABLE_SIZE)
-		return &fd_table[fd];
-	return fd < 0 ? NULL : far_slot(fd, create);
-}
-
 /* Note fd as given a state, for kashim_fd_forget_range(). */
-static inline void note_high(int fd)
+static __attribute__((noinline)) void note_high(int fd)
 {
 	int high = __atomic_load_n(&fd_high, __ATOMIC_RELAXED);
 
@@ -82,40 +71,54 @@ static inline void note_high(int fd)
 		;
 }
 
-uint8_t kashim_fd_get(int fd)
+uint8_t kashim_fd_get_far(int fd)
 {
-	const uint8_t *p = (unsigned)fd < FD_TABLE_SIZE ? &fd_table[fd] :
-							  slot(fd, false);
+	const uint8_t *p = fd < 0 ? NULL : far_slot(fd, false);
 
 	return p ? __atomic_load_n(p, __ATOMIC_RELAXED) : 0;
 }
 
+/* kashim_fd_set() or kashim_fd_add() past the table. */
+static __attribute__((noinline)) void far_set(int fd, uint8_t bits, bool add)
+{
+	uint8_t *p = fd < 0 ? NULL : far_slot(fd, bits != 0);
+
+	if (!p)
+		return;
+	if (add)
+		__atomic_fetch_or(p, bits, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(p, bits, __ATOMIC_RELAXED);
+	if (bits)
+		note_high(fd);
+}
+
 void kashim_fd_set(int fd, uint8_t state)
 {
-	uint8_t *p;
-
 	if (kashim_vfork_child())
 		return;
-	p = slot(fd, state != 0);
-	if (p)
-		__atomic_store_n(p, state, __ATOMIC_RELAXED);
-	if (p && state)
-		note_high(fd);
-	if (fd >= 0 && (unsigned)fd < PORT_TABLE_SIZE)
+	if ((unsigned)fd >= FD_TABLE_SIZE) {
+		far_set(fd, state, false);
+		return;
+	}
+	__atomic_store_n(&kashim_fd_table[fd], state, __ATOMIC_RELAXED);
+	if ((unsigned)fd < PORT_TABLE_SIZE)
 		__atomic_store_n(&port_table[fd], 0, __ATOMIC_RELAXED);
+	if (state && fd > __atomic_load_n(&fd_high, __ATOMIC_RELAXED))
+		note_high(fd);
 }
 
 void kashim_fd_add(int fd, uint8_t bits)
 {
-	uint8_t *p;
-
 	if (kashim_vfork_child())
 		return;
-	p = slot(fd, true);
-	if (p) {
-		__atomic_fetch_or(p, bits, __ATOMIC_RELAXED);
-		note_high(fd);
+	if ((unsigned)fd >= FD_TABLE_SIZE) {
+		far_set(fd, bits, true);
+		return;
 	}
+	__atomic_fetch_or(&kashim_fd_table[fd], bits, __ATOMIC_RELAXED);
+	if (fd > __atomic_load_n(&fd_high, __ATOMIC_RELAXED))
+		note_high(fd);
 }
 
 void kashim_fd_forget_range(unsigned first, unsigned last)

@@ -43,7 +43,20 @@ void kashim_arena_use(void);
 #define KASHIM_FD_DONE 0x80u     /* kashim has dealt with this socket */
 #define KASHIM_FD_OWN_MASK 0x7cu
 
-uint8_t kashim_fd_get(int fd);
+#ifndef KASHIM_FD_TABLE_SIZE
+#define KASHIM_FD_TABLE_SIZE (1u << 20) /* a test build makes it small */
+#endif
+KASHIM_HIDDEN extern uint8_t kashim_fd_table[KASHIM_FD_TABLE_SIZE];
+uint8_t kashim_fd_get_far(int fd);
+
+/* The state of fd; 0 for a number kashim knows nothing of. */
+static inline uint8_t kashim_fd_get(int fd)
+{
+	if (__builtin_expect((unsigned)fd < KASHIM_FD_TABLE_SIZE, 1))
+		return __atomic_load_n(&kashim_fd_table[fd], __ATOMIC_RELAXED);
+	return kashim_fd_get_far(fd);
+}
+
 /* Set the state of fd, forgetting its listening port. */
 void kashim_fd_set(int fd, uint8_t state);
 void kashim_fd_add(int fd, uint8_t bits);
