@@ -15,7 +15,7 @@
 #include "libkashim.h"
 
 #define FIRST_SIZE 4096
-#define BLOCK_SIZE (64 * 1024)
+#define BLOCK_SIZE ((size_t)64 * 1024)
 #define ALIGN 16
 
 /* An mmap()ed block: its header, then its memory. */
@@ -27,7 +27,7 @@ struct block {
 static unsigned char first[FIRST_SIZE] __attribute__((aligned(ALIGN)));
 static struct block *blocks; /* mmap()ed, newest first */
 static unsigned char *cur;   /* free memory of the current block, NULL: first */
-static size_t left;          /* bytes left at cur */
+static size_t left;	     /* bytes left at cur */
 
 /* Map a block of at least want bytes and make it current. */
 static bool new_block(size_t want)
@@ -36,8 +36,8 @@ static bool new_block(size_t want)
 	struct block *b;
 
 	size = (size + 4095) & ~(size_t)4095;
-	b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
+	b = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b == MAP_FAILED)
 		return false;
 	b->next = blocks;

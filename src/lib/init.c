@@ -202,7 +202,7 @@ static bool claim_and_read(int was, int me)
 /* Sleep while state is still s, at most 10 ms: then look again. */
 static void wait_while(int s)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = { 0, 10000000L };
 
 	syscall(SYS_futex, &state, FUTEX_WAIT_PRIVATE, s, &ts, NULL, 0);
 }

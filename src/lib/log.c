@@ -120,6 +120,7 @@ void kashim_log(int level, const char *fmt, ...)
 	char line[1024];
 	va_list ap;
 	int n, head;
+	size_t len;
 
 	if (!kashim_log_enabled(level) || level == KASHIM_LOG_NONE)
 		return;
@@ -137,10 +138,11 @@ void kashim_log(int level, const char *fmt, ...)
 		goto out;
 	}
 	line[n] = '\n';
+	len = (size_t)n + 1 - (size_t)head; /* from "kashim[" to the newline */
 	if (log_target[0] != '/')
-		write_all(STDERR_FILENO, line + head, (size_t)(n - head + 1));
+		write_all(STDERR_FILENO, line + head, len);
 	else
-		to_file(line + head, (size_t)(n - head + 1));
+		to_file(line + head, len);
 out:
 	errno = saved;
 }

@@ -46,11 +46,11 @@ static long try_sendmsg(void)
 
 static long try_sendmsg_name(void)
 {
-	struct iovec iov = { "x", 1 };
-	struct msghdr msg = { .msg_name = bad,
-			      .msg_namelen = sizeof(struct sockaddr_in),
-			      .msg_iov = &iov,
-			      .msg_iovlen = 1 };
+	struct iovec iov = {"x", 1};
+	struct msghdr msg = {.msg_name = bad,
+			     .msg_namelen = sizeof(struct sockaddr_in),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1};
 
 	return sendmsg(tcp(), &msg, MSG_FASTOPEN);
 }
@@ -94,7 +94,9 @@ static void expect_efault(const char *name, long (*fn)(void))
 		errno = 0;
 		rc = fn();
 		if (rc != -1 || errno != EFAULT) {
-			fprintf(stderr, "FAIL: %s: returned %ld, errno %s, want -1 EFAULT\n",
+			fprintf(stderr,
+				"FAIL: %s: returned %ld, errno %s, want -1 "
+				"EFAULT\n",
 				name, rc, strerror(errno));
 			_exit(1);
 		}
@@ -103,7 +105,8 @@ static void expect_efault(const char *name, long (*fn)(void))
 	if (waitpid(pid, &status, 0) != pid)
 		fail("waitpid: %s", strerror(errno));
 	if (WIFSIGNALED(status))
-		fail("%s with a bad pointer: killed by signal %d (%s), want -1 EFAULT",
+		fail("%s with a bad pointer: killed by signal %d (%s), want -1 "
+		     "EFAULT",
 		     name, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		exit(1);
@@ -121,6 +124,7 @@ int main(void)
 	expect_efault("sendmsg MSG_FASTOPEN (msg_name)", try_sendmsg_name);
 	expect_efault("accept (address length)", try_accept);
 	expect_efault("accept4 (address length)", try_accept4);
-	printf("ok: bad pointers: connect, sendto, sendmsg x2, accept, accept4 return EFAULT\n");
+	printf("ok: bad pointers: connect, sendto, sendmsg x2, accept, accept4 "
+	       "return EFAULT\n");
 	return 0;
 }

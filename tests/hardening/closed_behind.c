@@ -21,7 +21,8 @@ static int dealt_with(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	KEEP_ERRNO("connect", connect(fd, (struct sockaddr *)&laddr, sizeof(laddr)));
+	KEEP_ERRNO("connect",
+		   connect(fd, (struct sockaddr *)&laddr, sizeof(laddr)));
 	close(accept(lfd, NULL, NULL));
 	return fd;
 }
@@ -30,9 +31,11 @@ static int dealt_with(void)
 static void send_fd(int fd)
 {
 	char c = 'x', buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = buf, .msg_controllen = sizeof(buf) };
+	struct iovec iov = {&c, 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = buf,
+			     .msg_controllen = sizeof(buf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
 	memset(buf, 0, sizeof(buf));
@@ -48,9 +51,11 @@ static void send_fd(int fd)
 static int recv_fd(void)
 {
 	char c, buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = buf, .msg_controllen = sizeof(buf) };
+	struct iovec iov = {&c, 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = buf,
+			     .msg_controllen = sizeof(buf)};
 	struct cmsghdr *cm;
 	int fd;
 
@@ -75,7 +80,8 @@ static void scenario(const char *what, void (*how)(int), bool from)
 		fail("syscall(SYS_socket): %s", strerror(errno));
 	send_fd(raw);
 	if (from && raw != n + 1)
-		fail("%s: the sent socket is on %d, not on %d", what, raw, n + 1);
+		fail("%s: the sent socket is on %d, not on %d", what, raw,
+		     n + 1);
 	if (!from)
 		close(raw);
 	how(n);
@@ -83,7 +89,8 @@ static void scenario(const char *what, void (*how)(int), bool from)
 	if (got != n)
 		fail("%s: the socket arrived on %d, not on the freed %d", what,
 		     got, n);
-	KEEP_ERRNO(what, connect(got, (struct sockaddr *)&laddr, sizeof(laddr)));
+	KEEP_ERRNO(what,
+		   connect(got, (struct sockaddr *)&laddr, sizeof(laddr)));
 	close(accept(lfd, NULL, NULL));
 	ka_check(got, ka_expected(), what);
 	close(got);
@@ -113,6 +120,7 @@ int main(void)
 	scenario("after close_range()", by_close_range, false);
 	scenario("after closefrom()", by_closefrom, true);
 	scenario("after syscall(SYS_close)", by_raw_close, false);
-	printf("ok: closed behind kashim's back: close_range, closefrom, raw close; 3 sockets checked\n");
+	printf("ok: closed behind kashim's back: close_range, closefrom, raw "
+	       "close; 3 sockets checked\n");
 	return 0;
 }

@@ -21,14 +21,15 @@ static void dupfd(const char *what, int (*how)(int))
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0), off = 0, copy;
 
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &off,
-				 sizeof(off)) < 0)
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &off, sizeof(off)) < 0)
 		fail("%s: socket/setsockopt: %s", what, strerror(errno));
 	copy = how(fd);
 	if (copy < 0 || copy == fd)
 		fail("%s: %s", what, strerror(errno));
 	close(fd);
-	KEEP_ERRNO(what, connect(copy, (struct sockaddr *)&laddr, sizeof(laddr)));
+	KEEP_ERRNO(what,
+		   connect(copy, (struct sockaddr *)&laddr, sizeof(laddr)));
 	close(accept(lfd, NULL, NULL));
 	ka_check_off(copy, what);
 	close(copy);
@@ -72,8 +73,10 @@ static void locks(void)
 {
 	char path[] = "/tmp/kashim-fcntl-XXXXXX";
 	int fd = mkstemp(path);
-	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-			    .l_start = 0, .l_len = 10 };
+	struct flock lk = {.l_type = F_WRLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = 0,
+			   .l_len = 10};
 
 	if (fd < 0)
 		fail("mkstemp: %s", strerror(errno));
@@ -99,6 +102,7 @@ int main(void)
 	others(s, "socket");
 	close(s);
 	locks();
-	printf("ok: fcntl: 3 dup copies keep the program's choice; other commands pass through\n");
+	printf("ok: fcntl: 3 dup copies keep the program's choice; other "
+	       "commands pass through\n");
 	return 0;
 }

@@ -36,7 +36,8 @@ static void own(int at)
 
 	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &off, sizeof(off)) < 0)
 		fail("setsockopt: %s", strerror(errno));
-	KEEP_ERRNO("connect", connect(fd, (struct sockaddr *)&laddr, sizeof(laddr)));
+	KEEP_ERRNO("connect",
+		   connect(fd, (struct sockaddr *)&laddr, sizeof(laddr)));
 	close(accept(lfd, NULL, NULL));
 	ka_check_off(fd, "own: a socket past the table, the program's choice");
 	close(fd);
@@ -45,7 +46,7 @@ static void own(int at)
 static void again(int at)
 {
 	int fd = socket_at(at, SOCK_STREAM | SOCK_NONBLOCK), idle = 99;
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
 	struct ka want = ka_expected();
 
 	if (connect(fd, (struct sockaddr *)&laddr, sizeof(laddr)) < 0 &&
@@ -56,9 +57,11 @@ static void again(int at)
 	ka_check(fd, want, "again: first connect past the table");
 	if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0)
 		fail("setsockopt: %s", strerror(errno));
-	connect(fd, (struct sockaddr *)&laddr, sizeof(laddr)); /* 0 or EISCONN */
+	connect(fd, (struct sockaddr *)&laddr,
+		sizeof(laddr)); /* 0 or EISCONN */
 	want.idle = idle;
-	ka_check(fd, want, "again: after the second connect, the program's TCP_KEEPIDLE");
+	ka_check(fd, want,
+		 "again: after the second connect, the program's TCP_KEEPIDLE");
 	close(accept(lfd, NULL, NULL));
 	close(fd);
 }
@@ -78,6 +81,7 @@ int main(void)
 	own(3000);
 	own(9000);
 	again(5000);
-	printf("ok: high fds: own choice on 200, 3000, 9000; a second connect on 5000\n");
+	printf("ok: high fds: own choice on 200, 3000, 9000; a second connect "
+	       "on 5000\n");
 	return 0;
 }

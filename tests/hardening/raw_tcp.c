@@ -11,9 +11,9 @@
 
 int main(void)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(9),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(9),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int fd = (int)syscall(SYS_socket, AF_INET, SOCK_RAW, IPPROTO_TCP);
 
 	if (fd < 0 && (errno == EPERM || errno == EACCES)) {
@@ -23,10 +23,11 @@ int main(void)
 	if (fd < 0)
 		fail("syscall(SYS_socket, SOCK_RAW, IPPROTO_TCP): %s",
 		     strerror(errno));
-	KEEP_ERRNO("connect(raw TCP)", connect(fd, (struct sockaddr *)&to,
-					       sizeof(to)));
+	KEEP_ERRNO("connect(raw TCP)",
+		   connect(fd, (struct sockaddr *)&to, sizeof(to)));
 	ka_check_off(fd, "a SOCK_RAW socket of protocol IPPROTO_TCP");
 	close(fd);
-	printf("ok: raw-tcp: a SOCK_RAW IPPROTO_TCP socket connected, untouched\n");
+	printf("ok: raw-tcp: a SOCK_RAW IPPROTO_TCP socket connected, "
+	       "untouched\n");
 	return 0;
 }

@@ -62,7 +62,7 @@ static void on_alarm_malloc(int sig)
 /* A SIGALRM every us microseconds (0: stop). */
 static void ticks(long us)
 {
-	struct itimerval it = { { 0, us }, { 0, us } };
+	struct itimerval it = {{0, us}, {0, us}};
 
 	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
 		fail("setitimer: %s", strerror(errno));
@@ -70,7 +70,7 @@ static void ticks(long us)
 
 static void handle(void (*fn)(int))
 {
-	struct sigaction sa = { .sa_handler = fn, .sa_flags = SA_RESTART };
+	struct sigaction sa = {.sa_handler = fn, .sa_flags = SA_RESTART};
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
@@ -89,7 +89,8 @@ static void in_read(void)
 	if (handler_errno)
 		fail("in-read: connect in the handler: %s",
 		     strerror(handler_errno));
-	printf("ok: in-read: first connect with %d handler connect(s), 2 sockets checked\n",
+	printf("ok: in-read: first connect with %d handler connect(s), 2 "
+	       "sockets checked\n",
 	       (int)calls);
 }
 
@@ -120,7 +121,8 @@ static void in_malloc(void)
 		fail("in-malloc: no connection from the handler: %s",
 		     strerror(handler_errno));
 	ka_check(handler_fd, ka_expected(), "in-malloc: handler's socket");
-	printf("ok: in-malloc: first connect in a handler after %ld allocations, 1 socket checked\n",
+	printf("ok: in-malloc: first connect in a handler after %ld "
+	       "allocations, 1 socket checked\n",
 	       i);
 }
 

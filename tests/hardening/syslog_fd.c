@@ -23,8 +23,8 @@ static struct sockaddr_in laddr;
 /* Bind a datagram socket on /dev/log: the syslog daemon of the test. */
 static int log_daemon(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX,
-				   .sun_path = "/dev/log" };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX,
+				  .sun_path = "/dev/log"};
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
 	unlink(sun.sun_path);
@@ -113,7 +113,8 @@ int main(void)
 	n = lines();
 	if (n < 10)
 		fail("/dev/log received %d line(s), want one per socket", n);
-	printf("ok: syslog: %d lines on /dev/log, no fd held, the program's sockets kept\n",
+	printf("ok: syslog: %d lines on /dev/log, no fd held, the program's "
+	       "sockets kept\n",
 	       n);
 	return 0;
 }

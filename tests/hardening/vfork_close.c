@@ -39,8 +39,8 @@ static int own_off(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0), off = 0;
 
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &off,
-				 sizeof(off)) < 0)
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &off, sizeof(off)) < 0)
 		fail("socket/setsockopt: %s", strerror(errno));
 	return fd;
 }
@@ -56,7 +56,7 @@ static void connect_it(int fd, const char *what)
 static void child_close(void)
 {
 	int fd = own_off();
-	char *const argv[] = { "true", NULL };
+	char *const argv[] = {"true", NULL};
 	pid_t pid = vfork();
 
 	if (pid == 0) {
@@ -66,7 +66,8 @@ static void child_close(void)
 	}
 	reap(pid, "close");
 	connect_it(fd, "close");
-	ka_check_off(fd, "close: the parent's socket after the child closed it");
+	ka_check_off(fd,
+		     "close: the parent's socket after the child closed it");
 	close(fd);
 }
 
@@ -82,7 +83,8 @@ static void child_dup2(void)
 	}
 	reap(pid, "dup2");
 	connect_it(fd, "dup2");
-	ka_check(fd, ka_expected(), "dup2: the parent's socket after the child's dup2");
+	ka_check(fd, ka_expected(),
+		 "dup2: the parent's socket after the child's dup2");
 	close(fd);
 	close(udp);
 }
@@ -131,6 +133,7 @@ int main(void)
 	child_close();
 	child_dup2();
 	threads();
-	printf("ok: vfork: close, dup2 in the child; a thread's choices during 50 vforks\n");
+	printf("ok: vfork: close, dup2 in the child; a thread's choices during "
+	       "50 vforks\n");
 	return 0;
 }
