@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -304,8 +305,12 @@ KASHIM_EXPORT void closefrom(int lowfd)
  * real fcntl() reads it back as the type its command takes (libc does
  * the same); for a command without argument the value is ignored.
  */
-static int fcntl_done(int fd, int cmd, int rc)
+static int fcntl_with(fcntl_fn *next, int fd, int cmd, void *arg)
 {
+	/* No fcntl() behind kashim: the system call, not ENOSYS (shells
+	 * need it to redirect). */
+	int rc = next ? next(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+
 	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		kashim_fd_set(rc, kashim_fd_get(fd));
 	return rc;
@@ -313,27 +318,29 @@ static int fcntl_done(int fd, int cmd, int rc)
 
 KASHIM_EXPORT int fcntl(int fd, int cmd, ...)
 {
-	REAL(fcntl);
+	fcntl_fn *next = kashim_real_resolve((void **)&real_fcntl, "fcntl",
+					     (void *)fcntl);
 	va_list ap;
 	void *arg;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	return fcntl_done(fd, cmd, next(fd, cmd, arg));
+	return fcntl_with(next, fd, cmd, arg);
 }
 
 /* The same under the name of programs built with 64-bit file offsets. */
 KASHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 {
-	REAL(fcntl64);
+	fcntl64_fn *next = kashim_real_resolve((void **)&real_fcntl64,
+					       "fcntl64", (void *)fcntl64);
 	va_list ap;
 	void *arg;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	return fcntl_done(fd, cmd, next(fd, cmd, arg));
+	return fcntl_with(next, fd, cmd, arg);
 }
 
 /*
