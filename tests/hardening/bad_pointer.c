@@ -7,8 +7,10 @@
  * in a child of its own, so a SIGSEGV is reported by name:
  *   connect, sendto and sendmsg with MSG_FASTOPEN (the address, the
  *   msghdr), accept and accept4 (the address length) on a listener with
- *   a connection waiting.
+ *   a connection waiting. With the argument no-accept, only the first
+ *   four (ASan's own accept() interceptor reads the length first).
  */
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -112,8 +114,10 @@ static void expect_efault(const char *name, long (*fn)(void))
 		exit(1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	bool accepts = !(argc > 1 && strcmp(argv[1], "no-accept") == 0);
+
 	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (bad == MAP_FAILED)
 		fail("mmap: %s", strerror(errno));
@@ -122,9 +126,11 @@ int main(void)
 	expect_efault("sendto MSG_FASTOPEN", try_sendto);
 	expect_efault("sendmsg MSG_FASTOPEN (msghdr)", try_sendmsg);
 	expect_efault("sendmsg MSG_FASTOPEN (msg_name)", try_sendmsg_name);
-	expect_efault("accept (address length)", try_accept);
-	expect_efault("accept4 (address length)", try_accept4);
-	printf("ok: bad pointers: connect, sendto, sendmsg x2, accept, accept4 "
-	       "return EFAULT\n");
+	if (accepts) {
+		expect_efault("accept (address length)", try_accept);
+		expect_efault("accept4 (address length)", try_accept4);
+	}
+	printf("ok: bad pointers: connect, sendto, sendmsg x2%s return EFAULT\n",
+	       accepts ? ", accept, accept4" : "");
 	return 0;
 }

@@ -124,7 +124,15 @@ t_signals() {
 	echo "ok: signals: 10 runs of a first connect in a handler amid malloc()"
 }
 
+# Under ASan, its own accept() interceptor reads *addrlen before the call
+# (and dies of it, kashim or not): there only connect and the sends.
 t_pointers() {
+	if [ -n "${HARD_PRELOAD_FIRST:-}" ]; then
+		echo "SKIP: pointers: accept and accept4 under ASan, whose own interceptor reads the length first"
+		under "$B/bad_pointer" no-accept ||
+			bad "pointers: a bad pointer must give EFAULT"
+		return
+	fi
 	under "$B/bad_pointer" || bad "pointers: a bad pointer must give EFAULT"
 }
 
@@ -149,7 +157,9 @@ t_raw() {
 	if ! command -v strace >/dev/null; then
 		fail "raw: strace is not installed"; return
 	fi
-	under strace -f -qq -e trace=setsockopt -o "$TMP/trace" "$B/raw_tcp"
+	# LeakSanitizer cannot run under ptrace: no leak check here.
+	under ASAN_OPTIONS=exitcode=98:detect_leaks=0 \
+		strace -f -qq -e trace=setsockopt -o "$TMP/trace" "$B/raw_tcp"
 	case $? in
 	0) ;;
 	2) echo "SKIP: raw: $(cat "$TMP/err")"; return ;;
