@@ -70,16 +70,17 @@ static void to_syslog(const char *msg, size_t n)
 	for (int i = 0; i < 2; i++) {
 		int fd = kashim_real_socket(AF_UNIX,
 					    types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		int rc;
+		int rc, e;
 
 		if (fd < 0)
 			return;
 		rc = kashim_real_connect(fd, sa, sizeof(sun));
+		e = errno;
 		if (rc == 0)
 			kashim_real_sendto(fd, msg, n + (i == 1), MSG_NOSIGNAL,
 					   NULL, 0);
 		kashim_real_close(fd);
-		if (rc == 0 || errno != EPROTOTYPE)
+		if (rc == 0 || e != EPROTOTYPE)
 			return;
 	}
 }

@@ -11,7 +11,8 @@
  * after it, in the child and then in the parent. In between, a slot
  * holds the thread pointer of the thread under vfork(): a hook running
  * on that thread pointer is the child. Other threads of the parent go on
- * as usual.
+ * as usual. A vfork() from inside a vfork child (which may only exec or
+ * _exit) is not provided for.
  */
 #include <errno.h>
 #include <sched.h>
