@@ -18,6 +18,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#ifndef _PATH_LOG
+#define _PATH_LOG "/dev/log"
+#endif
+
 #include "log.h"
 #include "real.h"
 
@@ -86,15 +90,22 @@ static void to_syslog(const char *msg, size_t n)
 }
 
 /*
- * Is fd a regular file? Asked with statx(), a system call of its own:
- * libc's fstat() needs a newer symbol version than the library may.
+ * Is fd a regular file? Asked with the statx system call where the
+ * headers know it: glibc's fstat() needs a newer symbol version
+ * (GLIBC_2.33) than the library may. Elsewhere fstat().
  */
 static bool regular_file(int fd)
 {
+#if defined(STATX_TYPE) && defined(SYS_statx)
 	struct statx st;
 
 	return syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_TYPE, &st) == 0 &&
 	       S_ISREG(st.stx_mode);
+#else
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+#endif
 }
 
 /*
