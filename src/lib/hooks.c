@@ -411,14 +411,15 @@ KASHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	return rc;
 }
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(__CET__)
 /*
  * vfork(): the child runs on the parent's stack until it execs or exits,
  * so no C frame of kashim's may live across the call. The caller's
  * return address is kept in vfork.c's slot for this thread, the real
  * vfork() is called with nothing of ours on the stack, and both the
  * child and then the parent fetch the address back and jump to it (see
- * vfork.c). The stack is 16-byte aligned at each call.
+ * vfork.c). The stack is 16-byte aligned at each call. Not built with
+ * -fcf-protection: the return by jump would not match a shadow stack.
  */
 __asm__(".text\n"
 	".globl vfork\n"

@@ -21,7 +21,7 @@
 #include "libkashim.h"
 #include "real.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(__CET__) /* as hooks.c */
 
 #define SLOTS 16
 
