@@ -63,7 +63,7 @@ static uint16_t port_of(const struct sockaddr *a)
 
 /*
  * Is fd, in state st, a TCP socket kashim still has to deal with? An fd
- * it did not see made costs one question to the kernel.
+ * it did not see made costs one or two questions to the kernel.
  */
 static bool pending_tcp(int fd, uint8_t st)
 {
