@@ -69,8 +69,9 @@ void kashim_fd_set_port(int fd, uint16_t port);
 
 /*
  * For an fd kashim did not see made: ask the kernel whether ask_fd is a
- * TCP stream socket (SO_PROTOCOL, then SO_TYPE) and record the answer on mark_fd (the same
- * fd, or the listener of an accepted one). Returns the kind recorded:
+ * TCP stream socket (SO_PROTOCOL, then SO_TYPE) and record the answer
+ * on mark_fd (the same fd, or the listener of an accepted one). Returns
+ * the kind recorded:
  * KASHIM_FD_SEEN with KASHIM_FD_TCP, or with KASHIM_FD_DONE (not TCP).
  */
 uint8_t kashim_fd_learn(int mark_fd, int ask_fd);
