@@ -3,7 +3,8 @@
  *
  *   in-read   a SIGALRM every 100 us whose handler connects, while the
  *             main thread's first connect reads a large config file:
- *             the handler must not wait on its own thread's read.
+ *             the handler must not wait on its own thread's read, and
+ *             the program's signal mask is the same afterwards.
  *   in-malloc a second thread makes malloc() take its locks; the main
  *             thread allocates in a loop and the process's first TCP
  *             connect is made by a SIGALRM handler, usually in the
@@ -76,14 +77,32 @@ static void handle(void (*fn)(int))
 	sigaction(SIGALRM, &sa, NULL);
 }
 
+/* Fail unless the signal mask is still want (kashim restores it). */
+static void same_mask(const sigset_t *want)
+{
+	sigset_t now;
+
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&now, sig) != sigismember(want, sig))
+			fail("in-read: signal %d is %s after the first connect",
+			     sig, sigismember(&now, sig) ? "blocked" : "unblocked");
+}
+
 static void in_read(void)
 {
+	sigset_t mask;
 	int cfd, afd;
 
 	handle(on_alarm_read);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGUSR1); /* the program's own mask, kept */
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	sigprocmask(SIG_BLOCK, NULL, &mask);
 	ticks(100);
 	afd = connect_pair(lfd, &laddr, &cfd);
 	ticks(0);
+	same_mask(&mask);
 	ka_check(cfd, ka_expected(), "in-read: client socket");
 	ka_check(afd, ka_expected(), "in-read: accepted socket");
 	if (handler_errno)
