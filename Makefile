@@ -53,7 +53,8 @@ CONF_OBJS := src/common/conf.o
 LIB := src/libkashim.so
 SONAME := libkashim.so.0
 LIB_OBJS := src/lib/hooks.o src/lib/real.o src/lib/init.o src/lib/apply.o \
-	src/lib/fdstate.o src/lib/log.o $(COMMON_OBJS) $(LOAD_OBJS)
+	src/lib/fdstate.o src/lib/log.o src/lib/arena.o \
+	src/lib/vfork.o $(COMMON_OBJS) $(LOAD_OBJS)
 # The config module, dlopen()ed by the library with libconfuse behind it.
 MODULE := src/kashim-conf.so
 MODULE_OBJS := $(CONF_OBJS) $(COMMON_OBJS)

@@ -41,7 +41,8 @@ $(SAN_DIR)/test_%: tests/unit/test_%.c $(SAN_DIR)/libkashim-units.a \
 
 .PHONY: check-sanitize
 check-sanitize: build $(SAN_UNITS) $(SAN_DIR)/libkashim.so \
-		$(SAN_DIR)/kashim-conf.so $(HARD_PROGS) $(PRELOAD_PROGS)
+		$(SAN_DIR)/kashim-conf.so $(HARD_PROGS) $(PRELOAD_PROGS) \
+		$(HARD_SMALL_LIB)
 	@n=0; for t in $(SAN_UNITS); do \
 		echo "sanitize: unit $$t"; \
 		(cd tests && CK_FORK=yes $(SAN_ENV) ../$$t) || exit 1; \

@@ -3,7 +3,7 @@
  * and the environment.
  *
  * Linked into the library, the config module and the `kashim` command.
- * Parsing allocates (lists).
+ * Parsing allocates (lists), through kashim_settings_mem.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +16,19 @@
 #include <strings.h>
 
 #include "settings.h"
+
+/* calloc() and free() called, not pointed to: no symbol lookup at load. */
+static void *std_calloc(size_t n, size_t size)
+{
+	return calloc(n, size);
+}
+
+static void std_free(void *p)
+{
+	free(p);
+}
+
+struct kashim_mem kashim_settings_mem = { std_calloc, std_free };
 
 /* Format a parser's message into err; returns -1 for `return fail(…)`. */
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -229,19 +242,19 @@ static int parse_list(struct list *l, const char *text, void *vec,
 	char **old = vec;
 
 	if (*text) {
-		l->v = calloc(count_items(text), l->size);
+		l->v = kashim_settings_mem.calloc(count_items(text), l->size);
 		if (!l->v)
 			return fail(err, errlen, "out of memory");
 		if (fill_list(l, text, err, errlen) < 0) {
 			for (size_t i = 0; l->drop && i < l->n; i++)
 				l->drop(l->v + i * l->size);
-			free(l->v);
+			kashim_settings_mem.free(l->v);
 			return -1;
 		}
 	}
 	for (size_t i = 0; l->drop && i < *count; i++)
 		l->drop(*old + i * l->size);
-	free(*old);
+	kashim_settings_mem.free(*old);
 	*old = l->v;
 	*count = l->n;
 	return 0;
@@ -333,13 +346,16 @@ static int glob_item(void *elem, const char *it, char *err, size_t errlen)
 		return fail(err, errlen,
 			    "'%s': programs are matched on the base name, without '/'",
 			    it);
-	*glob = strdup(it);
-	return *glob ? 0 : fail(err, errlen, "out of memory");
+	*glob = kashim_settings_mem.calloc(1, strlen(it) + 1);
+	if (!*glob)
+		return fail(err, errlen, "out of memory");
+	strcpy(*glob, it);
+	return 0;
 }
 
 static void glob_drop(void *elem)
 {
-	free(*(char **)elem);
+	kashim_settings_mem.free(*(char **)elem);
 }
 
 static int p_programs(struct kashim_settings *s, struct kashim_rule *r,
@@ -517,11 +533,11 @@ int kashim_settings_from_env(struct kashim_settings *s,
 
 static void free_match(struct kashim_match *m)
 {
-	free(m->ports);
-	free(m->hosts);
+	kashim_settings_mem.free(m->ports);
+	kashim_settings_mem.free(m->hosts);
 	for (size_t i = 0; i < m->nprograms; i++)
-		free(m->programs[i]);
-	free(m->programs);
+		kashim_settings_mem.free(m->programs[i]);
+	kashim_settings_mem.free(m->programs);
 }
 
 void kashim_settings_free(struct kashim_settings *s)

@@ -5,14 +5,23 @@
  * (real.h) and, only for a TCP socket, does kashim's work around it with
  * errno saved and restored. Every other socket passes straight through.
  * The interposed names, on one screen: socket, connect, accept, accept4,
- * setsockopt, sendto, sendmsg (the connect path), close, fclose, dup,
- * dup2, dup3 (keeping the fd table honest).
+ * setsockopt, sendto, sendmsg (the connect path), close, close_range,
+ * closefrom, fclose, dup, dup2, dup3, fcntl, fcntl64, recvmsg, vfork
+ * (keeping the fd table honest).
+ *
+ * The caller's memory (an address, *len, a msghdr) is read only after the
+ * real call succeeded or started a connection: the kernel read it then,
+ * so a bad pointer gets EFAULT from libc as it would without kashim.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -54,7 +63,7 @@ static uint16_t port_of(const struct sockaddr *a)
 
 /*
  * Is fd, in state st, a TCP socket kashim still has to deal with? An fd
- * it did not see made costs one question to the kernel.
+ * it did not see made costs one or two questions to the kernel.
  */
 static bool pending_tcp(int fd, uint8_t st)
 {
@@ -63,7 +72,18 @@ static bool pending_tcp(int fd, uint8_t st)
 	return !(st & KASHIM_FD_DONE) && (st & KASHIM_FD_TCP);
 }
 
-/* An outgoing connection on fd to addr is about to be made. */
+/*
+ * Did a connect (or a send with MSG_FASTOPEN) that returned rc, errno e,
+ * start a connection? Then the kernel has read the address: it was
+ * valid memory.
+ */
+static bool connection_started(long rc, int e)
+{
+	return rc >= 0 || e == EINPROGRESS || e == EINTR || e == EALREADY ||
+	       e == EISCONN;
+}
+
+/* An outgoing connection on fd to addr was just started. */
 static void outgoing(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	uint8_t st = kashim_fd_get(fd);
@@ -86,18 +106,19 @@ out:
 	errno = saved;
 }
 
-/* The peer of an accepted socket, asked of the kernel only when needed. */
-static const struct sockaddr *incoming_peer(int fd, const struct sockaddr *addr,
-					    socklen_t given, socklen_t got,
+/*
+ * The peer of an accepted socket, asked of the kernel only when a rule
+ * or a message needs it (the caller's own buffer may be too short).
+ */
+static const struct sockaddr *incoming_peer(int fd,
 					    struct sockaddr_storage *buf)
 {
 	socklen_t len = sizeof(*buf);
 
 	if (!kashim_cfg.need_host && !kashim_log_enabled(KASHIM_LOG_INFO))
 		return NULL;
-	if (addr && got <= given && inet_dest(addr, got))
-		return addr;
-	if (getpeername(fd, (struct sockaddr *)buf, &len) == 0)
+	if (getpeername(fd, (struct sockaddr *)buf, &len) == 0 &&
+	    inet_dest((struct sockaddr *)buf, len))
 		return (const struct sockaddr *)buf;
 	return NULL;
 }
@@ -129,8 +150,7 @@ static uint16_t incoming_port(int lfd)
  * fd was accepted on listener lfd. It inherits the listener's kind and
  * the options the program set on the listener (the kernel copies them).
  */
-static void incoming(int lfd, int fd, const struct sockaddr *addr,
-		     socklen_t given, socklen_t got)
+static void incoming(int lfd, int fd)
 {
 	uint8_t lst = kashim_fd_get(lfd);
 	uint8_t st = (lst & KASHIM_FD_OWN_MASK) | KASHIM_FD_SEEN | KASHIM_FD_DONE;
@@ -148,11 +168,10 @@ static void incoming(int lfd, int fd, const struct sockaddr *addr,
 	kashim_fd_set(fd, st | KASHIM_FD_TCP);
 	if (!kashim_ready()) {
 		if (kashim_log_enabled(KASHIM_LOG_DEBUG))
-			kashim_left_alone(fd, KASHIM_DIR_INCOMING, 0,
-					  got <= given && inet_dest(addr, got) ? addr : NULL);
+			kashim_left_alone(fd, KASHIM_DIR_INCOMING, 0, NULL);
 		goto out;
 	}
-	peer = incoming_peer(fd, addr, given, got, &buf);
+	peer = incoming_peer(fd, &buf);
 	r = kashim_rule_for(&kashim_cfg, KASHIM_DIR_INCOMING, incoming_port(lfd),
 			 peer);
 	if (r)
@@ -179,18 +198,20 @@ KASHIM_EXPORT int socket(int domain, int type, int protocol)
 KASHIM_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
 	REAL(connect);
-	outgoing(fd, SA(addr), len);
-	return next(fd, SA(addr), len);
+	int rc = next(fd, SA(addr), len);
+
+	if (connection_started(rc, errno))
+		outgoing(fd, SA(addr), len);
+	return rc;
 }
 
 KASHIM_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 {
 	REAL(accept);
-	socklen_t given = SA(addr) && len ? *len : 0;
 	int nfd = next(fd, SA(addr), len);
 
 	if (nfd >= 0)
-		incoming(fd, nfd, SA(addr), given, SA(addr) && len ? *len : 0);
+		incoming(fd, nfd);
 	return nfd;
 }
 
@@ -198,11 +219,10 @@ KASHIM_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len,
 			  int flags)
 {
 	REAL(accept4);
-	socklen_t given = SA(addr) && len ? *len : 0;
 	int nfd = next(fd, SA(addr), len, flags);
 
 	if (nfd >= 0)
-		incoming(fd, nfd, SA(addr), given, SA(addr) && len ? *len : 0);
+		incoming(fd, nfd);
 	return nfd;
 }
 
@@ -257,6 +277,114 @@ KASHIM_EXPORT int dup3(int fd, int nfd, int flags)
 	return rc;
 }
 
+/*
+ * close_range() and closefrom() (glibc 2.34; the real ones are looked up
+ * when first called): the numbers closed mean nothing any more. Forgotten
+ * after the call, so that a refused call forgets nothing. With
+ * CLOSE_RANGE_CLOEXEC nothing is closed now.
+ */
+KASHIM_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	REAL(close_range);
+	int rc = next(first, last, flags);
+
+	if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		kashim_fd_forget_range(first, last);
+	return rc;
+}
+
+KASHIM_EXPORT void closefrom(int lowfd)
+{
+	closefrom_fn *next = kashim_real_resolve((void **)&real_closefrom,
+						 "closefrom", (void *)closefrom);
+
+	if (next)
+		next(lowfd);
+	kashim_fd_forget_range(lowfd < 0 ? 0 : (unsigned)lowfd, INT_MAX);
+}
+
+/*
+ * fcntl() copies an fd with F_DUPFD and F_DUPFD_CLOEXEC: the copy knows
+ * what the original knew, as with dup(). Every other command passes
+ * straight through with its argument. The argument is read as a pointer
+ * whatever the command: an int, a pointer or nothing. On the Linux ABIs
+ * each variadic argument fills a whole register or stack slot, and the
+ * real fcntl() reads it back as the type its command takes (libc does
+ * the same); for a command without argument the value is ignored.
+ */
+static int fcntl_with(fcntl_fn *next, int fd, int cmd, void *arg)
+{
+	/* No fcntl() behind kashim: the system call, not ENOSYS (shells
+	 * need it to redirect). */
+	int rc = next ? next(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		kashim_fd_set(rc, kashim_fd_get(fd));
+	return rc;
+}
+
+KASHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	fcntl_fn *next = kashim_real_resolve((void **)&real_fcntl, "fcntl",
+					     (void *)fcntl);
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_with(next, fd, cmd, arg);
+}
+
+/* The same under the name of programs built with 64-bit file offsets. */
+KASHIM_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	fcntl64_fn *next = kashim_real_resolve((void **)&real_fcntl64,
+					       "fcntl64", (void *)fcntl64);
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_with(next, fd, cmd, arg);
+}
+
+/*
+ * fds received over a UNIX socket (SCM_RIGHTS) land on free numbers that
+ * may have been closed behind kashim's back (a raw system call): kashim
+ * learns them afresh, like any socket it did not see made.
+ */
+static void forget_received(const struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
+	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		const unsigned char *p = CMSG_DATA(c);
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, p + i * sizeof(int), sizeof(fd));
+			kashim_fd_set(fd, 0);
+		}
+	}
+}
+
+KASHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	REAL(recvmsg);
+	ssize_t n = next(fd, msg, flags);
+
+	if (n >= 0 && msg->msg_controllen)
+		forget_received(msg);
+	return n;
+}
+
 /* A stream closed through stdio frees its fd number as close() does. */
 KASHIM_EXPORT int fclose(FILE *fp)
 {
@@ -273,15 +401,47 @@ KASHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			     __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
 	REAL(sendto);
-	if (flags & MSG_FASTOPEN)
+	ssize_t rc = next(fd, buf, n, flags, SA(addr), len);
+
+	if ((flags & MSG_FASTOPEN) && connection_started(rc, errno))
 		outgoing(fd, SA(addr), len);
-	return next(fd, buf, n, flags, SA(addr), len);
+	return rc;
 }
 
 KASHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	REAL(sendmsg);
-	if ((flags & MSG_FASTOPEN) && msg)
+	ssize_t rc = next(fd, msg, flags);
+
+	if ((flags & MSG_FASTOPEN) && connection_started(rc, errno))
 		outgoing(fd, msg->msg_name, msg->msg_namelen);
-	return next(fd, msg, flags);
+	return rc;
 }
+
+#if defined(__x86_64__) && !defined(__CET__)
+/*
+ * vfork(): the child runs on the parent's stack until it execs or exits,
+ * so no C frame of kashim's may live across the call. The caller's
+ * return address is kept in vfork.c's slot for this thread, the real
+ * vfork() is called with nothing of ours on the stack, and both the
+ * child and then the parent fetch the address back and jump to it (see
+ * vfork.c). The stack is 16-byte aligned at each call. Not built with
+ * -fcf-protection: the return by jump would not match a shadow stack.
+ */
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	popq %rdi\n"                     /* the caller's return address */
+	"	call kashim_vfork_enter@PLT\n"   /* -> the real vfork() */
+	"	call *%rax\n"                    /* returns in child, then parent */
+	"	pushq %rax\n"
+	"	subq $8, %rsp\n"
+	"	movl %eax, %edi\n"
+	"	call kashim_vfork_leave@PLT\n"   /* -> the caller's return address */
+	"	addq $8, %rsp\n"
+	"	movq %rax, %rcx\n"
+	"	popq %rax\n"
+	"	jmp *%rcx\n"
+	".size vfork, .-vfork\n");
+#endif

@@ -4,18 +4,20 @@
  * Nothing happens at load time: a process that never makes a TCP
  * connection reads no variable and no file, loads no parser and
  * allocates nothing. The first connect() or accept() of a TCP socket,
- * from whatever thread or constructor, runs read_settings() through
- * pthread_once(); glibc's pthread_once also copes with a fork() that
- * interrupts it in another thread.
+ * from whatever thread, constructor or signal handler, reads the
+ * settings; one word says who does (see kashim_ready()).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
+#include <linux/futex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/load.h"
@@ -25,7 +27,14 @@
 struct kashim_settings kashim_cfg;
 static bool active;
 static const char *inactive_why = "the settings are not read yet";
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/*
+ * Who reads the settings: UNREAD, DONE, or the reading thread's id (a
+ * positive number). Waiters sleep on it with a futex.
+ */
+#define UNREAD 0
+#define DONE (-1)
+static int state;
 
 /*
  * getauxval(type), with ok set to whether it could be asked. It is looked
@@ -183,6 +192,7 @@ static const char *file_read(const struct kashim_load_result *res)
 	return res->path && res->file_rc == KASHIM_CONF_OK ? res->path : "none";
 }
 
+/* Read the settings into kashim_cfg and set active; keeps errno. */
 static void read_settings(void)
 {
 	bool sec = secure();
@@ -195,8 +205,10 @@ static void read_settings(void)
 	};
 	struct kashim_load_result res;
 	int saved = errno;
-	int rc = kashim_settings_load(&kashim_cfg, &src, NULL, &res);
+	int rc;
 
+	kashim_arena_use();
+	rc = kashim_settings_load(&kashim_cfg, &src, NULL, &res);
 	kashim_log_setup(&kashim_cfg);
 	if (res.file_err[0])
 		kashim_error("%s; leaving every socket alone", res.file_err);
@@ -216,8 +228,78 @@ const char *kashim_inactive_why(void)
 	return inactive_why;
 }
 
+
+/*
+ * Is thread id of this process gone? True in a fork() child for every
+ * thread of the parent (a child has only the thread that forked), and
+ * for a reader that died.
+ */
+static bool reader_gone(int id)
+{
+	return syscall(SYS_tgkill, getpid(), id, 0) < 0 && errno == ESRCH;
+}
+
+/*
+ * Become the reader (state was seen as was): read with every signal the
+ * C library lets a program block held off, so that no handler runs in
+ * the middle, then wake the waiters. The mask is restored exactly.
+ */
+static bool claim_and_read(int was, int me)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if (!__atomic_compare_exchange_n(&state, &was, me, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return false;
+	}
+	read_settings();
+	__atomic_store_n(&state, DONE, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &state, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return true;
+}
+
+/* Sleep while state is still s, at most 10 ms: then look again. */
+static void wait_while(int s)
+{
+	struct timespec ts = { 0, 10000000L };
+
+	syscall(SYS_futex, &state, FUTEX_WAIT_PRIVATE, s, &ts, NULL, 0);
+}
+
+/*
+ * The settings are not read yet. The caller reads them, or waits for
+ * the thread that does; a call from inside this thread's own read (a
+ * signal handler that came before the signals were blocked, or anything
+ * the read itself calls) passes straight through. A fork() child whose
+ * parent was reading reads again itself. Keeps errno.
+ */
+static __attribute__((noinline)) bool ready_slow(void)
+{
+	int saved = errno;
+	int me = (int)syscall(SYS_gettid);
+	int s;
+
+	while ((s = __atomic_load_n(&state, __ATOMIC_ACQUIRE)) != DONE) {
+		if (s == me) {
+			errno = saved;
+			return false;
+		}
+		if ((s == UNREAD || reader_gone(s)) && claim_and_read(s, me))
+			break;
+		if (s != UNREAD)
+			wait_while(s);
+	}
+	errno = saved;
+	return active;
+}
+
 bool kashim_ready(void)
 {
-	pthread_once(&once, read_settings);
-	return active;
+	if (__builtin_expect(__atomic_load_n(&state, __ATOMIC_ACQUIRE) == DONE, 1))
+		return active;
+	return ready_slow();
 }

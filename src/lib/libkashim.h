@@ -29,6 +29,12 @@ bool kashim_ready(void);
 /* Why kashim_ready() is false: an earlier error, or enable = false. */
 const char *kashim_inactive_why(void);
 
+/*
+ * arena.c: make the settings parsers take memory from kashim's own arena
+ * instead of malloc() (called at the start of every settings read).
+ */
+void kashim_arena_use(void);
+
 /* fdstate.c: what kashim knows of each fd number, one byte each. */
 #define KASHIM_FD_SEEN 0x01u     /* the socket was made or accepted in view */
 #define KASHIM_FD_TCP 0x02u      /* ... and is TCP */
@@ -40,10 +46,25 @@ const char *kashim_inactive_why(void);
 #define KASHIM_FD_DONE 0x80u     /* kashim has dealt with this socket */
 #define KASHIM_FD_OWN_MASK 0x7cu
 
-uint8_t kashim_fd_get(int fd);
+#ifndef KASHIM_FD_TABLE_SIZE
+#define KASHIM_FD_TABLE_SIZE (1u << 20) /* a test build makes it small */
+#endif
+KASHIM_HIDDEN extern uint8_t kashim_fd_table[KASHIM_FD_TABLE_SIZE];
+uint8_t kashim_fd_get_far(int fd);
+
+/* The state of fd; 0 for a number kashim knows nothing of. */
+static inline uint8_t kashim_fd_get(int fd)
+{
+	if (__builtin_expect((unsigned)fd < KASHIM_FD_TABLE_SIZE, 1))
+		return __atomic_load_n(&kashim_fd_table[fd], __ATOMIC_RELAXED);
+	return kashim_fd_get_far(fd);
+}
+
 /* Set the state of fd, forgetting its listening port. */
 void kashim_fd_set(int fd, uint8_t state);
 void kashim_fd_add(int fd, uint8_t bits);
+/* Forget fds first to last (closed together: close_range, closefrom). */
+void kashim_fd_forget_range(unsigned first, unsigned last);
 
 /* The local port of listener fd, 0 when not known (yet). */
 uint16_t kashim_fd_port(int fd);
@@ -51,8 +72,9 @@ void kashim_fd_set_port(int fd, uint16_t port);
 
 /*
  * For an fd kashim did not see made: ask the kernel whether ask_fd is a
- * TCP socket (one getsockopt) and record the answer on mark_fd (the same
- * fd, or the listener of an accepted one). Returns the kind recorded:
+ * TCP stream socket (SO_PROTOCOL, then SO_TYPE) and record the answer
+ * on mark_fd (the same fd, or the listener of an accepted one). Returns
+ * the kind recorded:
  * KASHIM_FD_SEEN with KASHIM_FD_TCP, or with KASHIM_FD_DONE (not TCP).
  */
 uint8_t kashim_fd_learn(int mark_fd, int ask_fd);
@@ -62,6 +84,23 @@ bool kashim_is_tcp_triple(int domain, int type, int protocol);
 
 /* Own-choice bit for a setsockopt level and name, 0 if not tracked. */
 uint8_t kashim_own_bit(int level, int name);
+
+/*
+ * vfork.c: a vfork() child runs in its parent's memory until it execs or
+ * exits; whatever it closes or duplicates must not change the parent's
+ * fd state. kashim_vforks counts the vfork() calls under way; only
+ * then is the thread asked who it is.
+ */
+KASHIM_HIDDEN extern int kashim_vforks;
+bool kashim_vfork_child_slow(void);
+
+/* Is the caller a vfork() child? One load when no vfork() is under way. */
+static inline bool kashim_vfork_child(void)
+{
+	return __builtin_expect(__atomic_load_n(&kashim_vforks,
+						__ATOMIC_RELAXED) != 0, 0) &&
+	       kashim_vfork_child_slow();
+}
 
 /* apply.c: put rule r's values on TCP socket fd. */
 void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,

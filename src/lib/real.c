@@ -18,6 +18,12 @@ dup_fn *real_dup;
 dup2_fn *real_dup2;
 dup3_fn *real_dup3;
 fclose_fn *real_fclose;
+close_range_fn *real_close_range;
+closefrom_fn *real_closefrom;
+fcntl_fn *real_fcntl;
+fcntl64_fn *real_fcntl64;
+recvmsg_fn *real_recvmsg;
+vfork_fn *real_vfork;
 
 __attribute__((noinline)) void *
 kashim_real_resolve_first(void **slot, const char *name, const void *self)
@@ -41,4 +47,38 @@ int kashim_real_close(int fd)
 {
 	REAL(close);
 	return next(fd);
+}
+
+int kashim_real_socket(int domain, int type, int protocol)
+{
+	REAL(socket);
+	return next(domain, type, protocol);
+}
+
+int kashim_real_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	REAL(connect);
+	return next(fd, addr, len);
+}
+
+ssize_t kashim_real_sendto(int fd, const void *buf, size_t n, int flags,
+			   const struct sockaddr *addr, socklen_t len)
+{
+	REAL(sendto);
+	return next(fd, buf, n, flags, addr, len);
+}
+
+/* vfork() where libc has none. */
+static pid_t no_vfork(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+vfork_fn *kashim_real_vfork(void)
+{
+	vfork_fn *next = kashim_real_resolve((void **)&real_vfork, "vfork",
+					     (void *)vfork);
+
+	return next ? next : no_vfork;
 }

@@ -29,6 +29,12 @@ typedef int dup_fn(int);
 typedef int dup2_fn(int, int);
 typedef int dup3_fn(int, int, int);
 typedef int fclose_fn(FILE *);
+typedef int close_range_fn(unsigned, unsigned, int);
+typedef void closefrom_fn(int);
+typedef int fcntl_fn(int, int, ...);
+typedef int fcntl64_fn(int, int, ...);
+typedef ssize_t recvmsg_fn(int, struct msghdr *, int);
+typedef pid_t vfork_fn(void);
 
 /* The real functions, NULL until first needed (see resolve()). */
 KASHIM_HIDDEN extern socket_fn *real_socket;
@@ -43,6 +49,12 @@ KASHIM_HIDDEN extern dup_fn *real_dup;
 KASHIM_HIDDEN extern dup2_fn *real_dup2;
 KASHIM_HIDDEN extern dup3_fn *real_dup3;
 KASHIM_HIDDEN extern fclose_fn *real_fclose;
+KASHIM_HIDDEN extern close_range_fn *real_close_range;
+KASHIM_HIDDEN extern closefrom_fn *real_closefrom;
+KASHIM_HIDDEN extern fcntl_fn *real_fcntl;
+KASHIM_HIDDEN extern fcntl64_fn *real_fcntl64;
+KASHIM_HIDDEN extern recvmsg_fn *real_recvmsg;
+KASHIM_HIDDEN extern vfork_fn *real_vfork;
 
 /*
  * Find the next definition of name after this library, store it in
@@ -73,9 +85,16 @@ kashim_real_resolve(void **slot, const char *name, const void *self)
 		return -1;                                                \
 	}
 
-/* The real setsockopt() and close(), for kashim's own calls. */
+/* The real functions, for kashim's own calls. */
 int kashim_real_setsockopt(int fd, int level, int name, const void *val,
 			   socklen_t len);
 int kashim_real_close(int fd);
+int kashim_real_socket(int domain, int type, int protocol);
+int kashim_real_connect(int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t kashim_real_sendto(int fd, const void *buf, size_t n, int flags,
+			   const struct sockaddr *addr, socklen_t len);
+
+/* The real vfork(), or a function failing with ENOSYS (vfork.c). */
+vfork_fn *kashim_real_vfork(void);
 
 #endif

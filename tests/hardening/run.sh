@@ -7,7 +7,17 @@
 #   refused   seccomp makes TCP_KEEPIDLE, then SO_KEEPALIVE, fail: one
 #             warning per option per process, connections go on
 #   conf      threads and fdreuse with a config file with rules
-#   all       the five above
+#   signals   the first connect from a signal handler: during the
+#             settings read, and in the middle of malloc() (no hang)
+#   pointers  bad pointers to connect, sendto, sendmsg, accept: EFAULT
+#   vfork     what a vfork() child closes leaves the parent's state alone
+#   fcntl     fcntl(F_DUPFD) copies keep what kashim knew; the rest passes
+#   closed    close_range, closefrom, raw close, then a received socket
+#   raw       a SOCK_RAW IPPROTO_TCP socket gets no setsockopt (strace)
+#   syslog    kashim's syslog holds no fd and closes none (mount namespace)
+#   logfifo   a FIFO as log file does not block the program
+#   highfd    fds past the table (a build with a 64-entry table)
+#   all       every section above
 #   valgrind  memcheck over the programs above, the preload test
 #             programs and the config parser with rules
 #   preload   the preload test programs under the library (for the
@@ -32,10 +42,13 @@ export KASHIM_CONFIG='' KASHIM_IDLE=17 KASHIM_INTERVAL=7 KASHIM_COUNT=3
 export ASAN_OPTIONS=exitcode=98:detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=exitcode=98:print_stacktrace=1:halt_on_error=1
 
-# Run a program under the library with a time bound; "ok:" lines from
-# the program are counted into $sockets. Returns the program's status.
+# Run a program under the library with a time bound (-t SECONDS, else
+# 120); "ok:" lines from the program are counted into $sockets. Returns
+# the program's status (124: out of time).
 under() {
-	timeout 120 env LD_PRELOAD="$PRE" "$@" >"$TMP/out" 2>"$TMP/err"
+	limit=120
+	if [ "$1" = -t ]; then limit=$2; shift 2; fi
+	timeout "$limit" env LD_PRELOAD="$PRE" "$@" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	cat "$TMP/out"
 	n=$(sed -n 's/.* \([0-9][0-9]*\) sockets checked$/\1/p' "$TMP/out")
@@ -87,6 +100,119 @@ t_conf() {
 		bad "conf: threads under a config file with rules"
 	under KASHIM_CONFIG="$TMP/kashim.conf" "$B/fdreuse" ||
 		bad "conf: fdreuse under a config file with rules"
+}
+
+# The first TCP connect from a signal handler. in-read: during the read
+# of a config file of 3,000 rules (a handler that waited on its own
+# thread's read hung every time); in-malloc: a handler that interrupted
+# malloc() (hung in most runs when parsing called malloc), 10 runs.
+t_signals() {
+	i=0
+	while [ $i -lt 3000 ]; do
+		i=$((i + 1))
+		printf 'rule "r%d" {\n  ports = {%d}\n  idle = 30\n}\n' $i $i
+	done >"$TMP/big.conf"
+	chmod 600 "$TMP/big.conf"
+	under -t 30 KASHIM_CONFIG="$TMP/big.conf" "$B/signal_connect" in-read ||
+		bad "signals: connect in a handler during the settings read (124: hung)"
+	i=0
+	while [ $i -lt 10 ]; do
+		i=$((i + 1))
+		under -t 20 KASHIM_PORTS=1-65535,80 "$B/signal_connect" in-malloc >/dev/null ||
+			{ bad "signals: first connect in a handler that interrupted malloc, run $i (124: hung)"; return; }
+	done
+	echo "ok: signals: 10 runs of a first connect in a handler amid malloc()"
+}
+
+# Under ASan, its own accept() interceptor reads *addrlen before the call
+# (and dies of it, kashim or not): there only connect and the sends.
+t_pointers() {
+	if [ -n "${HARD_PRELOAD_FIRST:-}" ]; then
+		echo "SKIP: pointers: accept and accept4 under ASan, whose own interceptor reads the length first"
+		under "$B/bad_pointer" no-accept ||
+			bad "pointers: a bad pointer must give EFAULT"
+		return
+	fi
+	under "$B/bad_pointer" || bad "pointers: a bad pointer must give EFAULT"
+}
+
+t_vfork() {
+	if ! nm -D --defined-only "$LIB" | grep -q ' vfork$'; then
+		echo "SKIP: vfork: $(basename "$LIB") has no vfork hook (x86-64 without -fcf-protection only)"
+		return
+	fi
+	under "$B/vfork_close" || bad "vfork: a vfork child changed the parent's state"
+}
+
+t_fcntl() {
+	under "$B/fcntl_dup" || bad "fcntl: F_DUPFD copies, other commands"
+}
+
+t_closed() {
+	under "$B/closed_behind" || bad "closed: a socket on a number closed behind kashim's back"
+}
+
+# A raw TCP socket: no setsockopt may appear in the trace.
+t_raw() {
+	if ! command -v strace >/dev/null; then
+		fail "raw: strace is not installed"; return
+	fi
+	# LeakSanitizer cannot run under ptrace: no leak check here.
+	under ASAN_OPTIONS=exitcode=98:detect_leaks=0 \
+		strace -f -qq -e trace=setsockopt -o "$TMP/trace" "$B/raw_tcp"
+	case $? in
+	0) ;;
+	2) echo "SKIP: raw: $(cat "$TMP/err")"; return ;;
+	*) bad "raw: a SOCK_RAW IPPROTO_TCP socket"; return ;;
+	esac
+	if grep -q setsockopt "$TMP/trace"; then
+		fail "raw: kashim called setsockopt on a raw socket:"
+		sed 's/^/    /' "$TMP/trace" | head -5
+	fi
+}
+
+# syslog in a mount namespace whose /dev is a tmpfs: the program binds
+# its own /dev/log; the machine's is never touched.
+t_syslog() {
+	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
+		echo "SKIP: syslog: needs root and unshare for a private /dev"
+		return
+	fi
+	# shellcheck disable=SC2016
+	under KASHIM_LOG=info KASHIM_LOG_TARGET=syslog unshare -m sh -c \
+		'mount -t tmpfs kashim-test /dev && exec "$0"' "$B/syslog_fd" ||
+		bad "syslog: logging closed or kept a program's fd"
+}
+
+# A FIFO as log file: no reader, the program goes on (it used to block in
+# open() for ever); a regular file still gets the lines.
+t_logfifo() {
+	rm -f "$TMP/fifo" "$TMP/kashim.log"
+	mkfifo "$TMP/fifo"
+	under -t 30 KASHIM_LOG=info KASHIM_LOG_TARGET="$TMP/fifo" "$B/threads" 1 5 ||
+		bad "logfifo: a FIFO log target (124: the program hung)"
+	under KASHIM_LOG=info KASHIM_LOG_TARGET="$TMP/kashim.log" "$B/threads" 1 5 ||
+		bad "logfifo: a regular log file"
+	[ "$(grep -c '^kashim\[' "$TMP/kashim.log" 2>/dev/null)" -ge 10 ] ||
+		fail "logfifo: the regular log file did not get one line per socket"
+}
+
+# fds past the table, under the build with a 64-entry table.
+t_highfd() {
+	small=$B/small/libkashim.so
+	if [ ! -e "$small" ]; then
+		fail "highfd: $small is not built (make check-hardening builds it)"
+		return
+	fi
+	saved_pre=$PRE
+	PRE=${HARD_PRELOAD_FIRST:+$HARD_PRELOAD_FIRST }$(realpath "$small")
+	under "$B/high_fd"
+	case $? in
+	0) ;;
+	2) echo "SKIP: highfd: $(cat "$TMP/err")" ;;
+	*) bad "highfd: fds past the table" ;;
+	esac
+	PRE=$saved_pre
 }
 
 t_refused() {
@@ -179,6 +305,8 @@ t_valgrind() {
 	vg_one "$B/threads" 4 100
 	vg_one "$B/forks"
 	vg_one "$B/fdreuse"
+	vg_one "$B/fcntl_dup"
+	vg_one "$B/closed_behind"
 	VG_WRAP="$B/refuse keepidle"
 	vg_one "$B/refused" keepidle 2 50
 	VG_WRAP="$B/refuse keepalive"
@@ -211,8 +339,11 @@ t_valgrind() {
 [ $# -gt 0 ] || set -- all valgrind
 for s in "$@"; do
 	case $s in
-	all) t_threads; t_forks; t_fdreuse; t_conf; t_refused ;;
-	threads|forks|fdreuse|conf|refused|valgrind|preload) "t_$s" ;;
+	all) t_threads; t_forks; t_fdreuse; t_conf; t_refused; t_signals
+	     t_pointers; t_vfork; t_fcntl; t_closed; t_raw; t_syslog
+	     t_logfifo; t_highfd ;;
+	threads|forks|fdreuse|conf|refused|valgrind|preload|signals|pointers|\
+	vfork|fcntl|closed|raw|syslog|logfifo|highfd) "t_$s" ;;
 	*) echo "run.sh: unknown section $s" >&2; exit 2 ;;
 	esac
 done

@@ -179,6 +179,49 @@ START_TEST(keywords_in_any_case)
 }
 END_TEST
 
+/* An allocator that counts, for kashim_settings_mem. */
+static int allocs, live;
+
+static void *counting_calloc(size_t n, size_t size)
+{
+	allocs++;
+	live++;
+	return calloc(n, size);
+}
+
+static void counting_free(void *p)
+{
+	if (p)
+		live--;
+	free(p);
+}
+
+/*
+ * Every list of the environment (and its strings) takes its memory from
+ * kashim_settings_mem and gives it back there: the library points it at
+ * an arena so that no parse calls malloc().
+ */
+START_TEST(lists_use_the_settings_allocator)
+{
+	const char *env[] = { "KASHIM_PORTS", "1-10,80", "KASHIM_HOSTS",
+			      "10.0.0.0/8,::1", "KASHIM_PROGRAMS", "a*,b", NULL };
+	struct kashim_mem saved = kashim_settings_mem;
+
+	kashim_settings_mem.calloc = counting_calloc;
+	kashim_settings_mem.free = counting_free;
+	allocs = live = 0;
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_from_env(&s, fake_getenv, err, sizeof(err)), 0);
+	ck_assert_int_eq(allocs, 5); /* 3 lists, 2 program names */
+	ck_assert_int_eq(env1("KASHIM_PORTS", "443"), 0);
+	ck_assert_int_eq(allocs, 6);
+	ck_assert_int_eq(live, 5); /* the old port list went back */
+	kashim_settings_free(&s);
+	ck_assert_int_eq(live, 0);
+	kashim_settings_mem = saved;
+}
+END_TEST
+
 START_TEST(every_key_has_env_and_parses_its_default)
 {
 	for (size_t k = 0; k < KASHIM_NKEYS; k++) {
@@ -384,6 +427,7 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, ports_and_ranges);
 	tcase_add_test(tc, all_variables_at_once);
 	tcase_add_test(tc, keywords_in_any_case);
+	tcase_add_test(tc, lists_use_the_settings_allocator);
 	tcase_add_test(tc, every_key_has_env_and_parses_its_default);
 	tcase_add_test(tc, user_timeout_auto_is_capped);
 	suite_add_tcase(su, tc);
