@@ -1,0 +1,98 @@
+# platforms.mk - kashim for other C libraries and architectures, and
+# their checks. Each builds the library, its config module and the test
+# programs with another compiler into build/NAME/ (left there for use;
+# `make clean` removes build/), installs its own packages, and prints
+# SKIP with the reason when the mirror or the kernel cannot give what it
+# needs:
+#
+#   check-multiarch  an i386 copy beside the x86-64 one: both under
+#                    /usr/lib/<triplet>/kashim/ and one /usr/$LIB line in
+#                    /etc/ld.so.preload, in a private mount namespace; a
+#                    64-bit and a 32-bit program get the config file's
+#                    rule; then the preload tests for the i386 copy
+#   check-aarch64    cross-built; preload tests run under qemu-user
+#                    through a binfmt_misc private to a user namespace
+#
+# build/i386/libkashim.so and build/aarch64/libkashim.so, each with
+# kashim-conf.so beside it, are ready to copy after their check.
+
+PLATFORM_CFLAGS ?= -O2 -g
+PLATFORM_HEADERS = $(wildcard src/*.h src/*/*.h)
+# The preload test programs every platform runs, and the platform tests'.
+PLATFORM_PROGS := tcp_kinds own_choice threads_fork non_tcp fork_init probe \
+	hello libctor.so
+
+comma := ,
+
+# $(call kashim_platform,NAME,CC,CONFUSE_CFLAGS,CONFUSE_LIBS,MODULE_DEPS):
+# the rules for build/NAME/: objects, library, module and test programs.
+define kashim_platform
+build/$(1)/obj/%.o: src/%.c $$(PLATFORM_HEADERS) src/.paths | $(5)
+	@mkdir -p $$(@D)
+	$(2) $$(KASHIM_CFLAGS) $$(PLATFORM_CFLAGS) $(3) -c -o $$@ $$<
+
+build/$(1)/libkashim.so: $$(patsubst src/%,build/$(1)/obj/%,$$(LIB_OBJS))
+	$(2) $$(KASHIM_CFLAGS) $$(PLATFORM_CFLAGS) -shared -nostartfiles \
+		-Wl,-Bsymbolic-functions -Wl,-soname,$$(SONAME) -Wl,-z,defs \
+		-o $$@ $$^
+
+build/$(1)/kashim-conf.so: $$(patsubst src/%,build/$(1)/obj/%,$$(MODULE_OBJS)) $(5)
+	$(2) $$(KASHIM_CFLAGS) $$(PLATFORM_CFLAGS) -shared -Wl,-z,defs \
+		-o $$@ $$(filter %.o,$$^) $(4)
+
+build/$(1)/tests/%: tests/platforms/%.c tests/preload/common.h
+	@mkdir -p $$(@D)
+	$(2) $$(TEST_CFLAGS) $$(PLATFORM_TEST_CFLAGS) -pthread -rdynamic -o $$@ $$<
+
+build/$(1)/tests/%: tests/preload/%.c tests/preload/common.h
+	@mkdir -p $$(@D)
+	$(2) $$(TEST_CFLAGS) $$(PLATFORM_TEST_CFLAGS) -pthread -o $$@ $$<
+
+build/$(1)/tests/hello: tests/cmd/hello.c
+	@mkdir -p $$(@D)
+	$(2) $$(TEST_CFLAGS) -o $$@ $$<
+
+build/$(1)/tests/libctor.so: tests/preload/lib/ctor.c tests/preload/common.h
+	@mkdir -p $$(@D)
+	$(2) $$(TEST_CFLAGS) -fPIC -shared -o $$@ $$<
+
+.PHONY: build-$(1)
+build-$(1): build/$(1)/libkashim.so build/$(1)/kashim-conf.so \
+	$$(addprefix build/$(1)/tests/,$$(PLATFORM_PROGS))
+endef
+
+$(eval $(call kashim_platform,i386,i686-linux-gnu-gcc,,-lconfuse,))
+$(eval $(call kashim_platform,aarch64,aarch64-linux-gnu-gcc,,-lconfuse,))
+# Test programs for this machine's own build (src/libkashim.so): the
+# 64-bit half of the multiarch test.
+$(eval $(call kashim_platform,native,$(CC),$(CONFUSE_CFLAGS),$(CONFUSE_LIBS),))
+NATIVE_PROGS := build/native/tests/fork_init build/native/tests/probe
+
+# The packages of each check, installed by the check itself.
+I386_PACKAGES := gcc-i686-linux-gnu libc6-dev-i386-cross libconfuse-dev:i386 \
+	libc6:i386 qemu-user-static util-linux binutils
+AARCH64_PACKAGES := gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+	libconfuse-dev:arm64 libc6:arm64 qemu-user-static util-linux binutils
+
+.PHONY: check-multiarch check-aarch64
+check-multiarch: build
+	@tests/platforms/deps.sh check-multiarch i386 $(I386_PACKAGES) || exit 0; \
+	$(MAKE) --no-print-directory build-i386 $(NATIVE_PROGS) || exit 1; \
+	tests/platforms/in-binfmt.sh i386 build/i386/tests/hello \
+		tests/platforms/multiarch.sh $(sysconfdir)/kashim.conf src build/native/tests/probe \
+		build/i386 build/i386/tests/probe && \
+	tests/platforms/in-binfmt.sh i386 build/i386/tests/hello \
+		tests/platforms/preload.sh i386 build/i386 build/i386/tests all
+
+check-aarch64: build
+	@tests/platforms/deps.sh check-aarch64 arm64 $(AARCH64_PACKAGES) || exit 0; \
+	$(MAKE) --no-print-directory build-aarch64 || exit 1; \
+	tests/platforms/in-binfmt.sh aarch64 build/aarch64/tests/hello \
+		tests/platforms/preload.sh aarch64 build/aarch64 build/aarch64/tests all
+
+CHECK_TARGETS += check-multiarch check-aarch64
+
+.PHONY: clean-platforms
+clean: clean-platforms
+clean-platforms:
+	rm -rf build
