@@ -1,11 +1,12 @@
 #!/bin/sh
 # check-deb.sh VERSION - build the Debian package with
 # `dpkg-buildpackage -us -uc -b` in a temporary copy of the tree (the
-# work tree stays clean), check what it holds (library, module, command,
-# man pages, /etc/kashim.conf as a conffile, no maintainer script touching
-# /etc/ld.so.preload), run its command from the unpacked package, then
-# lintian, when installed, must report no error. Bounded: 10 minutes for
-# the build, 5 for lintian.
+# work tree stays clean), check what the packages hold (libkashim, Multi-
+# Arch: same: the library and module under /usr/lib/<triplet>/ only;
+# kashim, Multi-Arch: foreign: command, man pages, /etc/kashim.conf as a
+# conffile; no maintainer script touching /etc/ld.so.preload), run the
+# command from the unpacked packages, then lintian, when installed, must
+# report no error. Bounded: 10 minutes for the build, 5 for lintian.
 VERSION=$1
 . tests/docs/lib.sh
 if ! command -v dpkg-buildpackage >/dev/null 2>&1 || ! command -v dh >/dev/null 2>&1; then
@@ -40,18 +41,33 @@ if ! (cd "$copy" && timeout -k 10 600 dpkg-buildpackage -us -uc -b) >"$tmp/build
 	finish
 fi
 deb=$(ls "$tmp"/kashim_"$VERSION"_*.deb 2>/dev/null | head -n 1)
+libdeb=$(ls "$tmp"/libkashim_"$VERSION"_*.deb 2>/dev/null | head -n 1)
 [ -f "$deb" ] || { fail "no kashim_${VERSION}_*.deb was built"; finish; }
-ok "dpkg-buildpackage -us -uc -b: $(basename "$deb") in $(($(date +%s) - start)) s"
+[ -f "$libdeb" ] || { fail "no libkashim_${VERSION}_*.deb was built"; finish; }
+ok "dpkg-buildpackage -us -uc -b: $(basename "$deb") $(basename "$libdeb") in $(($(date +%s) - start)) s"
 
-# 2. What it holds.
+# 2. What they hold.
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' >"$tmp/files"
+files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $NF }' | sed 's|^\./|/|'; }
+files "$deb" >"$tmp/files"
+files "$libdeb" >"$tmp/libfiles"
 for f in /usr/lib/$ma/kashim/libkashim.so /usr/lib/$ma/kashim/kashim-conf.so \
-	/usr/share/man/man1/kashim.1.gz /usr/share/man/man8/kashim.8.gz \
+	/usr/share/doc/libkashim/copyright; do
+	grep -qxF "$f" "$tmp/libfiles" || fail "libkashim lacks $f"
+done
+for f in /usr/share/man/man1/kashim.1.gz /usr/share/man/man8/kashim.8.gz \
 	/usr/share/man/man5/kashim.conf.5.gz /etc/kashim.conf \
 	/usr/share/doc/kashim/copyright; do
 	grep -qxF "$f" "$tmp/files" || fail "the package lacks $f"
 done
+# Multi-Arch: same: every file either under the architecture's own
+# directory or the same for all architectures (its doc directory).
+[ "$(dpkg-deb -f "$libdeb" Multi-Arch)" = same ] || fail "libkashim is not Multi-Arch: same"
+[ "$(dpkg-deb -f "$deb" Multi-Arch)" = foreign ] || fail "kashim is not Multi-Arch: foreign"
+stray=$(grep -v -e "^/usr/lib/$ma/" -e '^/usr/share/doc/libkashim/' "$tmp/libfiles" | tr '\n' ' ')
+[ -z "$stray" ] || fail "libkashim holds files another architecture's copy would clash on: $stray"
+grep -q kashim "$tmp/libfiles" && grep -q "/usr/lib/$ma/" "$tmp/files" &&
+	fail "kashim holds files under /usr/lib/$ma/ (they belong in libkashim)"
 if grep -q 'mk/cmd.mk' "$tmp/build.log" || [ -f "$copy/mk/cmd.mk" ]; then
 	grep -qxF /usr/bin/kashim "$tmp/files" || fail "the package lacks /usr/bin/kashim"
 fi
@@ -64,6 +80,7 @@ fi
 
 # 3. The packaged command finds the packaged library, unpacked anywhere.
 dpkg-deb -x "$deb" "$tmp/root"
+dpkg-deb -x "$libdeb" "$tmp/root"
 if [ -x "$tmp/root/usr/bin/kashim" ]; then
 	lib=$(realpath "$tmp/root/usr/lib/$ma/kashim/libkashim.so")
 	out=$(cd / && LD_PRELOAD= timeout 20 "$tmp/root/usr/bin/kashim" --config "$tmp/root/etc/kashim.conf" \
