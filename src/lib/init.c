@@ -4,18 +4,18 @@
  * Nothing happens at load time: a process that never makes a TCP
  * connection reads no variable and no file, loads no parser and
  * allocates nothing. The first connect() or accept() of a TCP socket,
- * from whatever thread or constructor, runs read_settings() through
- * pthread_once(); glibc's pthread_once also copes with a fork() that
- * interrupts it in another thread.
+ * from whatever thread or constructor, runs read_settings() once per
+ * process (read_once()). Not through pthread_once(): musl's leaves a
+ * fork() child hanging when another thread of the parent was reading.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/load.h"
@@ -24,7 +24,14 @@
 
 struct kashim_settings kashim_cfg;
 static bool active;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/*
+ * Where the settings read stands: NOT_READ, READ_DONE, or the pid of the
+ * process one of whose threads is reading them now.
+ */
+#define NOT_READ 0
+#define READ_DONE (-1)
+static int read_state = NOT_READ;
 
 /*
  * getauxval(type), with ok set to whether it could be asked. It is looked
@@ -154,8 +161,47 @@ static void read_settings(void)
 	errno = saved;
 }
 
+/* Let another thread of this process go on with its reading. */
+static void wait_a_little(void)
+{
+	struct timespec t = { 0, 500000 }; /* 0.5 ms */
+
+	nanosleep(&t, NULL);
+}
+
+/*
+ * Read the settings unless done; wait while another thread of this
+ * process reads them. A fork() child finds its parent's pid in
+ * read_state when the parent was reading at the fork: that reader does
+ * not exist in the child, so the child reads the settings itself.
+ */
+static void read_once(void)
+{
+	int me = (int)getpid();
+
+	for (;;) {
+		int st = __atomic_load_n(&read_state, __ATOMIC_ACQUIRE);
+
+		if (st == READ_DONE)
+			return;
+		if (st == me) {
+			wait_a_little();
+			continue;
+		}
+		if (__atomic_compare_exchange_n(&read_state, &st, me, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_ACQUIRE)) {
+			read_settings();
+			__atomic_store_n(&read_state, READ_DONE,
+					 __ATOMIC_RELEASE);
+			return;
+		}
+	}
+}
+
 bool kashim_ready(void)
 {
-	pthread_once(&once, read_settings);
+	if (__atomic_load_n(&read_state, __ATOMIC_ACQUIRE) != READ_DONE)
+		read_once();
 	return active;
 }
