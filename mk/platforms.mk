@@ -5,6 +5,10 @@
 # SKIP with the reason when the mirror or the kernel cannot give what it
 # needs:
 #
+#   check-musl       musl-gcc, libconfuse built for musl from Debian's
+#                    source package; preload tests and the fork-during-
+#                    init test against musl-linked programs (and the
+#                    fork test against the glibc build too)
 #   check-multiarch  an i386 copy beside the x86-64 one: both under
 #                    /usr/lib/<triplet>/kashim/ and one /usr/$LIB line in
 #                    /etc/ld.so.preload, in a private mount namespace; a
@@ -13,11 +17,11 @@
 #   check-aarch64    cross-built; preload tests run under qemu-user
 #                    through a binfmt_misc private to a user namespace
 #
-# build/i386/libkashim.so and build/aarch64/libkashim.so, each with
-# kashim-conf.so beside it, are ready to copy after their check.
+# build/musl/libkashim.so, build/i386/libkashim.so and
+# build/aarch64/libkashim.so, each with kashim-conf.so beside it, are
+# ready to copy after their check.
 
 PLATFORM_CFLAGS ?= -O2 -g
-PLATFORM_HEADERS = $(wildcard src/*.h src/*/*.h)
 # The preload test programs every platform runs, and the platform tests'.
 PLATFORM_PROGS := tcp_kinds own_choice threads_fork non_tcp fork_init probe \
 	hello libctor.so
@@ -27,7 +31,7 @@ comma := ,
 # $(call kashim_platform,NAME,CC,CONFUSE_CFLAGS,CONFUSE_LIBS,MODULE_DEPS):
 # the rules for build/NAME/: objects, library, module and test programs.
 define kashim_platform
-build/$(1)/obj/%.o: src/%.c $$(PLATFORM_HEADERS) src/.paths | $(5)
+build/$(1)/obj/%.o: src/%.c $$(HEADERS) src/.cflags | $(5)
 	@mkdir -p $$(@D)
 	$(2) $$(KASHIM_CFLAGS) $$(PLATFORM_CFLAGS) $(3) -c -o $$@ $$<
 
@@ -40,11 +44,11 @@ build/$(1)/kashim-conf.so: $$(patsubst src/%,build/$(1)/obj/%,$$(MODULE_OBJS)) $
 	$(2) $$(KASHIM_CFLAGS) $$(PLATFORM_CFLAGS) -shared -Wl,-z,defs \
 		-o $$@ $$(filter %.o,$$^) $(4)
 
-build/$(1)/tests/%: tests/platforms/%.c tests/preload/common.h
+build/$(1)/tests/%: tests/platforms/%.c tests/preload/common.h $$(TEST_HEADERS)
 	@mkdir -p $$(@D)
 	$(2) $$(TEST_CFLAGS) $$(PLATFORM_TEST_CFLAGS) -pthread -rdynamic -o $$@ $$<
 
-build/$(1)/tests/%: tests/preload/%.c tests/preload/common.h
+build/$(1)/tests/%: tests/preload/%.c tests/preload/common.h $$(TEST_HEADERS)
 	@mkdir -p $$(@D)
 	$(2) $$(TEST_CFLAGS) $$(PLATFORM_TEST_CFLAGS) -pthread -o $$@ $$<
 
@@ -52,7 +56,7 @@ build/$(1)/tests/hello: tests/cmd/hello.c
 	@mkdir -p $$(@D)
 	$(2) $$(TEST_CFLAGS) -o $$@ $$<
 
-build/$(1)/tests/libctor.so: tests/preload/lib/ctor.c tests/preload/common.h
+build/$(1)/tests/libctor.so: tests/preload/lib/ctor.c tests/preload/common.h $$(TEST_HEADERS)
 	@mkdir -p $$(@D)
 	$(2) $$(TEST_CFLAGS) -fPIC -shared -o $$@ $$<
 
@@ -61,20 +65,46 @@ build-$(1): build/$(1)/libkashim.so build/$(1)/kashim-conf.so \
 	$$(addprefix build/$(1)/tests/,$$(PLATFORM_PROGS))
 endef
 
+# musl: libconfuse linked into the module, its symbols kept inside.
+MUSL_CONFUSE := build/musl/confuse
+$(eval $(call kashim_platform,musl,musl-gcc,-I$(MUSL_CONFUSE)/include,\
+	$(MUSL_CONFUSE)/lib/libconfuse.a -Wl$(comma)--exclude-libs$(comma)ALL,\
+	$(MUSL_CONFUSE)/lib/libconfuse.a))
 $(eval $(call kashim_platform,i386,i686-linux-gnu-gcc,,-lconfuse,))
 $(eval $(call kashim_platform,aarch64,aarch64-linux-gnu-gcc,,-lconfuse,))
-# Test programs for this machine's own build (src/libkashim.so): the
-# 64-bit half of the multiarch test.
+# Test programs for this machine's own glibc build (src/libkashim.so): the
+# fork test and the 64-bit half of the multiarch test.
 $(eval $(call kashim_platform,native,$(CC),$(CONFUSE_CFLAGS),$(CONFUSE_LIBS),))
 NATIVE_PROGS := build/native/tests/fork_init build/native/tests/probe
 
+# Built once per tree: build/musl/ survives until make clean.
+$(MUSL_CONFUSE)/lib/libconfuse.a:
+	tests/platforms/musl-confuse.sh $(MUSL_CONFUSE) musl-gcc
+
+# musl-gcc sees only musl's headers; the test programs also need the
+# kernel's (linux/netlink.h), which libc6-dev's linux-libc-dev provides.
+MUSL_KERNEL_HEADERS := build/musl/kernel-headers
+build/musl/tests/%: PLATFORM_TEST_CFLAGS = -idirafter $(MUSL_KERNEL_HEADERS)
+build/musl/tests/non_tcp: | $(MUSL_KERNEL_HEADERS)
+$(MUSL_KERNEL_HEADERS):
+	mkdir -p $@
+	ln -sfn /usr/include/linux /usr/include/asm-generic $@/
+	ln -sfn /usr/include/$(shell $(CC) -print-multiarch)/asm $@/asm
+
 # The packages of each check, installed by the check itself.
+MUSL_PACKAGES := musl-tools musl-dev flex apt strace binutils
 I386_PACKAGES := gcc-i686-linux-gnu libc6-dev-i386-cross libconfuse-dev:i386 \
 	libc6:i386 qemu-user-static util-linux binutils
 AARCH64_PACKAGES := gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	libconfuse-dev:arm64 libc6:arm64 qemu-user-static util-linux binutils
 
-.PHONY: check-multiarch check-aarch64
+.PHONY: check-musl check-multiarch check-aarch64
+check-musl: build
+	@tests/platforms/deps.sh check-musl - $(MUSL_PACKAGES) || exit 0; \
+	$(MAKE) --no-print-directory build-musl $(NATIVE_PROGS) || exit 1; \
+	tests/platforms/preload.sh glibc src build/native/tests fork && \
+	tests/platforms/preload.sh musl build/musl build/musl/tests all
+
 check-multiarch: build
 	@tests/platforms/deps.sh check-multiarch i386 $(I386_PACKAGES) || exit 0; \
 	$(MAKE) --no-print-directory build-i386 $(NATIVE_PROGS) || exit 1; \
@@ -90,7 +120,7 @@ check-aarch64: build
 	tests/platforms/in-binfmt.sh aarch64 build/aarch64/tests/hello \
 		tests/platforms/preload.sh aarch64 build/aarch64 build/aarch64/tests all
 
-CHECK_TARGETS += check-multiarch check-aarch64
+CHECK_TARGETS += check-musl check-multiarch check-aarch64
 
 .PHONY: clean-platforms
 clean: clean-platforms

@@ -41,7 +41,7 @@ int main(void)
 		perror("probe: connect");
 		return 2;
 	}
-	k = read_ka(c);
+	k = ka_read(c);
 	mapped("libkashim.so", lib, sizeof(lib));
 	mapped("kashim-conf.so", module, sizeof(module));
 	printf("bits=%zu keepalive=%d idle=%d intvl=%d cnt=%d uto=%d lib=%s module=%s\n",
