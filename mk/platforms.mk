@@ -8,7 +8,8 @@
 #   check-musl       musl-gcc, libconfuse built for musl from Debian's
 #                    source package; preload tests and the fork-during-
 #                    init test against musl-linked programs (and the
-#                    fork test against the glibc build too)
+#                    fork test against the glibc build too); the kashim
+#                    command picks the build for each program's C library
 #   check-multiarch  an i386 copy beside the x86-64 one: both under
 #                    /usr/lib/<triplet>/kashim/ and one /usr/$LIB line in
 #                    /etc/ld.so.preload, in a private mount namespace; a
@@ -91,6 +92,21 @@ $(MUSL_KERNEL_HEADERS):
 	ln -sfn /usr/include/linux /usr/include/asm-generic $@/
 	ln -sfn /usr/include/$(shell $(CC) -print-multiarch)/asm $@/asm
 
+# make install-musl: the musl build where the kashim command looks for
+# it, in musl/ beside the glibc build ($(libdir)/musl/, its module
+# beside it). The two builds never meet in one process: each program gets
+# the one made for its C library, and musl has no /etc/ld.so.preload.
+MUSL_LIBDIR = $(libdir)/musl
+.PHONY: install-musl uninstall-musl
+install-musl: build/musl/libkashim.so build/musl/kashim-conf.so
+	$(INSTALL) -D -m 0644 build/musl/libkashim.so $(DESTDIR)$(MUSL_LIBDIR)/libkashim.so
+	$(INSTALL) -D -m 0644 build/musl/kashim-conf.so $(DESTDIR)$(MUSL_LIBDIR)/kashim-conf.so
+
+uninstall: uninstall-musl
+uninstall-musl:
+	rm -f $(DESTDIR)$(MUSL_LIBDIR)/libkashim.so $(DESTDIR)$(MUSL_LIBDIR)/kashim-conf.so
+	-rmdir $(DESTDIR)$(MUSL_LIBDIR) 2>/dev/null
+
 # The packages of each check, installed by the check itself.
 MUSL_PACKAGES := musl-tools musl-dev flex apt strace binutils
 I386_PACKAGES := gcc-i686-linux-gnu libc6-dev-i386-cross libconfuse-dev:i386 \
@@ -103,7 +119,8 @@ check-musl: build
 	@tests/platforms/deps.sh check-musl - $(MUSL_PACKAGES) || exit 0; \
 	$(MAKE) --no-print-directory build-musl $(NATIVE_PROGS) || exit 1; \
 	tests/platforms/preload.sh glibc src build/native/tests fork && \
-	tests/platforms/preload.sh musl build/musl build/musl/tests all
+	tests/platforms/preload.sh musl build/musl build/musl/tests all && \
+	tests/platforms/cmd-libc.sh "$(MAKE)"
 
 check-multiarch: build
 	@tests/platforms/deps.sh check-multiarch i386 $(I386_PACKAGES) || exit 0; \
