@@ -14,7 +14,9 @@
 #                    /usr/lib/<triplet>/kashim/ and one /usr/$LIB line in
 #                    /etc/ld.so.preload, in a private mount namespace; a
 #                    64-bit and a 32-bit program get the config file's
-#                    rule; then the preload tests for the i386 copy
+#                    rule; then the preload tests for the i386 copy, and
+#                    the Debian packages built for amd64 and (cross) i386
+#                    installed together into a private dpkg database
 #   check-aarch64    cross-built; preload tests run under qemu-user
 #                    through a binfmt_misc private to a user namespace
 #
@@ -110,7 +112,7 @@ uninstall-musl:
 # The packages of each check, installed by the check itself.
 MUSL_PACKAGES := musl-tools musl-dev flex apt strace binutils
 I386_PACKAGES := gcc-i686-linux-gnu libc6-dev-i386-cross libconfuse-dev:i386 \
-	libc6:i386 qemu-user-static util-linux binutils
+	libc6:i386 qemu-user-static util-linux binutils dpkg-dev debhelper fakeroot
 AARCH64_PACKAGES := gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	libconfuse-dev:arm64 libc6:arm64 qemu-user-static util-linux binutils
 
@@ -129,7 +131,8 @@ check-multiarch: build
 		tests/platforms/multiarch.sh $(sysconfdir)/kashim.conf src build/native/tests/probe \
 		build/i386 build/i386/tests/probe && \
 	tests/platforms/in-binfmt.sh i386 build/i386/tests/hello \
-		tests/platforms/preload.sh i386 build/i386 build/i386/tests all
+		tests/platforms/preload.sh i386 build/i386 build/i386/tests all && \
+	tests/platforms/deb-multiarch.sh i386
 
 check-aarch64: build
 	@tests/platforms/deps.sh check-aarch64 arm64 $(AARCH64_PACKAGES) || exit 0; \
