@@ -119,14 +119,14 @@ AARCH64_PACKAGES := gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 .PHONY: check-musl check-multiarch check-aarch64
 check-musl: build
 	@tests/platforms/deps.sh check-musl - $(MUSL_PACKAGES) || exit 0; \
-	$(MAKE) --no-print-directory build-musl $(NATIVE_PROGS) || exit 1; \
+	$(MAKE) -s --no-print-directory build-musl $(NATIVE_PROGS) || exit 1; \
 	tests/platforms/preload.sh glibc src build/native/tests fork && \
 	tests/platforms/preload.sh musl build/musl build/musl/tests all && \
 	tests/platforms/cmd-libc.sh "$(MAKE)"
 
 check-multiarch: build
 	@tests/platforms/deps.sh check-multiarch i386 $(I386_PACKAGES) || exit 0; \
-	$(MAKE) --no-print-directory build-i386 $(NATIVE_PROGS) || exit 1; \
+	$(MAKE) -s --no-print-directory build-i386 $(NATIVE_PROGS) || exit 1; \
 	tests/platforms/in-binfmt.sh i386 build/i386/tests/hello \
 		tests/platforms/multiarch.sh $(sysconfdir)/kashim.conf src build/native/tests/probe \
 		build/i386 build/i386/tests/probe && \
@@ -136,7 +136,7 @@ check-multiarch: build
 
 check-aarch64: build
 	@tests/platforms/deps.sh check-aarch64 arm64 $(AARCH64_PACKAGES) || exit 0; \
-	$(MAKE) --no-print-directory build-aarch64 || exit 1; \
+	$(MAKE) -s --no-print-directory build-aarch64 || exit 1; \
 	tests/platforms/in-binfmt.sh aarch64 build/aarch64/tests/hello \
 		tests/platforms/preload.sh aarch64 build/aarch64 build/aarch64/tests all
 

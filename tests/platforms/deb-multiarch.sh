@@ -15,17 +15,27 @@ for tool in dpkg-buildpackage dh fakeroot; do
 	command -v $tool >/dev/null || { skip "deb-multiarch: $tool is missing (make deps)"; exit 0; }
 done
 
-# The tree as git sees it, build products aside.
-mkdir "$T/kashim-$VERSION"
-git ls-files -z --cached --others --exclude-standard |
-	xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
-	tar -c --null -T - -f - | tar -x -C "$T/kashim-$VERSION" -f -
+# build ARCH: the binary packages for ARCH, from a copy of the tree as git
+# sees it (build products aside) in $T/ARCH/, the .debs into $T/.
+build() {
+	mkdir -p "$T/$1/kashim-$VERSION"
+	git ls-files -z --cached --others --exclude-standard |
+		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
+		tar -c --null -T - -f - | tar -x -C "$T/$1/kashim-$VERSION" -f -
+	(cd "$T/$1/kashim-$VERSION" && DEB_BUILD_OPTIONS="noddebs nocheck" \
+		timeout -k 10 600 dpkg-buildpackage -us -uc -B -a"$1") >"$T/build-$1.log" 2>&1 &&
+		mv "$T/$1"/*.deb "$T/"
+}
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
-for a in "$native" "$ARCH"; do
-	(cd "$T/kashim-$VERSION" && DEB_BUILD_OPTIONS="noddebs nocheck" \
-		timeout -k 10 600 dpkg-buildpackage -us -uc -B -a"$a") >"$T/build-$a.log" 2>&1 ||
-		{ fail "dpkg-buildpackage -B -a$a" "$(tail -n 20 "$T/build-$a.log")"; summary deb-multiarch; }
-done
+# Both at once: two builds of a few files each, on two cores.
+build "$native" & pid=$!
+build "$ARCH"; rc=$?
+wait "$pid" || rc=1
+if [ "$rc" -ne 0 ]; then
+	for a in "$native" "$ARCH"; do tail -n 10 "$T/build-$a.log"; done
+	fail "dpkg-buildpackage -B for $native and -a$ARCH"
+	summary deb-multiarch
+fi
 pass "dpkg-buildpackage -B for $native and -a$ARCH"
 
 # A private dpkg: its own database, root and architectures.
