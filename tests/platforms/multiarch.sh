@@ -14,14 +14,15 @@
 # its own: /usr/lib/<triplet>, /etc and the config directory are covered
 # by overlays on a tmpfs there, and the machine's own are never written.
 set -u
+. tests/lib/lib.sh
+kashim_env_clear
 SYSCONF=$1
 DIR64=$(realpath "$2") PROBE64=$(realpath "$3")
 DIR32=$(realpath "$4") PROBE32=$(realpath "$5")
-fail=0
 
 if [ "$(cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')" = "0 0 4294967295" ]; then
-	echo "FAIL: multiarch.sh runs only in a namespace of its own (in-binfmt.sh)"
-	exit 1
+	fail "multiarch.sh runs only in a namespace of its own (in-binfmt.sh)"
+	summary multiarch
 fi
 # The triplet of each copy, from the ELF class of its library.
 triplet() {
@@ -32,9 +33,8 @@ triplet() {
 }
 MA64=$(triplet "$DIR64") MA32=$(triplet "$DIR32")
 
-T=$(mktemp -d /tmp/kashim-multiarch.XXXXXX)
-trap 'umount -l "$T"; rmdir "$T"' EXIT
-mount -t tmpfs kashim-multiarch "$T" || { echo "FAIL: cannot mount a tmpfs"; exit 1; }
+trap 'umount -l "$T"; lib_cleanup' EXIT
+mount -t tmpfs kashim-multiarch "$T" || { fail "cannot mount a tmpfs"; summary multiarch; }
 
 # overlay DIR: a writable layer over DIR (or its nearest existing
 # parent, where DIR is created), gone with the namespace.
@@ -45,7 +45,7 @@ overlay() {
 	mkdir -p "$T/ov/$n/up" "$T/ov/$n/work"
 	mount -t overlay kashim-multiarch \
 		-o "lowerdir=$d,upperdir=$T/ov/$n/up,workdir=$T/ov/$n/work" "$d" ||
-		{ echo "FAIL: cannot overlay $d"; exit 1; }
+		{ fail "cannot overlay $d"; summary multiarch; }
 	mkdir -p "$1"
 }
 for d in /etc "$(dirname "$SYSCONF")" "/usr/lib/$MA64" "/usr/lib/$MA32"; do
@@ -57,7 +57,8 @@ install_copy() {
 	install -D -m 0644 "$1/libkashim.so" "/usr/lib/$2/kashim/libkashim.so" &&
 		install -D -m 0644 "$1/kashim-conf.so" "/usr/lib/$2/kashim/kashim-conf.so"
 }
-install_copy "$DIR64" "$MA64" && install_copy "$DIR32" "$MA32" || exit 1
+install_copy "$DIR64" "$MA64" && install_copy "$DIR32" "$MA32" ||
+	{ fail "cannot install the copies"; summary multiarch; }
 cat >"$SYSCONF" <<'CONF'
 idle = 31
 rule "probe" {
@@ -78,7 +79,9 @@ expect() {
 	got=$(env -i "$3" 2>"$T/err")
 	echo "  $1: $got"
 	if [ "$got" != "$2" ] || [ -s "$T/err" ]; then
-		echo "FAIL: $1: want $2"; sed 's/^/    /' "$T/err"; fail=1
+		fail "$1: want $2" "$(cat "$T/err")"
+	else
+		pass "$1"
 	fi
 }
 k64=/usr/lib/$MA64/kashim k32=/usr/lib/$MA32/kashim
@@ -95,8 +98,8 @@ echo "  32-bit probe: $got"
 if echo "$got" | grep -q '^bits=32 keepalive=0 .* lib=- module=-$' &&
 	grep -q 'cannot be preloaded' "$T/err"; then
 	echo "  its loader: $(head -n 1 "$T/err")"
+	pass "control: the 32-bit program without its copy"
 else
-	echo "FAIL: control: the 32-bit program should miss kashim and say so"; fail=1
+	fail "control: the 32-bit program should miss kashim and say so"
 fi
-[ "$fail" -eq 0 ] && echo "multiarch: both copies applied the config file's rule"
-exit "$fail"
+summary multiarch

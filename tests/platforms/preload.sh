@@ -11,17 +11,16 @@
 # Run from the top of the tree; programs run directly, so a foreign one
 # needs its binfmt_misc handler (tests/platforms/in-binfmt.sh).
 set -u
+. tests/lib/lib.sh
+kashim_env_clear
 NAME=$1
 LIB=$(realpath "$2/libkashim.so")
 B=$(realpath "$3")
 WHAT=$4
-T=$(mktemp -d /tmp/kashim-platform.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $NAME: $*"; sed 's/^/    /' "$T/err" | head -20; }
+ok() { pass "$NAME: $name"; }
+# bad MSG: a failed step, with the end of the program's stderr.
+bad() { fail "$NAME: $*" "$(head -n 20 "$T/err")"; }
 
 # run NAME VAR=VALUE… PROGRAM ARGS: run under kashim with no config file
 # unless one is given, stdout to $T/out and stderr to $T/err. $WRAP (a
@@ -48,15 +47,16 @@ fork_test() {
 	WRAP=
 	quiet $rc
 	"$B/fork_init" 13,15,4,0 >/dev/null 2>&1
-	if [ $? -ne 0 ]; then ok; else bad "fork during init: passes without kashim"; fi
+	if [ $? -ne 0 ]; then pass "$NAME: control: fork_init fails without kashim"
+	else bad "fork during init: passes without kashim"; fi
 }
 
 sockets() {
 	echo "== $NAME: exports"
 	exports=$(nm -D --defined-only "$LIB" | awk '{print $3}' | sort | tr '\n' ' ')
 	want="accept accept4 close connect dup dup2 dup3 fclose sendmsg sendto setsockopt socket "
-	if [ "$exports" = "$want" ]; then ok; else
-		echo "FAIL: $NAME: exports '$exports', want '$want'"; fail=$((fail + 1)); fi
+	if [ "$exports" = "$want" ]; then pass "$NAME: exports"
+	else fail "$NAME: exports '$exports', want '$want'"; fi
 
 	echo "== $NAME: every kind of TCP socket"
 	"$B/tcp_kinds" none >"$T/out" 2>"$T/err"; name="control, no preload"; quiet $?
@@ -108,5 +108,4 @@ if [ "$WHAT" = all ]; then
 	config
 	non_tcp
 fi
-echo "$NAME: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary "$NAME"
