@@ -15,9 +15,13 @@ R=$T/root
 # run PROGRAM ARGS: stdout to $T/out, stderr to $T/err, status in $rc.
 run() { env KASHIM_CONFIG= LD_PRELOAD= "$@" >"$T/out" 2>"$T/err"; rc=$?; }
 
-# The failure the command exists to prevent, shown first. (A glibc build
-# made with _FORTIFY_SOURCE, as Debian's, fails inside a musl program too:
-# musl has no __snprintf_chk.)
+# The failures the command exists to prevent, shown first: a glibc build
+# made with _FORTIFY_SOURCE, as Debian's package is, in a musl program
+# (musl has no __snprintf_chk), and the musl build in a glibc program.
+run env LD_PRELOAD="$PWD/build/fortified/libkashim.so" "$MUSL"
+if [ $rc -eq 127 ] && [ ! -s "$T/out" ] && grep -q '__snprintf_chk' "$T/err"; then
+	pass "control: a fortified glibc build stops a musl program (exit 127)"
+else fail "control: a musl program under a fortified glibc build: exit $rc" "$(cat "$T/err")"; fi
 run env LD_PRELOAD="$PWD/build/musl/libkashim.so" "$GLIBC"
 if [ $rc -eq 127 ] && [ ! -s "$T/out" ]; then
 	pass "control: the musl build stops a glibc program (exit 127)"
