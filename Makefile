@@ -83,6 +83,7 @@ include mk/hardening.mk  # check-hardening
 include mk/sanitize.mk   # check-sanitize
 include mk/fuzz.mk       # fuzz, check-fuzz
 include mk/lint.mk       # lint, check-lint
+include mk/platforms.mk  # check-musl, check-multiarch, check-aarch64
 
 build: $(ALL_TARGETS)
 

@@ -3,13 +3,18 @@
 # As root it runs apt-get; otherwise it names what is missing and fails.
 # A package counts as installed only for this machine's architecture (or
 # as an `all` package): a foreign copy (libconfuse-dev:i386 on amd64)
-# does not give the native build its library.
+# does not give the native build its library. A name with an
+# architecture (libconfuse-dev:i386) asks for that one.
 native=$(dpkg --print-architecture)
 
-# Is package $1 installed for the native architecture (or all)?
+# Is package $1 installed for its architecture (or all)?
 installed() {
+	case $1 in
+	*:*) want=${1##*:} ;;
+	*) want=$native ;;
+	esac
 	dpkg-query -W -f='${Status} ${Architecture}\n' "$1" 2>/dev/null |
-		grep -Eq "^install ok installed ($native|all)\$"
+		grep -Eq "^install ok installed ($want|all)\$"
 }
 
 missing=

@@ -3,8 +3,9 @@
  *
  * main.c parses the options and runs COMMAND; check.c is `--check`,
  * status.c is `--status`, elf.c warns about programs LD_PRELOAD cannot
- * reach, system.c is `--enable-system`, `--disable-system` and
- * `--status-system`. Nothing here is part of the library.
+ * reach and tells which C library a program runs with, system.c is
+ * `--enable-system`, `--disable-system` and `--status-system`. Nothing
+ * here is part of the library.
  */
 #ifndef KASHIM_CMD_H
 #define KASHIM_CMD_H
@@ -81,5 +82,21 @@ int kashim_cmd_system(int how);
  * setgid / file capabilities. Never fails.
  */
 void kashim_cmd_warn_reach(const char *cmd);
+
+/* The C library a program runs with, as the loader it names says. */
+enum kashim_libc {
+	KASHIM_LIBC_UNKNOWN, /* static, unreadable, or a loader not known */
+	KASHIM_LIBC_GLIBC,
+	KASHIM_LIBC_MUSL,
+	KASHIM_LIBC_MIXED, /* a script whose env(1) and program differ */
+};
+
+/*
+ * Which C library runs the file cmd names (found in PATH like execvp(),
+ * through `#!` lines): read from the PT_INTERP of the program, whose
+ * loader's path goes into interp (empty when there is none). For
+ * `#!/usr/bin/env NAME` both env and NAME count.
+ */
+enum kashim_libc kashim_cmd_libc(const char *cmd, char *interp, size_t len);
 
 #endif

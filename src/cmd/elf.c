@@ -8,6 +8,10 @@
  * system calls without libc); a file that changes the user or group, or
  * carries file capabilities, runs in secure-execution mode, where the
  * loader drops LD_PRELOAD. Only the headers and notes are read.
+ *
+ * The same reading tells which C library runs the program (the loader
+ * its PT_INTERP names), so that the command preloads the build of
+ * libkashim.so made for that C library.
  */
 #include <elf.h>
 #include <fcntl.h>
@@ -325,6 +329,149 @@ static bool find_command(const char *cmd, char *out, size_t len)
 		if (!*end)
 			return false;
 	}
+}
+
+/* The loader named by the PT_INTERP of ELF file e, into buf. */
+static bool elf_interp(const struct elf_file *e, char *buf, size_t len)
+{
+	struct elf_part p;
+
+	for (unsigned i = 0; i < e->phnum && i < MAX_HEADERS; i++) {
+		if (!elf_phdr(e, i, &p))
+			return false;
+		if (p.type != PT_INTERP)
+			continue;
+		/* The path and its terminating NUL. */
+		if (p.size < 2 || p.size > len ||
+		    !read_at(e->fd, buf, p.size, p.offset))
+			return false;
+		buf[p.size - 1] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* Which C library the loader at path belongs to, by its file name. */
+static enum kashim_libc loader_libc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (strncmp(base, "ld-musl-", 8) == 0)
+		return KASHIM_LIBC_MUSL;
+	if (strncmp(base, "ld-linux", 8) == 0 ||
+	    strncmp(base, "ld64.so", 7) == 0 || strncmp(base, "ld.so", 5) == 0)
+		return KASHIM_LIBC_GLIBC;
+	return KASHIM_LIBC_UNKNOWN;
+}
+
+/*
+ * The program a `#!/usr/bin/env NAME` line runs: NAME, the first word
+ * after env that is no option, into out. Returns false for another line.
+ */
+static bool env_target(const char *head, size_t n, const char *interp,
+		       char *out, size_t len)
+{
+	const char *base = strrchr(interp, '/');
+	const char *p = memchr(head, '\n', n), *end = p ? p : head + n;
+	const char *at = strstr(head, interp);
+	size_t w;
+
+	if (!at || at > end || strcmp(base ? base + 1 : interp, "env") != 0)
+		return false;
+	for (p = at + strlen(interp); p < end; p += w) {
+		p += strspn(p, " \t");
+		w = strcspn(p, " \t\n");
+		if (p + w > end || w == 0 || w >= len)
+			return false;
+		if (*p != '-') {
+			memcpy(out, p, w);
+			out[w] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+static enum kashim_libc libc_of(const char *cmd, int depth, char *interp,
+				size_t len);
+
+/*
+ * `#!/usr/bin/env NAME`: env, of C library libc (its loader in interp),
+ * and then NAME both run with the preload. Returns their C library, or
+ * KASHIM_LIBC_MIXED (both loaders in interp) when they differ.
+ */
+/* NOLINTNEXTLINE(misc-no-recursion) */
+static enum kashim_libc also_env_target(enum kashim_libc libc,
+					const char *target, int depth,
+					char *interp, size_t len)
+{
+	char other[256] = "";
+	enum kashim_libc t = libc_of(target, depth + 1, other, sizeof(other));
+	size_t used = strlen(interp);
+
+	if (t == KASHIM_LIBC_UNKNOWN || t == libc)
+		return libc;
+	if (libc == KASHIM_LIBC_UNKNOWN) {
+		snprintf(interp, len, "%s", other);
+		return t;
+	}
+	snprintf(interp + used, len - used, " and %s's %s", target, other);
+	return KASHIM_LIBC_MIXED;
+}
+
+/*
+ * The C library of the file at path (a program, a loader or a script),
+ * following `#!` up to MAX_SCRIPT_DEPTH levels; its loader into interp.
+ */
+/* NOLINTNEXTLINE(misc-no-recursion) */
+static enum kashim_libc libc_of_file(const char *path, int depth, char *interp,
+				     size_t len)
+{
+	char head[256], next[256], target[256];
+	enum kashim_libc libc = KASHIM_LIBC_UNKNOWN;
+	struct elf_file e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, head, sizeof(head) - 1);
+
+	if (n <= 0)
+		goto out;
+	head[n] = '\0';
+	if (script_interp(head, (size_t)n, next, sizeof(next))) {
+		if (depth >= MAX_SCRIPT_DEPTH)
+			goto out;
+		libc = libc_of_file(next, depth + 1, interp, len);
+		if (env_target(head, (size_t)n, next, target, sizeof(target)))
+			libc = also_env_target(libc, target, depth, interp, len);
+	} else if (is_loader(path)) {
+		snprintf(interp, len, "%s", path);
+		libc = loader_libc(path);
+	} else if (elf_open(fd, &e) && elf_interp(&e, interp, len)) {
+		libc = loader_libc(interp);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return libc;
+}
+
+/* The C library of command cmd, found in PATH like execvp(). */
+/* NOLINTNEXTLINE(misc-no-recursion) */
+static enum kashim_libc libc_of(const char *cmd, int depth, char *interp,
+				size_t len)
+{
+	char path[4096];
+
+	if (!*cmd || !find_command(cmd, path, sizeof(path)))
+		return KASHIM_LIBC_UNKNOWN;
+	return libc_of_file(path, depth, interp, len);
+}
+
+enum kashim_libc kashim_cmd_libc(const char *cmd, char *interp, size_t len)
+{
+	if (len)
+		interp[0] = '\0';
+	return libc_of(cmd, 0, interp, len);
 }
 
 void kashim_cmd_warn_reach(const char *cmd)

@@ -214,9 +214,15 @@ static void usage(void)
 	     "linked, a Go program, setuid, setgid or with file capabilities. "
 	     "A #! script is judged by its interpreter.", 0);
 	putchar('\n');
+	wrap("A musl program (its loader /lib/ld-musl-*) gets the musl build "
+	     "from musl/ beside libkashim.so; without it kashim refuses to "
+	     "run the program, as a build for the other C library would "
+	     "stop it from starting.", 0);
+	putchar('\n');
 	wrap("Exit status: COMMAND's own; 2 for a bad option or setting "
-	     "(nothing is run); 125 when libkashim.so cannot be found; 126 "
-	     "when COMMAND cannot be run; 127 when it is not found.", 0);
+	     "(nothing is run); 125 when libkashim.so, or the build for "
+	     "COMMAND's C library, cannot be found; 126 when COMMAND cannot "
+	     "be run; 127 when it is not found.", 0);
 }
 
 /* The long options: the settings ones built from the table of keys. */
@@ -590,6 +596,53 @@ int kashim_cmd_find_library(char *lib)
 	return -1;
 }
 
+/* The C library this command, and the build of the library beside it, use. */
+#ifdef __GLIBC__
+#define OWN_LIBC KASHIM_LIBC_GLIBC
+#else
+#define OWN_LIBC KASHIM_LIBC_MUSL
+#endif
+
+/* Names of the C libraries; the other one's build is in NAME/ beside ours. */
+static const char *const libc_names[] = { "an unknown C library", "glibc",
+					  "musl" };
+
+/*
+ * Replace lib (the build for this command's C library) by the build for
+ * the C library cmd runs with: the same, or the other one's from its
+ * directory beside lib. Returns 0, or -1 after saying why neither fits:
+ * a build for one C library stops a program of the other from starting.
+ */
+static int pick_build(const char *cmd, char *lib)
+{
+	char interp[PATH_MAX], other[PATH_MAX + 16];
+	enum kashim_libc libc = kashim_cmd_libc(cmd, interp, sizeof(interp));
+	const char *slash = strrchr(lib, '/');
+
+	if (libc == KASHIM_LIBC_UNKNOWN || libc == OWN_LIBC || !slash)
+		return 0;
+	if (libc == KASHIM_LIBC_MIXED) {
+		fprintf(stderr,
+			"kashim: %s runs programs of two C libraries (%s): no "
+			"one build of kashim can be preloaded into both; run "
+			"the program it starts under kashim instead\n",
+			cmd, interp);
+		return -1;
+	}
+	snprintf(other, sizeof(other), "%.*s/%s/%s", (int)(slash - lib), lib,
+		 libc_names[libc], KASHIM_LIBRARY);
+	if (access(other, R_OK) == 0 && realpath(other, lib))
+		return 0;
+	fprintf(stderr,
+		"kashim: %s runs with %s (its loader is %s), but %s is built "
+		"for %s and would stop it from starting; install a %s build "
+		"of kashim as %s (make check-musl, then make install-musl, "
+		"in kashim's source tree)\n",
+		cmd, libc_names[libc], interp, lib, libc_names[OWN_LIBC],
+		libc_names[libc], other);
+	return -1;
+}
+
 /* Run COMMAND under the library. Returns an exit status on failure. */
 static int run(struct cmd *c, char **argv)
 {
@@ -602,7 +655,8 @@ static int run(struct cmd *c, char **argv)
 	if (s.log_level != KASHIM_LOG_NONE)
 		kashim_cmd_warn_reach(argv[0]);
 	kashim_settings_free(&s);
-	if (kashim_cmd_find_library(lib) < 0 || set_preload(lib) < 0)
+	if (kashim_cmd_find_library(lib) < 0 || pick_build(argv[0], lib) < 0 ||
+	    set_preload(lib) < 0)
 		return KASHIM_EXIT_FAILED;
 	execvp(argv[0], argv);
 	err = errno;

@@ -29,11 +29,18 @@
 
 /*
  * With _GNU_SOURCE glibc declares the address arguments as transparent
- * unions; the definitions below must match, and unwrap them with SA().
+ * unions (typedefs, so #ifdef cannot see them); the definitions below
+ * must match, and unwrap them with SA(). Other C libraries, musl among
+ * them, declare plain pointers.
  */
-#if defined(__USE_GNU) && defined(__GNUC__) && !defined(__cplusplus)
+#if defined(__GLIBC__) && defined(__USE_GNU) && defined(__GNUC__) &&           \
+	!defined(__cplusplus)
+typedef __SOCKADDR_ARG kashim_addr_arg;
+typedef __CONST_SOCKADDR_ARG kashim_const_addr_arg;
 #define SA(a) ((a).__sockaddr__)
 #else
+typedef struct sockaddr *kashim_addr_arg;
+typedef const struct sockaddr *kashim_const_addr_arg;
 #define SA(a) (a)
 #endif
 
@@ -195,7 +202,7 @@ KASHIM_EXPORT int socket(int domain, int type, int protocol)
 	return fd;
 }
 
-KASHIM_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+KASHIM_EXPORT int connect(int fd, kashim_const_addr_arg addr, socklen_t len)
 {
 	REAL(connect);
 	int rc = next(fd, SA(addr), len);
@@ -205,7 +212,7 @@ KASHIM_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 	return rc;
 }
 
-KASHIM_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
+KASHIM_EXPORT int accept(int fd, kashim_addr_arg addr, socklen_t *len)
 {
 	REAL(accept);
 	int nfd = next(fd, SA(addr), len);
@@ -215,7 +222,7 @@ KASHIM_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 	return nfd;
 }
 
-KASHIM_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len,
+KASHIM_EXPORT int accept4(int fd, kashim_addr_arg addr, socklen_t *len,
 			  int flags)
 {
 	REAL(accept4);
@@ -398,7 +405,7 @@ KASHIM_EXPORT int fclose(FILE *fp)
 }
 
 KASHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-			     __CONST_SOCKADDR_ARG addr, socklen_t len)
+			     kashim_const_addr_arg addr, socklen_t len)
 {
 	REAL(sendto);
 	ssize_t rc = next(fd, buf, n, flags, SA(addr), len);

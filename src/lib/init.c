@@ -5,7 +5,10 @@
  * connection reads no variable and no file, loads no parser and
  * allocates nothing. The first connect() or accept() of a TCP socket,
  * from whatever thread, constructor or signal handler, reads the
- * settings; one word says who does (see kashim_ready()).
+ * settings; one word says who does (see kashim_ready()). Not through
+ * pthread_once(): a signal handler would wait on its own thread, and
+ * musl's leaves a fork() child hanging when another thread of the
+ * parent was reading.
  */
 #include <dlfcn.h>
 #include <errno.h>

@@ -1,13 +1,15 @@
 #!/bin/sh
 # check-deb.sh VERSION - build the Debian package with
 # `dpkg-buildpackage -us -uc -b` in a temporary copy of the tree (the
-# work tree stays clean), check what it holds (library, module, command,
-# man pages, /etc/kashim.conf as a conffile, only the prerm touching
-# /etc/ld.so.preload), run its command from the unpacked package; as
-# root, in a private mount namespace (overlays over /usr, /etc and /var),
-# install it, enable it system-wide, remove it: no dangling line, a
-# foreign one kept; then lintian, when installed, must report no error.
-# Bounded: 10 minutes for the build, 2 for the install, 5 for lintian.
+# work tree stays clean), check what the packages hold (libkashim, Multi-
+# Arch: same: the library and module under /usr/lib/<triplet>/ only, and
+# its prerm, the only script touching /etc/ld.so.preload; kashim, Multi-
+# Arch: foreign: command, man pages, /etc/kashim.conf as a conffile), run
+# the command from the unpacked packages; as root, in a private mount
+# namespace (overlays over /usr, /etc and /var), install both, enable
+# system-wide, remove them: no dangling line, a foreign one kept; then
+# lintian, when installed, must report no error. Bounded: 10 minutes for
+# the build, 2 for the install, 5 for lintian.
 VERSION=$1
 . tests/docs/lib.sh
 if ! command -v dpkg-buildpackage >/dev/null 2>&1 || ! command -v dh >/dev/null 2>&1; then
@@ -42,34 +44,53 @@ if ! (cd "$copy" && timeout -k 10 600 dpkg-buildpackage -us -uc -b) >"$tmp/build
 	finish
 fi
 deb=$(ls "$tmp"/kashim_"$VERSION"_*.deb 2>/dev/null | head -n 1)
+libdeb=$(ls "$tmp"/libkashim_"$VERSION"_*.deb 2>/dev/null | head -n 1)
 [ -f "$deb" ] || { fail "no kashim_${VERSION}_*.deb was built"; finish; }
-ok "dpkg-buildpackage -us -uc -b: $(basename "$deb") in $(($(date +%s) - start)) s"
+[ -f "$libdeb" ] || { fail "no libkashim_${VERSION}_*.deb was built"; finish; }
+ok "dpkg-buildpackage -us -uc -b: $(basename "$deb") $(basename "$libdeb") in $(($(date +%s) - start)) s"
 
-# 2. What it holds.
+# 2. What they hold.
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' >"$tmp/files"
+files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $NF }' | sed 's|^\./|/|'; }
+files "$deb" >"$tmp/files"
+files "$libdeb" >"$tmp/libfiles"
 for f in /usr/lib/$ma/kashim/libkashim.so /usr/lib/$ma/kashim/kashim-conf.so \
-	/usr/share/man/man1/kashim.1.gz /usr/share/man/man8/kashim.8.gz \
+	/usr/share/doc/libkashim/copyright; do
+	grep -qxF "$f" "$tmp/libfiles" || fail "libkashim lacks $f"
+done
+for f in /usr/share/man/man1/kashim.1.gz /usr/share/man/man8/kashim.8.gz \
 	/usr/share/man/man5/kashim.conf.5.gz /etc/kashim.conf \
 	/usr/share/doc/kashim/copyright; do
 	grep -qxF "$f" "$tmp/files" || fail "the package lacks $f"
 done
+# Multi-Arch: same: every file either under the architecture's own
+# directory or the same for all architectures (its doc directory).
+[ "$(dpkg-deb -f "$libdeb" Multi-Arch)" = same ] || fail "libkashim is not Multi-Arch: same"
+[ "$(dpkg-deb -f "$deb" Multi-Arch)" = foreign ] || fail "kashim is not Multi-Arch: foreign"
+stray=$(grep -v -e "^/usr/lib/$ma/" -e '^/usr/share/doc/libkashim/' "$tmp/libfiles" | tr '\n' ' ')
+[ -z "$stray" ] || fail "libkashim holds files another architecture's copy would clash on: $stray"
+grep -q kashim "$tmp/libfiles" && grep -q "/usr/lib/$ma/" "$tmp/files" &&
+	fail "kashim holds files under /usr/lib/$ma/ (they belong in libkashim)"
 if grep -q 'mk/cmd.mk' "$tmp/build.log" || [ -f "$copy/mk/cmd.mk" ]; then
 	grep -qxF /usr/bin/kashim "$tmp/files" || fail "the package lacks /usr/bin/kashim"
 fi
 dpkg-deb -e "$deb" "$tmp/control"
+dpkg-deb -e "$libdeb" "$tmp/libcontrol"
 grep -qxF /etc/kashim.conf "$tmp/control/conffiles" || fail "/etc/kashim.conf is not a conffile"
-if grep -l ld.so.preload "$tmp"/control/*inst "$tmp"/control/postrm 2>/dev/null; then
-	fail "an install script or the postrm touches /etc/ld.so.preload (installing enables nowhere)"
+if grep -l ld.so.preload "$tmp"/control/*inst "$tmp"/control/p*rm \
+	"$tmp"/libcontrol/*inst "$tmp"/libcontrol/postrm 2>/dev/null; then
+	fail "a script other than libkashim's prerm touches /etc/ld.so.preload (installing enables nowhere)"
 fi
-grep -q 'PRELOAD=/etc/ld.so.preload' "$tmp/control/prerm" 2>/dev/null ||
-	fail "no prerm takes kashim's entry out of /etc/ld.so.preload"
-grep -q "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/kashim" "$tmp/control/prerm" 2>/dev/null ||
+# The library's own package takes the line out, before the library goes.
+grep -q 'PRELOAD=/etc/ld.so.preload' "$tmp/libcontrol/prerm" 2>/dev/null ||
+	fail "libkashim has no prerm taking kashim's entry out of /etc/ld.so.preload"
+grep -q "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/kashim" "$tmp/libcontrol/prerm" 2>/dev/null ||
 	fail "the prerm does not name the packaged library's directory"
 [ "$fails" -eq 0 ] && ok "the package holds the library, module, man pages and /etc/kashim.conf (a conffile)"
 
 # 3. The packaged command finds the packaged library, unpacked anywhere.
 dpkg-deb -x "$deb" "$tmp/root"
+dpkg-deb -x "$libdeb" "$tmp/root"
 if [ -x "$tmp/root/usr/bin/kashim" ]; then
 	lib=$(realpath "$tmp/root/usr/lib/$ma/kashim/libkashim.so")
 	out=$(cd / && LD_PRELOAD= timeout 20 "$tmp/root/usr/bin/kashim" --config "$tmp/root/etc/kashim.conf" \
@@ -95,8 +116,8 @@ else
 	printf 'int kashim_test_other;\n' | cc -shared -fPIC -x c -o "$tmp/other.so" - ||
 		fail "cannot build a foreign library"
 	host_before=$(sha256sum /etc/ld.so.preload 2>&1)
-	timeout -k 10 120 unshare -m --propagation private sh -s "$tmp" "$deb" <<'INNER' >"$tmp/ns.log" 2>&1
-tmp=$1 deb=$2
+	timeout -k 10 120 unshare -m --propagation private sh -s "$tmp" "$deb" "$libdeb" <<'INNER' >"$tmp/ns.log" 2>&1
+tmp=$1 deb=$2 libdeb=$3
 P=/etc/ld.so.preload
 mkdir -p "$tmp/ov" && mount -t tmpfs tmpfs "$tmp/ov" || exit 1
 for dir in /usr /etc /var; do
@@ -105,11 +126,11 @@ for dir in /usr /etc /var; do
 	mount -t overlay overlay -o "lowerdir=$dir,upperdir=$tmp/ov/$n/up,workdir=$tmp/ov/$n/work" "$dir" || exit 1
 done
 printf '# a comment\n%s\n' "$tmp/other.so" >"$P"
-DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" >"$tmp/dpkg-i.log" 2>&1 || { echo "FAIL: dpkg -i"; cat "$tmp/dpkg-i.log"; exit 1; }
+DEBIAN_FRONTEND=noninteractive dpkg -i "$libdeb" "$deb" >"$tmp/dpkg-i.log" 2>&1 || { echo "FAIL: dpkg -i"; cat "$tmp/dpkg-i.log"; exit 1; }
 /usr/bin/kashim --enable-system || exit 1
 grep -q '^/usr/\$LIB/kashim/libkashim.so$' "$P" || { echo "FAIL: enable wrote: $(cat "$P")"; exit 1; }
 grep -q /kashim/libkashim.so /proc/self/maps || { echo "FAIL: a new program does not load kashim"; exit 1; }
-dpkg -r kashim || exit 1
+dpkg -r kashim libkashim || exit 1
 out=$(/bin/true 2>&1)
 [ -z "$out" ] || { echo "FAIL: /bin/true after dpkg -r prints: $out"; exit 1; }
 [ "$(cat "$P")" = "$(printf '# a comment\n%s' "$tmp/other.so")" ] || { echo "FAIL: $P after dpkg -r: $(cat "$P")"; exit 1; }

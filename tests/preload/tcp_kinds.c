@@ -128,7 +128,9 @@ static void errors_kept(void)
 	EXPECT(accept(c, NULL, NULL) == -1 && errno == EINVAL,
 	       "accept on a non-listening socket: errno %d", errno);
 	errno = SENTINEL;
-	EXPECT(socket(AF_INET, 12345, 0) == -1 && errno == EINVAL,
+	/* qemu-user (make check-aarch64) answers ESOCKTNOSUPPORT. */
+	EXPECT(socket(AF_INET, 12345, 0) == -1 &&
+		       (errno == EINVAL || errno == ESOCKTNOSUPPORT),
 	       "socket with a bad type: errno %d", errno);
 	errno = SENTINEL;
 	EXPECT(setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &(int){ 0 }, sizeof(int)) == -1 &&
