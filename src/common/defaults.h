@@ -31,6 +31,7 @@
 
 /* Environment variables. */
 #define KASHIM_ENV_ENABLE "KASHIM_ENABLE"
+#define KASHIM_ENV_PRESET "KASHIM_PRESET"
 #define KASHIM_ENV_IDLE "KASHIM_IDLE"
 #define KASHIM_ENV_INTERVAL "KASHIM_INTERVAL"
 #define KASHIM_ENV_COUNT "KASHIM_COUNT"
@@ -46,6 +47,7 @@
 
 /* Built-in defaults, as text: they go through the same parsers as input. */
 #define KASHIM_DEF_ENABLE "true"
+#define KASHIM_DEF_PRESET "none"
 #define KASHIM_DEF_IDLE "60"
 #define KASHIM_DEF_INTERVAL "15"
 #define KASHIM_DEF_COUNT "4"

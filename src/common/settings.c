@@ -369,6 +369,73 @@ static int p_programs(struct kashim_settings *s, struct kashim_rule *r,
 			  errlen);
 }
 
+/*
+ * The presets. Each limit is the idle timer of the middlebox the preset
+ * is named for (kashim.conf(5) names the public source); idle + interval
+ * stays below it, so the mapping survives even one lost probe.
+ */
+const struct kashim_preset kashim_presets[] = {
+	{ "default", 0, 60, 15, 4, false, 0, "kashim's built-in timings" },
+	{ "aws", 350, 300, 20, 5, false, 0,
+	  "AWS NAT gateway and Network Load Balancer idle timeout" },
+	{ "azure", 240, 180, 20, 5, false, 0,
+	  "Azure Load Balancer default idle timeout" },
+	{ "gcp", 600, 540, 20, 5, false, 0,
+	  "Google Cloud VPC firewall connection tracking" },
+	{ "cgnat", 120, 90, 10, 5, false, 0,
+	  "carrier-grade NAT or home router (assumed)" },
+	{ "mobile", 60, 40, 5, 4, true, KASHIM_USER_TIMEOUT_AUTO,
+	  "mobile carrier NAT (assumed)" },
+};
+const size_t kashim_npresets = sizeof(kashim_presets) / sizeof(*kashim_presets);
+
+const struct kashim_preset *kashim_preset_by_name(const char *name)
+{
+	for (size_t i = 0; i < kashim_npresets; i++)
+		if (strcasecmp(name, kashim_presets[i].name) == 0)
+			return &kashim_presets[i];
+	return NULL;
+}
+
+/* "'text' is not a preset (none, default, aws, …)" into err. */
+static int bad_preset(const char *text, char *err, size_t errlen)
+{
+	char names[160] = "none";
+	size_t n = strlen(names);
+
+	for (size_t i = 0; i < kashim_npresets && n < sizeof(names); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, ", %s",
+				      kashim_presets[i].name);
+	return fail(err, errlen, "'%s' is not a preset (%s)", text, names);
+}
+
+/*
+ * A preset sets the value keys it names in r, as if they were written
+ * beside it; the keys after it in the table (idle, …) given at the same
+ * level are applied after it and win.
+ */
+static int p_preset(struct kashim_settings *s, struct kashim_rule *r,
+		    const char *text, char *err, size_t errlen)
+{
+	const struct kashim_preset *p = kashim_preset_by_name(text);
+
+	(void)s;
+	if (strcasecmp(text, "none") == 0)
+		return 0;
+	if (!p)
+		return bad_preset(text, err, errlen);
+	r->v.idle = p->idle;
+	r->v.interval = p->interval;
+	r->v.count = p->count;
+	r->set |= 1u << KASHIM_KEY_IDLE | 1u << KASHIM_KEY_INTERVAL |
+		  1u << KASHIM_KEY_COUNT;
+	if (p->sets_user_timeout) {
+		r->v.user_timeout = p->user_timeout;
+		r->set |= 1u << KASHIM_KEY_USER_TIMEOUT;
+	}
+	return 0;
+}
+
 static const char *const direction_names[] = {
 	[KASHIM_DIR_OUTGOING] = "outgoing",
 	[KASHIM_DIR_INCOMING] = "incoming",
@@ -439,6 +506,10 @@ const struct kashim_key_def kashim_keys[KASHIM_NKEYS] = {
 	[KASHIM_KEY_ENABLE] = { "enable", KASHIM_ENV_ENABLE, "--disable",
 				KASHIM_DEF_ENABLE, "master switch", RULE,
 				p_enable },
+	[KASHIM_KEY_PRESET] = { "preset", KASHIM_ENV_PRESET, "--preset",
+				KASHIM_DEF_PRESET,
+				"named timings for a path: none, default, aws, azure, gcp, cgnat or mobile; idle, interval, count given beside it win",
+				RULE, p_preset },
 	[KASHIM_KEY_IDLE] = { "idle", KASHIM_ENV_IDLE, "--idle",
 			      KASHIM_DEF_IDLE,
 			      "TCP_KEEPIDLE: idle seconds before the first probe, 1-32767",

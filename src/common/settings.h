@@ -18,6 +18,7 @@
 
 enum kashim_key {
 	KASHIM_KEY_ENABLE,
+	KASHIM_KEY_PRESET, /* before the keys it sets: explicit ones win */
 	KASHIM_KEY_IDLE,
 	KASHIM_KEY_INTERVAL,
 	KASHIM_KEY_COUNT,
@@ -130,6 +131,27 @@ struct kashim_key_def {
 };
 
 extern const struct kashim_key_def kashim_keys[KASHIM_NKEYS];
+
+/*
+ * A preset: named timings for a path whose middlebox forgets an idle
+ * TCP connection after limit seconds (0: no such limit). Its idle time
+ * leaves a margin below the limit, enough for one lost probe. It sets
+ * user_timeout only when sets_user_timeout.
+ */
+struct kashim_preset {
+	const char *name;
+	int limit;
+	int idle, interval, count;
+	bool sets_user_timeout;
+	int user_timeout;
+	const char *path; /* what the limit is, for --check and --help */
+};
+
+extern const struct kashim_preset kashim_presets[];
+extern const size_t kashim_npresets;
+
+/* Look a preset up by name (any case); NULL when there is none. */
+const struct kashim_preset *kashim_preset_by_name(const char *name);
 
 /* Look a key up by its config name; NULL when there is none. */
 const struct kashim_key_def *kashim_key_by_name(const char *name);

@@ -123,6 +123,50 @@ START_TEST(environment_over_file)
 }
 END_TEST
 
+
+/*
+ * Presets in the file: an explicit key beside one wins; a rule's preset
+ * works like its other value keys; KASHIM_PRESET outranks the file's top
+ * level, and rules that left a key out inherit it after the environment.
+ */
+START_TEST(presets_at_each_level)
+{
+	const char *env[] = { "KASHIM_PRESET", "azure", NULL };
+
+	ck_assert_int_eq(load("fixtures/preset.conf"), KASHIM_CONF_OK);
+	ck_assert_int_eq(s.top.v.idle, 17);     /* beside "aws": wins */
+	ck_assert_int_eq(s.top.v.interval, 20); /* from "aws" */
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_from_env(&s, fake_getenv, err, sizeof(err)), 0);
+	kashim_settings_finish(&s, "x");
+	ck_assert_int_eq(s.top.v.idle, 180); /* KASHIM_PRESET over the file */
+	ck_assert_int_eq(rule("nat")->v.idle, 90);
+	ck_assert_int_eq(rule("nat")->v.interval, 10);
+	ck_assert_int_eq(rule("nat")->v.user_timeout, 0);
+	ck_assert_int_eq(rule("nat-own-idle")->v.idle, 33);
+	ck_assert_int_eq(rule("nat-own-idle")->v.count, 5);
+	ck_assert_int_eq(rule("phones")->v.user_timeout, KASHIM_USER_TIMEOUT_AUTO);
+	ck_assert_int_eq(kashim_user_timeout_ms(&rule("phones")->v), 60000);
+	ck_assert_int_eq(rule("plain")->v.idle, 180); /* inherited after env */
+	ck_assert_int_eq(rule("plain")->v.count, 2);
+}
+END_TEST
+
+/* An unknown preset in the file names its line and the known ones. */
+START_TEST(preset_unknown_in_file)
+{
+	FILE *f = fopen("/tmp/kashim-test-preset.conf", "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("idle = 20\n\npreset = \"aws2\"\n", f);
+	fclose(f);
+	ck_assert_int_eq(load("/tmp/kashim-test-preset.conf"), KASHIM_CONF_ERROR);
+	unlink("/tmp/kashim-test-preset.conf");
+	ck_assert_ptr_nonnull(strstr(err, ":3:"));
+	ck_assert_ptr_nonnull(strstr(err, "'aws2' is not a preset (none, default, aws, azure, gcp, cgnat, mobile)"));
+}
+END_TEST
+
 /* Copy the good file to a temporary path with mode, owned by uid. */
 static const char *temp_copy(mode_t mode, uid_t uid)
 {
@@ -331,6 +375,8 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, missing_file_is_silent);
 	tcase_add_loop_test(tc, bad_file_names_its_line, 0, (int)bad_files.gl_pathc);
 	tcase_add_test(tc, environment_over_file);
+	tcase_add_test(tc, presets_at_each_level);
+	tcase_add_test(tc, preset_unknown_in_file);
 	tcase_add_test(tc, refused_when_others_may_write);
 	tcase_add_test(tc, refused_when_owned_by_someone_else);
 	tcase_add_test(tc, directory_is_refused);

@@ -237,6 +237,74 @@ START_TEST(every_key_has_env_and_parses_its_default)
 }
 END_TEST
 
+
+/* Every preset sets its values, with its margin below its limit. */
+START_TEST(preset_values)
+{
+	const struct kashim_preset *p = &kashim_presets[_i];
+
+	ck_assert_int_eq(env1("KASHIM_PRESET", p->name), 0);
+	ck_assert_int_eq(s.top.v.idle, p->idle);
+	ck_assert_int_eq(s.top.v.interval, p->interval);
+	ck_assert_int_eq(s.top.v.count, p->count);
+	ck_assert_int_eq(s.top.v.user_timeout,
+			 p->sets_user_timeout ? p->user_timeout : 0);
+	if (p->limit) /* one lost probe still keeps the mapping */
+		ck_assert_int_lt(p->idle + p->interval, p->limit);
+	ck_assert_ptr_eq(kashim_preset_by_name(p->name), p);
+}
+END_TEST
+
+/* The named limits and the seed's timings, as the issue states them. */
+START_TEST(preset_limits)
+{
+	static const struct {
+		const char *name;
+		int limit;
+	} want[] = { { "aws", 350 }, { "azure", 240 }, { "gcp", 600 },
+		     { "cgnat", 120 }, { "mobile", 60 }, { "default", 0 } };
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
+		ck_assert_int_eq(kashim_preset_by_name(want[i].name)->limit,
+				 want[i].limit);
+	ck_assert_int_eq(kashim_preset_by_name("default")->idle, 60);
+	ck_assert_int_eq(kashim_preset_by_name("DEFAULT")->interval, 15);
+	ck_assert_int_eq(kashim_preset_by_name("default")->count, 4);
+	ck_assert(kashim_preset_by_name("mobile")->sets_user_timeout);
+	ck_assert_ptr_null(kashim_preset_by_name("none"));
+}
+END_TEST
+
+/* An unknown name is an error that lists the known ones; nothing set. */
+START_TEST(preset_unknown_lists_known)
+{
+	ck_assert_int_eq(env1("KASHIM_PRESET", "azur"), -1);
+	ck_assert_ptr_nonnull(strstr(err, "KASHIM_PRESET=azur"));
+	for (size_t i = 0; i < kashim_npresets; i++)
+		ck_assert_ptr_nonnull(strstr(err, kashim_presets[i].name));
+	ck_assert_ptr_nonnull(strstr(err, "none"));
+	ck_assert_int_eq(s.top.v.idle, 60);
+	ck_assert_uint_eq(s.top.set, 0);
+}
+END_TEST
+
+/* KASHIM_PRESET=azure KASHIM_IDLE=17: the explicit key wins. */
+START_TEST(preset_explicit_key_wins)
+{
+	const char *env[] = { "KASHIM_IDLE", "17", "KASHIM_PRESET", "azure",
+			      NULL };
+
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_from_env(&s, fake_getenv, err,
+						  sizeof(err)), 0);
+	ck_assert_int_eq(s.top.v.idle, 17);
+	ck_assert_int_eq(s.top.v.interval, 20);
+	ck_assert_int_eq(s.top.v.count, 5);
+	ck_assert_int_eq(env1("KASHIM_PRESET", "none"), 0); /* sets nothing */
+	ck_assert_int_eq(s.top.v.idle, 17);
+}
+END_TEST
+
 /*
  * Matching: the top level with ports 1883 and 8883, and rules
  *   a: ports 9000-9100, hosts 10.0.0.0/8, idle 20
@@ -430,6 +498,10 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, lists_use_the_settings_allocator);
 	tcase_add_test(tc, every_key_has_env_and_parses_its_default);
 	tcase_add_test(tc, user_timeout_auto_is_capped);
+	tcase_add_loop_test(tc, preset_values, 0, (int)kashim_npresets);
+	tcase_add_test(tc, preset_limits);
+	tcase_add_test(tc, preset_unknown_lists_known);
+	tcase_add_test(tc, preset_explicit_key_wins);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("match");
 	tcase_add_checked_fixture(tc, setup, teardown);
