@@ -132,6 +132,68 @@ static void print_source(const char *path, int file_rc)
 		       path);
 }
 
+/*
+ * The named path limits idle survives (survives true) or does not, as
+ * "aws 350 s, azure 240 s" on f (NULL: only counted). Returns how many.
+ */
+static int limits(int idle, bool survives, FILE *f)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < kashim_npresets; i++) {
+		const struct kashim_preset *p = &kashim_presets[i];
+
+		if (!p->limit || (idle < p->limit) != survives)
+			continue;
+		if (f)
+			fprintf(f, "%s%s %d s", n ? ", " : "", p->name, p->limit);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * One level's timing as a comment: when a dead peer is given up, and
+ * which named path limits its idle time survives; a warning on stderr
+ * when it is enabled and survives none of them.
+ */
+static void print_timing(const char *what, const struct kashim_rule *r)
+{
+	const struct kashim_values *v = &r->v;
+
+	printf("# %s: a dead peer is given up after %ld s (idle %d + "
+	       "interval %d x count %d); idle %d s survives ",
+	       what, (long)v->idle + (long)v->interval * v->count, v->idle,
+	       v->interval, v->count, v->idle);
+	if (!limits(v->idle, true, stdout))
+		printf("none of the path limits");
+	if (limits(v->idle, false, NULL)) {
+		printf("; not ");
+		limits(v->idle, false, stdout);
+	}
+	printf("\n");
+	if (!v->enable || limits(v->idle, true, NULL))
+		return;
+	fprintf(stderr, "kashim: warning: %s: idle %d s is at or above every "
+			"path limit kashim knows (", what, v->idle);
+	limits(v->idle, false, stderr);
+	fprintf(stderr, "): a NAT or load balancer with any of them forgets "
+			"an idle connection before its first probe\n");
+}
+
+/* The timing of the top level and of every rule, after the settings. */
+static void print_timings(const struct kashim_settings *s)
+{
+	char what[KASHIM_NAME_MAX + 8];
+
+	printf("\n# timing (path limits: kashim.conf(5), PRESETS)\n");
+	print_timing("top level", &s->top);
+	for (size_t i = 0; i < s->nrules; i++) {
+		snprintf(what, sizeof(what), "rule \"%s\"", s->rules[i].name);
+		print_timing(what, &s->rules[i]);
+	}
+}
+
 int kashim_cmd_check(const char *file)
 {
 	struct kashim_load_result res;
@@ -148,6 +210,7 @@ int kashim_cmd_check(const char *file)
 	kashim_cmd_warn_log_target(&s);
 	print_source(res.path, res.file_rc);
 	kashim_settings_print(&s, stdout);
+	print_timings(&s);
 	kashim_settings_free(&s);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
