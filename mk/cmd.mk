@@ -8,8 +8,8 @@
 # moved), then at KASHIM_LIBDIR.
 
 CMD := src/kashim
-CMD_OBJS := src/cmd/main.o src/cmd/check.o src/cmd/status.o src/cmd/elf.o \
-	src/cmd/system.o
+CMD_OBJS := src/cmd/main.o src/cmd/check.o src/cmd/status.o src/cmd/tcptab.o \
+	src/cmd/report.o src/cmd/parallel.o src/cmd/elf.o src/cmd/system.o
 # What it shares with the library and the config module.
 CMD_LINK := $(CMD_OBJS) $(COMMON_OBJS) $(LOAD_OBJS) $(PRINT_OBJS) $(CONF_OBJS)
 
@@ -27,18 +27,22 @@ src/cmd/main.o: ALL_CFLAGS += -DKASHIM_BIN_TO_LIB='"$(KASHIM_BIN_TO_LIB)"' \
 	-DKASHIM_LIBDIR='"$(libdir)"'
 
 $(CMD): $(CMD_LINK) src/.ldflags
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_LINK) $(CONFUSE_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_LINK) $(CONFUSE_LIBS) -pthread
 
 # Test helpers, built with the test flags, outside src/.
 CMD_TEST_DIR := tests/build/cmd
 CMD_TEST_PROGS := $(CMD_TEST_DIR)/sockpair $(CMD_TEST_DIR)/static \
 	$(CMD_TEST_DIR)/golike $(CMD_TEST_DIR)/golike-section \
-	$(CMD_TEST_DIR)/libother.so
+	$(CMD_TEST_DIR)/libother.so $(CMD_TEST_DIR)/holder
 
 $(CMD_TEST_DIR):
 	mkdir -p $@
 
 $(CMD_TEST_DIR)/sockpair: tests/cmd/sockpair.c $(TEST_HEADERS) | $(CMD_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+# Many loopback connections held open: a server, and client processes.
+$(CMD_TEST_DIR)/holder: tests/cmd/holder.c | $(CMD_TEST_DIR)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 # A statically linked program: LD_PRELOAD cannot reach it.
@@ -68,3 +72,4 @@ check-cmd: build $(CMD_TEST_PROGS)
 	@tests/cmd/run.sh
 	@echo "# --enable-system, --disable-system, --status-system (private mount namespace)"
 	@tests/cmd/system.sh $(sysconfdir)/kashim.conf
+	@tests/cmd/status.sh

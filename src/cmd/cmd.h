@@ -2,8 +2,9 @@
  * cmd.h - the parts of the `kashim` command, shared between its files.
  *
  * main.c parses the options and runs COMMAND; check.c is `--check`,
- * status.c is `--status`, elf.c warns about programs LD_PRELOAD cannot
- * reach and tells which C library a program runs with, system.c is
+ * status.c is `--status` (with parallel.c, tcptab.c and report.c, see
+ * status.h), elf.c warns about programs LD_PRELOAD cannot reach and
+ * tells which C library a program runs with, system.c is
  * `--enable-system`, `--disable-system` and `--status-system`. Nothing
  * here is part of the library.
  */
@@ -18,6 +19,7 @@
 
 /* Exit statuses of the command besides COMMAND's own (env(1) habits). */
 #define KASHIM_EXIT_USAGE 2     /* bad option or value */
+#define KASHIM_EXIT_CUT 3       /* --status --path-limit: some would be cut */
 #define KASHIM_EXIT_FAILED 125  /* kashim itself failed (no library) */
 #define KASHIM_EXIT_CANNOT 126  /* COMMAND found but cannot be run */
 #define KASHIM_EXIT_NOTFOUND 127 /* COMMAND not found */
@@ -42,6 +44,24 @@ const char *kashim_cmd_load_error(const struct kashim_load_result *res);
  */
 int kashim_cmd_check(const char *file);
 
+/* How `kashim --status` prints its answer. */
+enum kashim_status_format {
+	KASHIM_STATUS_TABLE,      /* aligned on a terminal, tabs otherwise */
+	KASHIM_STATUS_JSON,       /* one document */
+	KASHIM_STATUS_PROMETHEUS, /* the text exposition format */
+};
+
+/* What `kashim --status` was asked. */
+struct kashim_status_opts {
+	char **targets; /* PIDs and process names */
+	int ntargets;
+	bool all;       /* every process the caller may inspect */
+	enum kashim_status_format format;
+	bool aligned;   /* the table for a terminal */
+	int limit;      /* --path-limit in seconds; 0: none */
+	const char *limit_name; /* the preset it came from, or NULL */
+};
+
 /*
  * Warn on stderr about what makes the existing config file at path
  * unsafe or useless system-wide: not readable by other users, or in a
@@ -54,11 +74,19 @@ int kashim_cmd_warn_file(const char *path);
 void kashim_cmd_warn_log_target(const struct kashim_settings *s);
 
 /*
- * `kashim --status PID`: print one row (or JSON object) per TCP socket
- * of process pid, as the kernel holds it. Returns the exit status: 0,
- * or 1 after saying on stderr why the sockets cannot be read.
+ * --path-limit TEXT: seconds (1-32767) or the name of a preset with a
+ * limit. Returns 0 with o->limit and o->limit_name set, or -1 after a
+ * message on stderr.
  */
-int kashim_cmd_status(pid_t pid, bool json);
+int kashim_cmd_path_limit(const char *text, struct kashim_status_opts *o);
+
+/*
+ * `kashim --status`: every TCP socket of the processes asked for, as
+ * the kernel holds it, and a closing summary. Returns the exit status:
+ * 0; 1 when a PID or name asked for is not there or could not be read;
+ * KASHIM_EXIT_CUT when --path-limit flags a connection.
+ */
+int kashim_cmd_status(const struct kashim_status_opts *o);
 
 /*
  * Find libkashim.so: beside the command (build tree), then through the

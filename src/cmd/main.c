@@ -42,6 +42,7 @@ struct cmd_opt {
 };
 
 static const struct cmd_opt cmd_opts[] = {
+	{ KASHIM_KEY_PRESET, "NAME", NULL, NULL },
 	{ KASHIM_KEY_IDLE, "S", NULL, NULL },
 	{ KASHIM_KEY_INTERVAL, "S", NULL, NULL },
 	{ KASHIM_KEY_COUNT, "N", NULL, NULL },
@@ -68,6 +69,9 @@ enum {
 	OPT_ENABLE_SYSTEM,
 	OPT_DISABLE_SYSTEM,
 	OPT_STATUS_SYSTEM,
+	OPT_ALL,
+	OPT_PROMETHEUS,
+	OPT_PATH_LIMIT,
 };
 
 /* What the command line asked for. */
@@ -76,9 +80,10 @@ struct cmd {
 	const char *env[KASHIM_NKEYS]; /* KASHIM_* values to set, or NULL */
 	const char *config;            /* --config FILE */
 	char config_abs[PATH_MAX];     /* ... made absolute */
-	const char *status;            /* --status PID, as given */
 	int system;                    /* OPT_*_SYSTEM, or 0 */
-	bool check, json;
+	bool check, status, json, prometheus;
+	struct kashim_status_opts so;  /* --status: operands, --all, ... */
+	bool status_usage;             /* an option that needs --status */
 };
 
 /* Print text word-wrapped at 78 columns, each line indented by ind. */
@@ -157,14 +162,28 @@ static void usage_modes(void)
 	     "print the effective settings (after the environment and the "
 	     "options), top level and every rule, as a config file on stdout; "
 	     "exit 0, or 1 with FILE:LINE: message on stderr");
-	help("--status PID",
-	     "show every TCP socket of process PID as the kernel holds it: "
-	     "fd, local and peer address, state, SO_KEEPALIVE, TCP_KEEPIDLE, "
-	     "TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT (ms). Needs ptrace "
-	     "rights over PID: the same user where ptrace is allowed, or "
-	     "CAP_SYS_PTRACE (root). Exit 0, or 1 when PID is gone or the "
-	     "rights are missing");
-	help("--json", "with --status: one JSON object, for scripts");
+	help("--status PID|NAME...",
+	     "show every TCP socket of these processes (PIDs, or process "
+	     "names matched as pgrep -x does) as the kernel holds it: pid, "
+	     "name, fd, local and peer address, state, SO_KEEPALIVE, "
+	     "TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT (ms), "
+	     "then a summary line. Aligned on a terminal, tab-separated "
+	     "otherwise. Needs ptrace rights over each process: the same user "
+	     "where ptrace is allowed, or CAP_SYS_PTRACE (root); the processes "
+	     "it may not read are named on one line of stderr. Exit 0; 1 when "
+	     "a PID or NAME is not there or cannot be read; 3 when "
+	     "--path-limit flags a connection");
+	help("--all", "with --status: every process the caller may inspect "
+		      "(as root: the whole host)");
+	help("--path-limit S|PRESET",
+	     "with --status: flag every established connection a middlebox "
+	     "that forgets idle flows after S seconds (or a preset's limit: "
+	     "aws 350, azure 240, gcp 600, cgnat 120, mobile 60) would cut: "
+	     "no keep-alive, or an idle time at or above the limit");
+	help("--json", "with --status: one JSON document, for scripts");
+	help("--prometheus",
+	     "with --status: the summary by process name in the Prometheus "
+	     "text format, for node_exporter's textfile collector");
 	help("--enable-system",
 	     "add the library to /etc/ld.so.preload, so every program of the "
 	     "host loads it (the /usr/$LIB/... form for a multiarch install). "
@@ -190,7 +209,8 @@ static void usage(void)
 {
 	printf("Usage: kashim [OPTIONS] [--] COMMAND [ARGS...]\n"
 	       "       kashim [--config FILE] [OPTIONS] --check [FILE]\n"
-	       "       kashim --status PID [--json]\n"
+	       "       kashim --status PID|NAME...|--all [--path-limit S|PRESET]\n"
+	       "              [--json|--prometheus]\n"
 	       "       kashim --enable-system | --disable-system | "
 	       "--status-system\n\n");
 	wrap("Run COMMAND with TCP keep-alive on every TCP connection it "
@@ -220,9 +240,10 @@ static void usage(void)
 	     "stop it from starting.", 0);
 	putchar('\n');
 	wrap("Exit status: COMMAND's own; 2 for a bad option or setting "
-	     "(nothing is run); 125 when libkashim.so, or the build for "
-	     "COMMAND's C library, cannot be found; 126 when COMMAND cannot "
-	     "be run; 127 when it is not found.", 0);
+	     "(nothing is run); 3 when --status --path-limit flags a "
+	     "connection; 125 when libkashim.so, or the build for COMMAND's "
+	     "C library, cannot be found; 126 when COMMAND cannot be run; "
+	     "127 when it is not found.", 0);
 }
 
 /* The long options: the settings ones built from the table of keys. */
@@ -231,11 +252,14 @@ static void build_longopts(struct option *lo)
 	static const struct option fixed[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "check", no_argument, NULL, OPT_CHECK },
-		{ "status", required_argument, NULL, OPT_STATUS },
+		{ "status", optional_argument, NULL, OPT_STATUS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "enable-system", no_argument, NULL, OPT_ENABLE_SYSTEM },
 		{ "disable-system", no_argument, NULL, OPT_DISABLE_SYSTEM },
 		{ "status-system", no_argument, NULL, OPT_STATUS_SYSTEM },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
+		{ "path-limit", required_argument, NULL, OPT_PATH_LIMIT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -322,7 +346,7 @@ static int distance(const char *a, const char *b)
 /* The long option closest to name (without "--"), if near enough. */
 static const char *nearest_option(const char *name)
 {
-	struct option lo[NCMD_OPTS + 12];
+	struct option lo[NCMD_OPTS + 15];
 	const char *best = NULL;
 	int best_d = 3; /* two edits at most */
 
@@ -389,13 +413,22 @@ static int take_other(struct cmd *c, int opt, const char *arg,
 	switch (opt) {
 	case OPT_CONFIG: c->config = arg; return 0;
 	case OPT_CHECK: c->check = true; return 0;
-	case OPT_STATUS: c->status = arg; return 0;
+	case OPT_STATUS:
+		c->status = true;
+		if (arg) /* --status=PID */
+			c->so.targets[c->so.ntargets++] = (char *)arg;
+		return 0;
 	case OPT_JSON: c->json = true; return 0;
 	case OPT_ENABLE_SYSTEM:
 		return take_system(c, opt, word, "--enable-system");
 	case OPT_DISABLE_SYSTEM:
 		return take_system(c, opt, word, "--disable-system");
 	case OPT_STATUS_SYSTEM: c->system = opt; return 0;
+	case OPT_ALL: c->so.all = c->status_usage = true; return 0;
+	case OPT_PROMETHEUS: c->prometheus = c->status_usage = true; return 0;
+	case OPT_PATH_LIMIT:
+		c->status_usage = true;
+		return kashim_cmd_path_limit(arg, &c->so) < 0 ? -1 : 0;
 	case 'v':
 	case 'q':
 		return take(c, KASHIM_KEY_LOG_LEVEL, opt == 'q' ? "-q" : "-v",
@@ -441,7 +474,7 @@ static void to_end(char **argv, int i, int n)
  */
 static int parse_args(struct cmd *c, int argc, char **argv)
 {
-	struct option lo[NCMD_OPTS + 12]; /* + the 11 fixed ones and the end */
+	struct option lo[NCMD_OPTS + 15]; /* + the 14 fixed ones and the end */
 	int opt, rc = 0, n = argc, at = optind;
 
 	build_longopts(lo);
@@ -664,26 +697,60 @@ static int run(struct cmd *c, char **argv)
 	return err == ENOENT ? KASHIM_EXIT_NOTFOUND : KASHIM_EXIT_CANNOT;
 }
 
-/* A PID as given to --status: digits only, above 0. Returns it or -1. */
-static pid_t parse_pid(const char *text)
+/* A --status operand: a process name, or digits that make a PID. */
+static bool good_target(const char *t)
 {
 	char *end;
 	long v;
 
-	if (!text[0] || text[0] == '-' || text[0] == '+')
-		return -1;
+	if (!t || !*t)
+		return false;
+	if (strspn(t, "0123456789") != strlen(t))
+		return true;
 	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || *end || v <= 0 || v > INT_MAX)
-		return -1;
-	return (pid_t)v;
+	v = strtol(t, &end, 10);
+	return !errno && v > 0 && v <= INT_MAX;
+}
+
+/*
+ * `--status`: its operands (moved to the end by parse_args()) and
+ * options checked. Returns the exit status.
+ */
+static int status_mode(struct cmd *c, int argc, char **argv, int first)
+{
+	struct kashim_status_opts *o = &c->so;
+
+	while (first < argc)
+		o->targets[o->ntargets++] = argv[first++];
+	for (int i = 0; i < o->ntargets; i++) {
+		if (!good_target(o->targets[i])) {
+			fprintf(stderr, "kashim: --status: '%s' is not a PID or "
+					"process name\n", o->targets[i]);
+			return KASHIM_EXIT_USAGE;
+		}
+	}
+	if (c->json && c->prometheus)
+		fprintf(stderr, "kashim: --json and --prometheus: one or the other\n");
+	else if (c->check)
+		fprintf(stderr, "kashim: --status and --check: one or the other\n");
+	else if (o->all && o->ntargets)
+		fprintf(stderr, "kashim: --status --all takes no PID or NAME\n");
+	else if (!o->all && !o->ntargets)
+		fprintf(stderr, "kashim: --status needs PIDs, process names or --all\n");
+	else {
+		o->format = c->json	  ? KASHIM_STATUS_JSON
+			    : c->prometheus ? KASHIM_STATUS_PROMETHEUS
+					    : KASHIM_STATUS_TABLE;
+		o->aligned = isatty(STDOUT_FILENO) == 1;
+		return kashim_cmd_status(o);
+	}
+	return KASHIM_EXIT_USAGE;
 }
 
 /* The mode chosen; checks the operands each mode takes. */
 static int dispatch(struct cmd *c, int argc, char **argv, int first)
 {
 	int nargs = argc - first;
-	pid_t pid;
 
 	if (c->system && (c->check || c->status || nargs))
 		fprintf(stderr, "kashim: --enable-system, --disable-system and "
@@ -691,18 +758,12 @@ static int dispatch(struct cmd *c, int argc, char **argv, int first)
 	else if (c->system)
 		return kashim_cmd_system(c->system == OPT_ENABLE_SYSTEM ? 1 :
 					 c->system == OPT_DISABLE_SYSTEM ? -1 : 0);
-	else if (c->json && !c->status)
-		fprintf(stderr, "kashim: --json goes with --status\n");
-	else if (c->status && (c->check || nargs)) {
-		fprintf(stderr,
-			"kashim: --status takes a PID and nothing else\n");
-	} else if (c->status) {
-		pid = parse_pid(c->status);
-		if (pid > 0)
-			return kashim_cmd_status(pid, c->json);
-		fprintf(stderr, "kashim: --status: '%s' is not a PID\n",
-			c->status);
-	} else if (c->check && nargs > 1) {
+	else if ((c->json || c->status_usage) && !c->status)
+		fprintf(stderr, "kashim: --json, --all, --path-limit and "
+				"--prometheus go with --status\n");
+	else if (c->status)
+		return status_mode(c, argc, argv, first);
+	else if (c->check && nargs > 1) {
 		fprintf(stderr, "kashim: --check takes at most one FILE\n");
 	} else if (c->check) {
 		if (export_env(c) < 0)
@@ -721,13 +782,19 @@ static int dispatch(struct cmd *c, int argc, char **argv, int first)
 int main(int argc, char **argv)
 {
 	struct cmd c = { 0 };
-	int first;
+	int first, rc;
 
 	kashim_settings_defaults(&c.s);
+	c.so.targets = calloc((size_t)argc + 1, sizeof(char *));
+	if (!c.so.targets)
+		return KASHIM_EXIT_FAILED;
 	first = parse_args(&c, argc, argv);
 	if (first == -2)
-		return fflush(stdout) == 0 ? 0 : 1;
-	if (first < 0)
-		return KASHIM_EXIT_USAGE;
-	return dispatch(&c, argc, argv, first);
+		rc = fflush(stdout) == 0 ? 0 : 1;
+	else if (first < 0)
+		rc = KASHIM_EXIT_USAGE;
+	else
+		rc = dispatch(&c, argc, argv, first);
+	free(c.so.targets);
+	return rc;
 }

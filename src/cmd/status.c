@@ -1,55 +1,50 @@
 /*
- * cmd_status.c - `kashim --status PID`: what the kernel holds for each TCP
- * socket of a live process.
+ * status.c - `kashim --status PID|NAME... | --all`: what the kernel holds
+ * for each TCP socket of live processes.
  *
- * The sockets are listed from /proc/PID/fd; each one is duplicated into
- * this process with pidfd_getfd() (which needs ptrace rights over PID)
- * and read with getsockname, getpeername and getsockopt, so the values
- * shown are the kernel's, not what kashim meant to set.
+ * Which processes: PIDs, process names (/proc/PID/comm, as pgrep -x),
+ * or every process. Each one is scanned by scan_process(): its sockets
+ * are listed from /proc/PID/fd, looked up by inode in the TCP tables of
+ * its network namespace (tcptab.c: state and addresses, read once per
+ * namespace), and each TCP socket is duplicated into this process with
+ * pidfd_getfd(), which needs ptrace rights over PID, to read its options
+ * with getsockopt: the values shown are the kernel's, not what kashim
+ * meant to set. No other program is run. report.c prints the answer.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "status.h"
 
-/* One endpoint of a connection. */
-struct endpoint {
-	char addr[INET6_ADDRSTRLEN];
-	unsigned port;
-	bool known; /* false: not connected (a listener, say) */
-};
+int kashim_grow(void *v, size_t *cap, size_t want, size_t size)
+{
+	void **p = v;
+	size_t n = *cap ? *cap : 64;
+	void *nv;
 
-/* One TCP socket of the process; an option that cannot be read is -1. */
-struct row {
-	int fd;
-	bool v6;
-	struct endpoint local, peer;
-	const char *state;
-	int keepalive, idle, interval, count, user_timeout;
-};
-
-struct table {
-	struct row *v;
-	size_t n;
-};
-
-static const char *const tcp_states[] = {
-	[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
-	[TCP_SYN_RECV] = "SYN_RECV",       [TCP_FIN_WAIT1] = "FIN_WAIT1",
-	[TCP_FIN_WAIT2] = "FIN_WAIT2",     [TCP_TIME_WAIT] = "TIME_WAIT",
-	[TCP_CLOSE] = "CLOSE",             [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TCP_LAST_ACK] = "LAST_ACK",       [TCP_LISTEN] = "LISTEN",
-	[TCP_CLOSING] = "CLOSING",
-};
+	if (want <= *cap)
+		return 0;
+	while (n < want)
+		n *= 2;
+	nv = realloc(*p, n * size);
+	if (!nv)
+		return -1;
+	*p = nv;
+	*cap = n;
+	return 0;
+}
 
 /* An int option of socket s, or -1 when the kernel will not say. */
 static int int_opt(int s, int level, int name)
@@ -60,7 +55,17 @@ static int int_opt(int s, int level, int name)
 	return getsockopt(s, level, name, &v, &len) == 0 ? v : -1;
 }
 
-/* Fill e from an address of family AF_INET or AF_INET6. */
+/* The keep-alive options of socket s (a duplicate) into c. */
+static void read_options(int s, struct conn *c)
+{
+	c->keepalive = int_opt(s, SOL_SOCKET, SO_KEEPALIVE);
+	c->idle = int_opt(s, IPPROTO_TCP, TCP_KEEPIDLE);
+	c->interval = int_opt(s, IPPROTO_TCP, TCP_KEEPINTVL);
+	c->count = int_opt(s, IPPROTO_TCP, TCP_KEEPCNT);
+	c->user_timeout = int_opt(s, IPPROTO_TCP, TCP_USER_TIMEOUT);
+}
+
+/* An address from getsockname() or getpeername() into e. */
 static void endpoint_from(struct endpoint *e, const struct sockaddr_storage *ss)
 {
 	const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
@@ -70,50 +75,38 @@ static void endpoint_from(struct endpoint *e, const struct sockaddr_storage *ss)
 	/* False positive: the analyzer does not see getsockname() fill ss. */
 	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	if (ss->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &in->sin_addr, e->addr, sizeof(e->addr));
+		memcpy(e->addr, &in->sin_addr, 4);
 		e->port = ntohs(in->sin_port);
 	} else {
-		inet_ntop(AF_INET6, &in6->sin6_addr, e->addr, sizeof(e->addr));
+		memcpy(e->addr, &in6->sin6_addr, 16);
 		e->port = ntohs(in6->sin6_port);
 	}
 }
 
-/* The TCP state of s by name, from TCP_INFO. */
-static const char *state_of(int s)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-	    ti.tcpi_state >= sizeof(tcp_states) / sizeof(*tcp_states) ||
-	    !tcp_states[ti.tcpi_state])
-		return "?";
-	return tcp_states[ti.tcpi_state];
-}
-
-/* Read socket s (a duplicate) into r. Returns false unless it is TCP/IP. */
-static bool read_socket(int s, struct row *r)
+/*
+ * A socket the TCP tables do not list (made since they were read, or in
+ * another namespace): ask the duplicate s itself. False unless TCP/IP.
+ */
+static bool read_unlisted(int s, struct conn *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
+	struct tcp_info ti;
 	int domain = int_opt(s, SOL_SOCKET, SO_DOMAIN);
 
 	if (int_opt(s, SOL_SOCKET, SO_PROTOCOL) != IPPROTO_TCP ||
 	    (domain != AF_INET && domain != AF_INET6))
 		return false;
-	memset(r, 0, sizeof(*r));
-	r->v6 = domain == AF_INET6;
+	c->v6 = domain == AF_INET6;
 	if (getsockname(s, (struct sockaddr *)&ss, &len) == 0)
-		endpoint_from(&r->local, &ss);
+		endpoint_from(&c->local, &ss);
 	len = sizeof(ss);
 	if (getpeername(s, (struct sockaddr *)&ss, &len) == 0)
-		endpoint_from(&r->peer, &ss);
-	r->state = state_of(s);
-	r->keepalive = int_opt(s, SOL_SOCKET, SO_KEEPALIVE);
-	r->idle = int_opt(s, IPPROTO_TCP, TCP_KEEPIDLE);
-	r->interval = int_opt(s, IPPROTO_TCP, TCP_KEEPINTVL);
-	r->count = int_opt(s, IPPROTO_TCP, TCP_KEEPCNT);
-	r->user_timeout = int_opt(s, IPPROTO_TCP, TCP_USER_TIMEOUT);
+		endpoint_from(&c->peer, &ss);
+	len = sizeof(ti);
+	c->state = getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0
+			   ? ti.tcpi_state
+			   : 0;
 	return true;
 }
 
@@ -126,52 +119,66 @@ static int fd_number(const char *name)
 	return (*name && !*end && v >= 0 && v <= 0x7fffffff) ? (int)v : -1;
 }
 
-/* Is fd (an entry of the open directory dfd) a socket? */
-static bool is_socket(int dfd, const char *name)
+/* The inode of the socket entry name of the open directory dfd, or 0. */
+static unsigned long socket_inode(int dfd, const char *name)
 {
 	char link[64];
 	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
 
-	if (n < 0)
-		return false;
+	if (n < 8)
+		return 0;
 	link[n] = '\0';
-	return strncmp(link, "socket:", 7) == 0;
+	return strncmp(link, "socket:", 7) == 0 ? kashim_link_inode(link) : 0;
 }
 
+/* What one process's scan needs at hand. */
+struct scan {
+	struct status *st;
+	const struct tcptab *tab;
+	int pidfd;
+};
+
 /*
- * Add the socket behind fd of the process to t if it is TCP.
- * Returns 0 or -errno.
+ * Add socket fd of the process (inode ino) to the answer if it is TCP.
+ * Returns 0 or -errno (EPERM: no ptrace rights).
  */
-static int add_fd(struct table *t, int pidfd, int fd)
+static int add_socket(struct scan *sc, int fd, unsigned long ino)
 {
-	int s = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	struct row *v;
-	int rc = 0;
+	const struct tcp_entry *e = kashim_tcptab_find(sc->tab, ino);
+	struct status *st = sc->st;
+	struct conn *c;
+	int s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
 
 	if (s < 0) /* EBADF: closed meanwhile, not an error */
 		return errno == EBADF ? 0 : -errno;
-	v = realloc(t->v, (t->n + 1) * sizeof(*t->v));
-	if (!v) {
-		rc = -ENOMEM;
-		goto out;
+	if (kashim_grow(&st->conns, &st->conns_cap, st->nconns + 1, sizeof(*c)) < 0) {
+		close(s);
+		return -ENOMEM;
 	}
-	t->v = v;
-	if (read_socket(s, &t->v[t->n])) {
-		t->v[t->n].fd = fd;
-		t->n++;
+	c = &st->conns[st->nconns];
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	if (e) {
+		c->v6 = e->v6;
+		c->state = e->state;
+		c->local = e->local;
+		c->peer = e->peer;
 	}
-out:
+	if (e || read_unlisted(s, c)) {
+		read_options(s, c);
+		st->nconns++;
+	}
 	close(s);
-	return rc;
+	return 0;
 }
 
 static int by_fd(const void *a, const void *b)
 {
-	return ((const struct row *)a)->fd - ((const struct row *)b)->fd;
+	return ((const struct conn *)a)->fd - ((const struct conn *)b)->fd;
 }
 
-/* Fill t with the TCP sockets of pid, in fd order. Returns 0 or -errno. */
-static int collect(pid_t pid, int pidfd, struct table *t)
+/* Add the TCP sockets listed in /proc/PID/fd. Returns 0 or -errno. */
+static int scan_fds(struct scan *sc, pid_t pid)
 {
 	char dir[64];
 	struct dirent *e;
@@ -184,158 +191,380 @@ static int collect(pid_t pid, int pidfd, struct table *t)
 		return -errno;
 	while (rc == 0 && (e = readdir(d))) {
 		int fd = fd_number(e->d_name);
+		unsigned long ino = fd < 0 ? 0 : socket_inode(dirfd(d), e->d_name);
 
-		if (fd >= 0 && is_socket(dirfd(d), e->d_name))
-			rc = add_fd(t, pidfd, fd);
+		if (ino)
+			rc = add_socket(sc, fd, ino);
 	}
 	closedir(d);
-	if (t->n)
-		qsort(t->v, t->n, sizeof(*t->v), by_fd);
 	return rc;
 }
 
-/* Say why the sockets of pid cannot be read; returns the exit status 1. */
-static int explain(pid_t pid, int err)
+/* Is pid a kernel thread (PF_KTHREAD in /proc/PID/stat)? It holds no
+ * sockets, so one kashim may not read is not worth a mention. */
+static bool kernel_thread(pid_t pid)
 {
-	if (err == ESRCH || err == ENOENT) {
-		fprintf(stderr, "kashim: --status: no process with PID %d\n",
-			(int)pid);
-		return 1;
-	}
-	fprintf(stderr,
-		"kashim: --status: cannot read the sockets of process %d: %s\n",
-		(int)pid, strerror(err));
-	if (err == EPERM || err == EACCES)
-		fprintf(stderr,
-			"kashim: --status needs ptrace rights over the "
-			"process (ptrace access mode "
-			"PTRACE_MODE_ATTACH_REALCREDS): run it as root or with "
-			"CAP_SYS_PTRACE, or as the process's own user where "
-			"ptrace is allowed (kernel.yama.ptrace_scope 0, or 1 "
-			"for your own children)\n");
-	else if (err == ENOSYS)
-		fprintf(stderr, "kashim: --status needs pidfd_open() and "
-				"pidfd_getfd(): Linux 5.6 or later\n");
-	return 1;
+	char path[64], buf[512], *p;
+	unsigned long flags = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* after the name: state ppid pgrp session
+				* tty_nr tpgid flags */
+	for (int field = 0; p && field < 7; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		flags = strtoul(p + 1, NULL, 10);
+	return (flags & 0x00200000UL) != 0; /* PF_KTHREAD */
 }
 
-/* The text for an option that is on (v > 0), off (0) or unknown (-1). */
-static const char *flag(int v, const char *unknown, const char *on,
-			const char *off)
+/* Note that pid could not be read, for the one line that names them. */
+static int refuse(struct status *st, pid_t pid, const char *name, int err)
 {
-	if (v < 0)
-		return unknown;
-	return v ? on : off;
+	struct refusal *r;
+
+	if (kernel_thread(pid))
+		return 0;
+
+	if (kashim_grow(&st->refused, &st->refused_cap, st->nrefused + 1,
+			sizeof(*r)) < 0)
+		return -ENOMEM;
+	r = &st->refused[st->nrefused++];
+	r->pid = pid;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->err = err;
+	return 0;
 }
 
-/* An int value for the table: the number, or "?" when unknown. */
-static const char *num(int v, char *buf, size_t len)
+int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
+			const char *name)
 {
-	if (v < 0)
-		return "?";
-	snprintf(buf, len, "%d", v);
-	return buf;
-}
-
-/* An endpoint as "ADDR:PORT", "[ADDR6]:PORT" or "*". */
-static const char *ep_text(const struct endpoint *e, bool v6, char *buf,
-			   size_t len)
-{
-	if (!e->known)
-		return "*";
-	snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", e->addr, e->port);
-	return buf;
-}
-
-/* The aligned table for people. */
-static void print_table(const struct table *t)
-{
-	char l[64], p[64], b[4][16];
-	int wl = 5, wp = 4;
-
-	for (size_t i = 0; i < t->n; i++) {
-		const struct row *r = &t->v[i];
-		int nl = (int)strlen(ep_text(&r->local, r->v6, l, sizeof(l)));
-		int np = (int)strlen(ep_text(&r->peer, r->v6, p, sizeof(p)));
-
-		wl = nl > wl ? nl : wl;
-		wp = np > wp ? np : wp;
-	}
-	printf("%-4s %-*s %-*s %-11s %-9s %5s %8s %5s %12s\n", "FD", wl,
-	       "LOCAL", wp, "PEER", "STATE", "KEEPALIVE", "IDLE", "INTERVAL",
-	       "COUNT", "USER_TIMEOUT");
-	for (size_t i = 0; i < t->n; i++) {
-		const struct row *r = &t->v[i];
-
-		printf("%-4d %-*s %-*s %-11s %-9s %5s %8s %5s %12s\n", r->fd,
-		       wl, ep_text(&r->local, r->v6, l, sizeof(l)), wp,
-		       ep_text(&r->peer, r->v6, p, sizeof(p)), r->state,
-		       flag(r->keepalive, "?", "on", "off"),
-		       num(r->idle, b[0], 16), num(r->interval, b[1], 16),
-		       num(r->count, b[2], 16), num(r->user_timeout, b[3], 16));
-	}
-	if (t->n == 0)
-		printf("(no TCP sockets)\n");
-}
-
-/* An endpoint as JSON: {"address": …, "port": …} or null. */
-static void json_ep(const struct endpoint *e)
-{
-	if (e->known)
-		printf("{\"address\": \"%s\", \"port\": %u}", e->addr, e->port);
-	else
-		printf("null");
-}
-
-/* An int as JSON: the number, or null when unknown. */
-static void json_int(const char *name, int v, const char *after)
-{
-	if (v < 0)
-		printf("\"%s\": null%s", name, after);
-	else
-		printf("\"%s\": %d%s", name, v, after);
-}
-
-/* One JSON object for scripts: {"pid": N, "sockets": [...]}. */
-static void print_json(pid_t pid, const struct table *t)
-{
-	printf("{\"pid\": %d, \"sockets\": [", (int)pid);
-	for (size_t i = 0; i < t->n; i++) {
-		const struct row *r = &t->v[i];
-
-		printf("%s\n  {\"fd\": %d, \"family\": \"%s\", \"local\": ",
-		       i ? "," : "", r->fd, r->v6 ? "ipv6" : "ipv4");
-		json_ep(&r->local);
-		printf(", \"peer\": ");
-		json_ep(&r->peer);
-		printf(", \"state\": \"%s\", \"keepalive\": %s, ", r->state,
-		       flag(r->keepalive, "null", "true", "false"));
-		json_int("idle", r->idle, ", ");
-		json_int("interval", r->interval, ", ");
-		json_int("count", r->count, ", ");
-		json_int("user_timeout", r->user_timeout, "}");
-	}
-	printf("%s]}\n", t->n ? "\n" : "");
-}
-
-int kashim_cmd_status(pid_t pid, bool json)
-{
-	struct table t = { NULL, 0 };
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct scan sc = { st, NULL, -1 };
+	struct proc *p;
 	int rc;
 
-	if (pidfd < 0)
-		return explain(pid, errno);
-	rc = collect(pid, pidfd, &t);
-	close(pidfd);
+	if (kashim_grow(&st->procs, &st->procs_cap, st->nprocs + 1, sizeof(*p)) < 0)
+		return -ENOMEM;
+	p = &st->procs[st->nprocs];
+	p->pid = pid;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->first = st->nconns;
+	sc.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (sc.pidfd < 0)
+		return errno == ESRCH ? -ESRCH : refuse(st, pid, name, errno);
+	sc.tab = kashim_tcptab_of(tabs, pid);
+	rc = scan_fds(&sc, pid);
+	close(sc.pidfd);
+	if (rc == -ENOENT || rc == -ESRCH)
+		rc = -ESRCH;
 	if (rc < 0) {
-		free(t.v);
-		return explain(pid, -rc);
+		st->nconns = p->first; /* what was read of it is dropped */
+		return rc == -ESRCH || rc == -ENOMEM ? rc : refuse(st, pid, name, -rc);
 	}
-	if (json)
-		print_json(pid, &t);
-	else
-		print_table(&t);
-	free(t.v);
-	return fflush(stdout) == 0 ? 0 : 1;
+	p->n = st->nconns - p->first;
+	if (p->n)
+		qsort(st->conns + p->first, p->n, sizeof(*st->conns), by_fd);
+	st->nprocs++;
+	return 0;
+}
+
+/* The name of process pid (/proc/PID/comm) into name[16]. */
+static int read_comm(pid_t pid, char *name)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, name, 15);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	name[n] = '\0';
+	name[strcspn(name, "\n")] = '\0';
+	return 0;
+}
+
+/* A PID operand: digits only, above 0. Returns it or -1. */
+static pid_t parse_pid(const char *text)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || *end || v <= 0 || v > 0x7fffffff)
+		return -1;
+	return (pid_t)v;
+}
+
+/* Is pid among the processes to scan already (a PID given twice)? */
+static bool seen(const struct cands *c, pid_t pid)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].pid == pid)
+			return true;
+	return false;
+}
+
+/* Add pid to the processes to scan. Returns 0 or -ENOMEM. */
+static int add_cand(struct cands *c, pid_t pid, const char *name, bool asked)
+{
+	struct cand *k;
+
+	if (kashim_grow(&c->v, &c->cap, c->n + 1, sizeof(*k)) < 0)
+		return -ENOMEM;
+	k = &c->v[c->n++];
+	memset(k, 0, sizeof(*k));
+	k->pid = pid;
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	k->asked = asked;
+	return 0;
+}
+
+/* The PID operands, in the order given; a missing one is named.
+ * Returns 0, 1 (one missing) or -ENOMEM. */
+static int pick_pids(const struct kashim_status_opts *o, struct cands *c)
+{
+	int rc = 0;
+
+	for (int i = 0; i < o->ntargets; i++) {
+		pid_t pid = parse_pid(o->targets[i]);
+		char name[16];
+
+		if (pid < 0 || seen(c, pid))
+			continue;
+		if (read_comm(pid, name) == 0) {
+			if (add_cand(c, pid, name, true) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		fprintf(stderr, "kashim: --status: no process with PID %d\n",
+			(int)pid);
+		rc = 1;
+	}
+	return rc;
+}
+
+/* Does operand match comm as pgrep -x does? A name longer than the 15
+ * characters the kernel keeps is compared on its first 15. */
+static bool comm_matches(const char *operand, const char *comm)
+{
+	if (strlen(operand) <= 15)
+		return strcmp(operand, comm) == 0;
+	return strlen(comm) == 15 && strncmp(operand, comm, 15) == 0;
+}
+
+/* Is comm one of the NAME operands? Marks each one it matches. */
+static bool name_wanted(const struct kashim_status_opts *o, const char *comm,
+			bool *found)
+{
+	bool any = false;
+
+	for (int i = 0; i < o->ntargets; i++) {
+		if (parse_pid(o->targets[i]) < 0 &&
+		    comm_matches(o->targets[i], comm)) {
+			found[i] = true;
+			any = true;
+		}
+	}
+	return any;
+}
+
+/*
+ * Every process of /proc: all of them (--all, but for this one) or
+ * those whose name is a NAME operand. Returns 0 or -errno.
+ */
+static int pick_proc_dir(const struct kashim_status_opts *o, struct cands *c,
+			 bool *found)
+{
+	bool dedup = c->n > 0; /* PID operands came first */
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return -errno;
+	while (rc == 0 && (e = readdir(d))) {
+		pid_t pid = parse_pid(e->d_name);
+		char name[16];
+
+		if (pid < 0 || pid == getpid() || read_comm(pid, name) < 0)
+			continue;
+		if (!o->all && !name_wanted(o, name, found))
+			continue;
+		if (!dedup || !seen(c, pid))
+			rc = add_cand(c, pid, name, false);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* NAME operands that matched no process: say so. Returns 1 if any. */
+static int names_missing(const struct kashim_status_opts *o, const bool *found)
+{
+	int rc = 0;
+
+	for (int i = 0; i < o->ntargets; i++) {
+		if (parse_pid(o->targets[i]) >= 0 || found[i])
+			continue;
+		fprintf(stderr, "kashim: --status: no process named '%s'\n",
+			o->targets[i]);
+		rc = 1;
+	}
+	return rc;
+}
+
+/* Does any operand name a process rather than a PID? */
+static bool has_names(const struct kashim_status_opts *o)
+{
+	for (int i = 0; i < o->ntargets; i++)
+		if (parse_pid(o->targets[i]) < 0)
+			return true;
+	return false;
+}
+
+/* Why processes could not be read, as one hint for the line. */
+static const char *refusal_hint(int err)
+{
+	if (err == EPERM || err == EACCES)
+		return "--status needs ptrace rights over a process (ptrace "
+		       "access mode PTRACE_MODE_ATTACH_REALCREDS): run it as "
+		       "root or with CAP_SYS_PTRACE, or as the process's own "
+		       "user where ptrace is allowed (kernel.yama.ptrace_scope "
+		       "0, or 1 for your own children)";
+	if (err == ENOSYS)
+		return "--status needs pidfd_open() and pidfd_getfd(): Linux "
+		       "5.6 or later";
+	return strerror(err);
+}
+
+/* The processes that could not be read, counted and named on one line. */
+static void print_refused(const struct status *st)
+{
+	if (!st->nrefused)
+		return;
+	fprintf(stderr, "kashim: --status: %zu process%s not inspectable:",
+		st->nrefused, st->nrefused == 1 ? "" : "es");
+	for (size_t i = 0; i < st->nrefused; i++)
+		fprintf(stderr, "%s %s (%d)", i ? "," : "", st->refused[i].name,
+			(int)st->refused[i].pid);
+	fprintf(stderr, "; %s\n", refusal_hint(st->refused[0].err));
+}
+
+/* The exit status the answer earns (see kashim_cmd_status()). */
+static int verdict(const struct status *st, int rc)
+{
+	bool asked = st->opts->ntargets > 0;
+
+	if (rc || (asked && st->nrefused))
+		return 1;
+	for (size_t i = 0; st->opts->limit && i < st->nconns; i++)
+		if (kashim_conn_cut(&st->conns[i], st->opts->limit))
+			return KASHIM_EXIT_CUT;
+	return 0;
+}
+
+/* A PID operand gone before its scan: say so. Returns 1 if any. */
+static int pids_gone(const struct cands *c)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (!c->v[i].asked || c->v[i].rc != -ESRCH)
+			continue;
+		fprintf(stderr, "kashim: --status: no process with PID %d\n",
+			(int)c->v[i].pid);
+		rc = 1;
+	}
+	return rc;
+}
+
+/* Scan what o asks for into st. Returns 0, 1 (something missing) or
+ * -errno. */
+static int scan_all(struct status *st, struct tcptabs *tabs)
+{
+	const struct kashim_status_opts *o = st->opts;
+	bool *found = calloc((size_t)o->ntargets + 1, sizeof(bool));
+	struct cands c = { .tabs = tabs };
+	int rc = found ? pick_pids(o, &c) : -ENOMEM;
+
+	if (rc >= 0 && (o->all || has_names(o))) {
+		int r = pick_proc_dir(o, &c, found);
+
+		rc = r < 0 ? r : rc | names_missing(o, found);
+	}
+	if (rc >= 0) {
+		int r = kashim_scan_parallel(st, &c);
+
+		rc = r < 0 ? r : rc | pids_gone(&c);
+	}
+	free(found);
+	free(c.v);
+	return rc;
+}
+
+int kashim_cmd_status(const struct kashim_status_opts *o)
+{
+	struct status st = { .opts = o };
+	struct tcptabs *tabs = kashim_tcptabs_new();
+	int rc = tabs ? scan_all(&st, tabs) : -ENOMEM;
+
+	kashim_tcptabs_free(tabs);
+	if (rc < 0) {
+		fprintf(stderr, "kashim: --status: %s\n", strerror(-rc));
+		rc = 1;
+	} else {
+		print_refused(&st);
+		kashim_status_print(&st);
+		rc = verdict(&st, rc);
+	}
+	free(st.procs);
+	free(st.conns);
+	free(st.refused);
+	return fflush(stdout) == 0 ? rc : 1;
+}
+
+int kashim_cmd_path_limit(const char *text, struct kashim_status_opts *o)
+{
+	const struct kashim_preset *p = kashim_preset_by_name(text);
+	char *end;
+	long v;
+
+	if (p && p->limit) {
+		o->limit = p->limit;
+		o->limit_name = p->name;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (isdigit((unsigned char)*text) && !*end && !errno && v >= 1 &&
+	    v <= KASHIM_IDLE_MAX) {
+		o->limit = (int)v;
+		o->limit_name = NULL;
+		return 0;
+	}
+	fprintf(stderr, "kashim: --path-limit: '%s' is neither a number of "
+			"seconds from 1 to %d nor a preset with a limit (",
+		text, KASHIM_IDLE_MAX);
+	for (size_t i = 0, n = 0; i < kashim_npresets; i++)
+		if (kashim_presets[i].limit)
+			fprintf(stderr, "%s%s %d s", n++ ? ", " : "",
+				kashim_presets[i].name, kashim_presets[i].limit);
+	fprintf(stderr, ")\n");
+	return -1;
 }

@@ -124,6 +124,21 @@ expect "-q wins over KASHIM_LOG" "" "$ERR"
 run "$KASHIM" -q --idle 23 "$PAIR"
 expect "-q: nothing on stderr" "" "$ERR"
 expect "-q: options still applied" "keepalive=1 idle=23" "$(line out | cut -d' ' -f1-2)"
+run "$KASHIM" --preset aws "$PAIR"
+expect "--preset aws: its values on both ends" "keepalive=1 idle=300 interval=20 count=5 user_timeout=0
+keepalive=1 idle=300 interval=20 count=5 user_timeout=0" "$(line out; line in)"
+run "$KASHIM" --idle 17 --preset azure "$PAIR"
+expect "--preset azure --idle 17: the explicit option wins, wherever it stands" \
+	"keepalive=1 idle=17 interval=20 count=5" "$(line out | cut -d' ' -f1-4)"
+run env KASHIM_PRESET=mobile "$KASHIM" "$PAIR"
+expect "KASHIM_PRESET=mobile: user_timeout auto too" "keepalive=1 idle=40 interval=5 count=4 user_timeout=60000" "$(line out)"
+run env KASHIM_PRESET=gcp KASHIM_COUNT=2 "$KASHIM" --config "$GOOD" "$PAIR"
+expect "KASHIM_PRESET over the file's top level, KASHIM_COUNT over the preset" \
+	"keepalive=1 idle=540 interval=20 count=2" "$(line out | cut -d' ' -f1-4)"
+run "$KASHIM" --preset azur "$PAIR"
+expect "--preset azur: exit 2" 2 "$RC"
+contains "--preset azur: the known names listed" "'azur' is not a preset (none, default, aws, azure, gcp, cgnat, mobile)" "$ERR"
+expect "--preset azur: nothing run" "" "$OUT"
 
 echo "# LD_PRELOAD"
 OTHER=$B/libother.so
@@ -243,6 +258,19 @@ run env KASHIM_INTERVAL=9 "$KASHIM" --count 6 --check "$GOOD"
 contains "--check: the environment applied" "interval = 9" "$OUT"
 contains "--check: options applied" "count = 6" "$OUT"
 contains "--check: rules inherit them" "user_timeout = auto    # 74000 ms" "$OUT"
+run "$KASHIM" --check "$GOOD"
+expect "--check: the top level's give-up time and path limits" \
+	"# top level: a dead peer is given up after 95 s (idle 45 + interval 10 x count 5); idle 45 s survives aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s" \
+	"$(printf '%s\n' "$OUT" | grep '^# top level:')"
+contains "--check: each rule's" '# rule "broker": a dead peer is given up' "$OUT"
+printf 'rule "slow" {\n  ports = {1883}\n  idle = 600\n}\nrule "aws" {\n  ports = {8883}\n  preset = aws\n}\n' >"$T/slow.conf"
+chmod 644 "$T/slow.conf"
+run "$KASHIM" --check "$T/slow.conf"
+expect "--check idle above every limit: still exit 0" 0 "$RC"
+expect "--check idle above every limit: one warning naming the rule" \
+	'kashim: warning: rule "slow": idle 600 s is at or above every path limit kashim knows (aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s): a NAT or load balancer with any of them forgets an idle connection before its first probe' "$ERR"
+contains "--check: a rule's preset, its values" "$(printf '  idle = 300\n  interval = 20\n  count = 5')" "$OUT"
+contains "--check: a preset survives the limit it is named for" '# rule "aws": a dead peer is given up after 400 s (idle 300 + interval 20 x count 5); idle 300 s survives aws 350 s, gcp 600 s; not azure 240 s, cgnat 120 s, mobile 60 s' "$OUT"
 run env KASHIM_CONFIG="$GOOD" "$KASHIM" --check
 contains "--check without FILE: \$KASHIM_CONFIG" "$GOOD is valid" "$OUT"
 run env -u KASHIM_CONFIG "$KASHIM" --check
@@ -331,16 +359,16 @@ PIDS="$PIDS $P2"
 if wait_file "$T/ready1" && wait_file "$T/ready2"; then
 	run "$KASHIM" --status "$P1"
 	expect "--status: exit 0" 0 "$RC"
-	expect "--status: header" "FD LOCAL PEER STATE KEEPALIVE IDLE INTERVAL COUNT USER_TIMEOUT" "$(printf '%s\n' "$OUT" | head -n 1 | tr -s ' ')"
+	expect "--status: header" "PID NAME FD LOCAL PEER STATE KEEPALIVE IDLE INTERVAL COUNT USER_TIMEOUT LIMIT" "$(printf '%s\n' "$OUT" | head -n 1 | tr -s '\t' ' ')"
 	expect "--status: under kashim, both connected ends as set" \
 		"ESTABLISHED on 23 6 3 41000
 ESTABLISHED on 23 6 3 41000" \
-		"$(printf '%s\n' "$OUT" | awk '$4 == "ESTABLISHED" { print $4, $5, $6, $7, $8, $9 }')"
-	expect "--status: the listener too" "LISTEN off" "$(printf '%s\n' "$OUT" | awk '$4 == "LISTEN" { print $4, $5 }')"
+		"$(printf '%s\n' "$OUT" | awk '$6 == "ESTABLISHED" { print $6, $7, $8, $9, $10, $11 }')"
+	expect "--status: the listener too" "LISTEN off" "$(printf '%s\n' "$OUT" | awk '$6 == "LISTEN" { print $6, $7 }')"
 	contains "--status: IPv4 addresses" "127.0.0.1:" "$OUT"
 	run "$KASHIM" --status "$P2"
 	expect "--status: without kashim, keep-alive off" "ESTABLISHED off
-ESTABLISHED off" "$(printf '%s\n' "$OUT" | awk '$4 == "ESTABLISHED" { print $4, $5 }')"
+ESTABLISHED off" "$(printf '%s\n' "$OUT" | awk '$6 == "ESTABLISHED" { print $6, $7 }')"
 	contains "--status: IPv6 addresses" "[::1]:" "$OUT"
 	run "$KASHIM" --status "$P1" --json
 	expect "--status --json: exit 0" 0 "$RC"
@@ -349,7 +377,7 @@ ESTABLISHED True 23 6 3 41000 ipv4
 LISTEN False" "$(printf '%s' "$OUT" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-for s in sorted(d["sockets"], key=lambda s: s["state"]):
+for s in sorted(d["processes"][0]["sockets"], key=lambda s: s["state"]):
     if s["state"] == "LISTEN":
         print(s["state"], s["keepalive"])
     else:
@@ -359,7 +387,7 @@ for s in sorted(d["sockets"], key=lambda s: s["state"]):
 	PORT1=$(printf '%s' "$OUT" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print(min(s["local"]["port"] for s in d["sockets"] if s["state"] == "ESTABLISHED"))
+print(min(s["local"]["port"] for s in d["processes"][0]["sockets"] if s["state"] == "ESTABLISHED"))
 ')
 	SS=$(ss -tnoH state established "( sport = :$PORT1 )")
 	expect "ss agrees: keep-alive timer running, at most 23 s" yes "$(printf '%s' "$SS" | grep -Eq 'timer:\(keepalive,(2[0-3]|1?[0-9])(\.[0-9]+)?(ms|sec)' && echo yes || echo "no: $SS")"
@@ -367,10 +395,10 @@ print(min(s["local"]["port"] for s in d["sockets"] if s["state"] == "ESTABLISHED
 	expect "--status --json without kashim: parsed" "False False ipv6 ::1" "$(printf '%s' "$OUT" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-c = [s for s in d["sockets"] if s["state"] == "ESTABLISHED"]
+c = [s for s in d["processes"][0]["sockets"] if s["state"] == "ESTABLISHED"]
 print(c[0]["keepalive"], c[1]["keepalive"], c[0]["family"], c[0]["peer"]["address"])
 ')"
-	expect "--status --json: the pid" "$P2" "$(printf '%s' "$OUT" | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])')"
+	expect "--status --json: the pid" "$P2" "$(printf '%s' "$OUT" | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["pid"])')"
 	if [ "$(id -u)" = 0 ]; then
 		cp "$KASHIM" "$T/kashim-copy"
 		chmod 755 "$T/kashim-copy"
@@ -378,7 +406,7 @@ print(c[0]["keepalive"], c[1]["keepalive"], c[0]["family"], c[0]["peer"]["addres
 		expect "--status without ptrace rights: exit 1" 1 "$RC"
 		contains "--status without ptrace rights: names CAP_SYS_PTRACE" "CAP_SYS_PTRACE" "$ERR"
 		contains "--status without ptrace rights: names the access mode" "PTRACE_MODE_ATTACH" "$ERR"
-		expect "--status without ptrace rights: stdout empty" "" "$OUT"
+		contains "--status without ptrace rights: counted, not listed" "summary: 0 processes, 0 connections, 0 with keep-alive, 0 without, 1 not inspectable" "$OUT"
 		cp "$PAIR" "$T/sockpair-copy"
 		chmod 755 "$T/sockpair-copy"
 		mkdir "$T/nobody"
@@ -406,8 +434,13 @@ wait "$GONE"
 run "$KASHIM" --status "$GONE"
 expect "--status on a gone process: exit 1" 1 "$RC"
 contains "--status on a gone process: says so" "no process with PID $GONE" "$ERR"
-run "$KASHIM" --status abc
-expect "--status abc: exit 2" 2 "$RC"
+run "$KASHIM" --status 0
+expect "--status 0: exit 2" 2 "$RC"
+run "$KASHIM" --status ''
+expect "--status '': exit 2" 2 "$RC"
+run "$KASHIM" --status no-such-process-name
+expect "--status NAME that matches nothing: exit 1" 1 "$RC"
+contains "--status NAME that matches nothing: says so" "no process named 'no-such-process-name'" "$ERR"
 
 echo "# warnings about programs LD_PRELOAD cannot reach"
 run "$KASHIM" "$B/static"

@@ -44,7 +44,7 @@ if [ -x "$E2E_KASHIM" ]; then
 	status=$("$E2E_KASHIM" --status "$pid_broker" 2>&1)
 	echo "$status" | sed "s/^/$E2E_NAME: status: /"
 	echo "$status" | awk -v p=":$E2E_PORT" -v i="$IDLE" -v n="$INTERVAL" -v c="$COUNT" '
-		index($2, p) && $3 !~ /:0$/ && $5 == "on" && $6 == i && $7 == n && $8 == c { ok = 1 }
+		index($4, p) && $5 !~ /:0$/ && $7 == "on" && $8 == i && $9 == n && $10 == c { ok = 1 }
 		END { exit !ok }' ||
 		e2e_fail "kashim --status does not show on/$IDLE/$INTERVAL/$COUNT on the accepted socket"
 fi

@@ -199,7 +199,7 @@ $(diff "$E2E_TMP/plain.$f" "$E2E_TMP/preload.$f")"
 		"$E2E_KASHIM" --status "$pid_sub" 2>&1 | sed "s/^/$E2E_NAME: status: /"
 		"$E2E_KASHIM" --status "$pid_sub" 2>&1 | awk -v p=":$E2E_PORT" \
 			-v i="$IDLE" -v n="$INTERVAL" -v c="$COUNT" '
-			index($3, p) && $5 == "on" && $6 == i && $7 == n && $8 == c { ok = 1 }
+			index($5, p) && $7 == "on" && $8 == i && $9 == n && $10 == c { ok = 1 }
 			END { exit !ok }' ||
 			e2e_fail "kashim --status does not show on/$IDLE/$INTERVAL/$COUNT for mosquitto_sub"
 	fi

@@ -1,0 +1,493 @@
+/*
+ * report.c - the answer of `kashim --status`, printed: one table row per
+ * TCP socket (aligned for a terminal, tab-separated for scripts), one
+ * JSON document, or the Prometheus text exposition format; and the
+ * closing summary, which is the table's last line.
+ */
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "status.h"
+
+static const char *const tcp_states[] = {
+	[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
+	[TCP_SYN_RECV] = "SYN_RECV",       [TCP_FIN_WAIT1] = "FIN_WAIT1",
+	[TCP_FIN_WAIT2] = "FIN_WAIT2",     [TCP_TIME_WAIT] = "TIME_WAIT",
+	[TCP_CLOSE] = "CLOSE",             [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_LAST_ACK] = "LAST_ACK",       [TCP_LISTEN] = "LISTEN",
+	[TCP_CLOSING] = "CLOSING",
+};
+
+const char *kashim_tcp_state_name(unsigned state)
+{
+	if (state >= sizeof(tcp_states) / sizeof(*tcp_states) ||
+	    !tcp_states[state])
+		return "?";
+	return tcp_states[state];
+}
+
+bool kashim_conn_counts(const struct conn *c)
+{
+	return c->state != TCP_LISTEN && c->state != TCP_CLOSE && c->state;
+}
+
+bool kashim_conn_cut(const struct conn *c, int limit)
+{
+	return limit > 0 && c->state == TCP_ESTABLISHED &&
+	       (c->keepalive != 1 || c->idle < 0 || c->idle >= limit);
+}
+
+void kashim_status_sum(const struct status *st, struct status_sum *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->processes = st->nprocs;
+	for (size_t i = 0; i < st->nconns; i++) {
+		const struct conn *c = &st->conns[i];
+
+		sum->listening += c->state == TCP_LISTEN;
+		if (!kashim_conn_counts(c))
+			continue;
+		sum->connections++;
+		sum->keepalive += c->keepalive == 1;
+		sum->without += c->keepalive != 1;
+		sum->cut += kashim_conn_cut(c, st->opts->limit);
+	}
+}
+
+/* ---- text helpers ---- */
+
+/* An address as text. */
+static const char *addr_text(const struct endpoint *e, bool v6, char *buf,
+			     size_t len)
+{
+	inet_ntop(v6 ? AF_INET6 : AF_INET, e->addr, buf, (socklen_t)len);
+	return buf;
+}
+
+/* An endpoint as "ADDR:PORT", "[ADDR6]:PORT" or "*". */
+static const char *ep_text(const struct endpoint *e, bool v6, char *buf,
+			   size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!e->known)
+		return "*";
+	snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u",
+		 addr_text(e, v6, a, sizeof(a)), e->port);
+	return buf;
+}
+
+/* A process name fit for one field: control characters become '?'. */
+static const char *safe_name(const char *name, char *buf)
+{
+	size_t i = 0;
+
+	for (; i < 15 && name[i]; i++) {
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			buf[i] = '?';
+		else
+			buf[i] = name[i];
+	}
+	buf[i] = '\0';
+	return buf[0] ? buf : "?";
+}
+
+/* The text of an option that is unknown (-1) or a number. */
+static void num(char *buf, size_t len, int v)
+{
+	if (v < 0)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%d", v);
+}
+
+/* ---- the table ---- */
+
+enum { NCOL = 12, CELL = 64 };
+
+static const struct {
+	const char *head;
+	bool right;
+} cols[NCOL] = {
+	{ "PID", true },       { "NAME", false },     { "FD", true },
+	{ "LOCAL", false },    { "PEER", false },     { "STATE", false },
+	{ "KEEPALIVE", false }, { "IDLE", true },     { "INTERVAL", true },
+	{ "COUNT", true },     { "USER_TIMEOUT", true }, { "LIMIT", false },
+};
+
+/* The LIMIT column: "-" without --path-limit or for a socket it does
+ * not judge (not established), else "ok" or "CUT". */
+static const char *limit_cell(const struct conn *c, int limit)
+{
+	if (!limit || c->state != TCP_ESTABLISHED)
+		return "-";
+	return kashim_conn_cut(c, limit) ? "CUT" : "ok";
+}
+
+/* The cells of one row. */
+static void row_cells(const struct status *st, const struct proc *p,
+		      const struct conn *c, char cell[NCOL][CELL])
+{
+	char name[16], ep[CELL];
+
+	snprintf(cell[0], CELL, "%d", (int)p->pid);
+	snprintf(cell[1], CELL, "%s", safe_name(p->name, name));
+	snprintf(cell[2], CELL, "%d", c->fd);
+	snprintf(cell[3], CELL, "%s", ep_text(&c->local, c->v6, ep, CELL));
+	snprintf(cell[4], CELL, "%s", ep_text(&c->peer, c->v6, ep, CELL));
+	snprintf(cell[5], CELL, "%s", kashim_tcp_state_name(c->state));
+	snprintf(cell[6], CELL, "%s",
+		 c->keepalive < 0 ? "?" : c->keepalive ? "on" : "off");
+	num(cell[7], CELL, c->idle);
+	num(cell[8], CELL, c->interval);
+	num(cell[9], CELL, c->count);
+	num(cell[10], CELL, c->user_timeout);
+	snprintf(cell[11], CELL, "%s", limit_cell(c, st->opts->limit));
+}
+
+/* Print one row: aligned to widths w, or separated by tabs (w NULL). */
+static void print_row(char cell[NCOL][CELL], const int *w)
+{
+	for (int i = 0; i < NCOL; i++) {
+		const char *sep = i == NCOL - 1 ? "\n" : w ? " " : "\t";
+
+		if (!w || i == NCOL - 1) /* the last column is not padded */
+			printf("%s%s", cell[i], sep);
+		else
+			printf(cols[i].right ? "%*s%s" : "%-*s%s", w[i], cell[i],
+			       sep);
+	}
+}
+
+/* The header row as cells. */
+static void head_cells(char cell[NCOL][CELL])
+{
+	for (int i = 0; i < NCOL; i++)
+		snprintf(cell[i], CELL, "%s", cols[i].head);
+}
+
+/* Column widths for the terminal: the widest cell of each. */
+static void widths(const struct status *st, int *w)
+{
+	char cell[NCOL][CELL];
+
+	head_cells(cell);
+	for (int i = 0; i < NCOL; i++)
+		w[i] = (int)strlen(cell[i]);
+	for (size_t p = 0; p < st->nprocs; p++) {
+		const struct proc *pr = &st->procs[p];
+
+		for (size_t k = pr->first; k < pr->first + pr->n; k++) {
+			row_cells(st, pr, &st->conns[k], cell);
+			for (int i = 0; i < NCOL; i++)
+				if ((int)strlen(cell[i]) > w[i])
+					w[i] = (int)strlen(cell[i]);
+		}
+	}
+}
+
+/* The closing line: what was found, and what the limit would cut. */
+static void print_summary(const struct status *st)
+{
+	struct status_sum s;
+
+	kashim_status_sum(st, &s);
+	printf("summary: %zu process%s, %zu connection%s, %zu with keep-alive, "
+	       "%zu without",
+	       s.processes, s.processes == 1 ? "" : "es", s.connections,
+	       s.connections == 1 ? "" : "s", s.keepalive, s.without);
+	if (st->opts->limit && st->opts->limit_name)
+		printf(", %zu cut by the %s path limit (%d s)", s.cut,
+		       st->opts->limit_name, st->opts->limit);
+	else if (st->opts->limit)
+		printf(", %zu cut by a path limit of %d s", s.cut,
+		       st->opts->limit);
+	printf(", %zu not inspectable\n", st->nrefused);
+}
+
+/* The table: header, one row per socket, the summary. */
+static void print_table(const struct status *st)
+{
+	char cell[NCOL][CELL];
+	int w[NCOL];
+	const int *pw = st->opts->aligned ? w : NULL;
+
+	if (pw)
+		widths(st, w);
+	head_cells(cell);
+	print_row(cell, pw);
+	for (size_t p = 0; p < st->nprocs; p++) {
+		const struct proc *pr = &st->procs[p];
+
+		for (size_t k = pr->first; k < pr->first + pr->n; k++) {
+			row_cells(st, pr, &st->conns[k], cell);
+			print_row(cell, pw);
+		}
+	}
+	print_summary(st);
+}
+
+/* ---- JSON ---- */
+
+/* A JSON string, escaped. */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+/* An int as JSON: the number, or null when unknown. */
+static void json_int(const char *name, int v, const char *after)
+{
+	if (v < 0)
+		printf("\"%s\": null%s", name, after);
+	else
+		printf("\"%s\": %d%s", name, v, after);
+}
+
+/* An endpoint as JSON: {"address": …, "port": …} or null. */
+static void json_ep(const struct endpoint *e, bool v6)
+{
+	if (e->known) {
+		char a[INET6_ADDRSTRLEN];
+
+		printf("{\"address\": \"%s\", \"port\": %u}",
+		       addr_text(e, v6, a, sizeof(a)), e->port);
+	} else {
+		printf("null");
+	}
+}
+
+/* One socket as a JSON object. */
+static void json_conn(const struct status *st, const struct conn *c)
+{
+	printf("{\"fd\": %d, \"family\": \"%s\", \"local\": ", c->fd,
+	       c->v6 ? "ipv6" : "ipv4");
+	json_ep(&c->local, c->v6);
+	printf(", \"peer\": ");
+	json_ep(&c->peer, c->v6);
+	printf(", \"state\": \"%s\", \"keepalive\": %s, ",
+	       kashim_tcp_state_name(c->state),
+	       c->keepalive < 0 ? "null" : c->keepalive ? "true" : "false");
+	json_int("idle", c->idle, ", ");
+	json_int("interval", c->interval, ", ");
+	json_int("count", c->count, ", ");
+	json_int("user_timeout", c->user_timeout, ", ");
+	printf("\"cut\": %s}", !st->opts->limit || c->state != TCP_ESTABLISHED
+				       ? "null"
+				       : kashim_conn_cut(c, st->opts->limit)
+						 ? "true"
+						 : "false");
+}
+
+/* One process and its sockets as a JSON object. */
+static void json_proc(const struct status *st, const struct proc *p)
+{
+	printf("{\"pid\": %d, \"name\": ", (int)p->pid);
+	json_str(p->name);
+	printf(", \"sockets\": [");
+	for (size_t k = 0; k < p->n; k++) {
+		printf("%s\n    ", k ? "," : "");
+		json_conn(st, &st->conns[p->first + k]);
+	}
+	printf("%s]}", p->n ? "\n  " : "");
+}
+
+/* The summary as a JSON object. */
+static void json_summary(const struct status *st)
+{
+	struct status_sum s;
+
+	kashim_status_sum(st, &s);
+	printf("\"summary\": {\"processes\": %zu, \"connections\": %zu, "
+	       "\"keepalive\": %zu, \"without_keepalive\": %zu, "
+	       "\"listening\": %zu, ",
+	       s.processes, s.connections, s.keepalive, s.without,
+	       s.listening);
+	if (st->opts->limit)
+		printf("\"cut\": %zu, ", s.cut);
+	else
+		printf("\"cut\": null, ");
+	printf("\"not_inspectable\": %zu}", st->nrefused);
+}
+
+/* The whole answer as one JSON document. */
+static void print_json(const struct status *st)
+{
+	printf("{\"processes\": [");
+	for (size_t p = 0; p < st->nprocs; p++) {
+		printf("%s\n  ", p ? "," : "");
+		json_proc(st, &st->procs[p]);
+	}
+	printf("%s],\n\"not_inspectable\": [", st->nprocs ? "\n" : "");
+	for (size_t i = 0; i < st->nrefused; i++) {
+		printf("%s{\"pid\": %d, \"name\": ", i ? ", " : "",
+		       (int)st->refused[i].pid);
+		json_str(st->refused[i].name);
+		printf(", \"error\": ");
+		json_str(strerror(st->refused[i].err));
+		printf("}");
+	}
+	printf("],\n\"path_limit\": ");
+	if (st->opts->limit) {
+		printf("{\"seconds\": %d, \"preset\": ", st->opts->limit);
+		if (st->opts->limit_name)
+			json_str(st->opts->limit_name);
+		else
+			printf("null");
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf(",\n");
+	json_summary(st);
+	printf("}\n");
+}
+
+/* ---- Prometheus ---- */
+
+/* Counts for one process name. */
+struct by_name {
+	const char *name;
+	size_t with, without, cut;
+};
+
+static int by_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct by_name *)a)->name,
+		      ((const struct by_name *)b)->name);
+}
+
+/* Count process pr's connections into b. */
+static void count_proc(const struct status *st, const struct proc *pr,
+		       struct by_name *b)
+{
+	*b = (struct by_name){ pr->name, 0, 0, 0 };
+	for (size_t k = pr->first; k < pr->first + pr->n; k++) {
+		const struct conn *c = &st->conns[k];
+
+		if (!kashim_conn_counts(c))
+			continue;
+		b->with += c->keepalive == 1;
+		b->without += c->keepalive != 1;
+		b->cut += kashim_conn_cut(c, st->opts->limit);
+	}
+}
+
+/*
+ * One entry per process name that holds a connection, sorted by name,
+ * into v (room for one per process). Returns how many.
+ */
+static size_t fold_names(const struct status *st, struct by_name *v)
+{
+	size_t n = 0, j = 0;
+
+	for (size_t p = 0; p < st->nprocs; p++) {
+		count_proc(st, &st->procs[p], &v[n]);
+		n += v[n].with + v[n].without > 0;
+	}
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), by_name_cmp);
+	for (size_t i = 1; i < n; i++) { /* equal names into one */
+		if (strcmp(v[i].name, v[j].name) != 0) {
+			v[++j] = v[i];
+			continue;
+		}
+		v[j].with += v[i].with;
+		v[j].without += v[i].without;
+		v[j].cut += v[i].cut;
+	}
+	return j + 1;
+}
+
+/* A label value, escaped as the exposition format asks. */
+static void prom_label(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			printf("\\n");
+		else
+			putchar(*s);
+	}
+}
+
+/* One metric's HELP and TYPE lines. */
+static void prom_head(const char *name, const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* The per-name series of the connection metrics. */
+static void prom_names(const struct status *st, const struct by_name *v,
+		       size_t n)
+{
+	prom_head("kashim_connections",
+		  "TCP connections of the inspected processes, by process "
+		  "name and whether SO_KEEPALIVE is on.");
+	for (size_t i = 0; i < n; i++) {
+		printf("kashim_connections{process=\"");
+		prom_label(v[i].name);
+		printf("\",keepalive=\"on\"} %zu\n", v[i].with);
+		printf("kashim_connections{process=\"");
+		prom_label(v[i].name);
+		printf("\",keepalive=\"off\"} %zu\n", v[i].without);
+	}
+	if (!st->opts->limit)
+		return;
+	prom_head("kashim_connections_cut",
+		  "Established connections a middlebox with the path limit "
+		  "would cut (no keep-alive, or idle at or above the limit), "
+		  "by process name.");
+	for (size_t i = 0; i < n; i++) {
+		printf("kashim_connections_cut{process=\"");
+		prom_label(v[i].name);
+		printf("\"} %zu\n", v[i].cut);
+	}
+}
+
+/* The summary for node_exporter's textfile collector. */
+static void print_prometheus(const struct status *st)
+{
+	struct by_name *v = calloc(st->nprocs + 1, sizeof(*v));
+	size_t n = v ? fold_names(st, v) : 0;
+
+	prom_names(st, v, n);
+	free(v);
+	if (st->opts->limit) {
+		prom_head("kashim_path_limit_seconds",
+			  "The idle timeout --path-limit checked against.");
+		printf("kashim_path_limit_seconds %d\n", st->opts->limit);
+	}
+	prom_head("kashim_processes_inspected",
+		  "Processes whose sockets kashim --status read.");
+	printf("kashim_processes_inspected %zu\n", st->nprocs);
+	prom_head("kashim_processes_not_inspectable",
+		  "Processes kashim --status could not read (no ptrace "
+		  "rights).");
+	printf("kashim_processes_not_inspectable %zu\n", st->nrefused);
+}
+
+void kashim_status_print(const struct status *st)
+{
+	switch (st->opts->format) {
+	case KASHIM_STATUS_JSON: print_json(st); break;
+	case KASHIM_STATUS_PROMETHEUS: print_prometheus(st); break;
+	default: print_table(st); break;
+	}
+}

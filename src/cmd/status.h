@@ -1,0 +1,154 @@
+/*
+ * status.h - the parts of `kashim --status`, shared between status.c
+ * (which processes, and one process's scan), tcptab.c (the kernel's TCP
+ * tables, read once per network namespace) and report.c (the table,
+ * JSON and Prometheus output). Nothing here is part of the library.
+ */
+#ifndef KASHIM_STATUS_H
+#define KASHIM_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cmd.h"
+
+/* One end of a connection; known is false for a listener's peer. */
+struct endpoint {
+	bool known;
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes */
+	uint16_t port;
+};
+
+/* One TCP socket of a process; an option that cannot be read is -1. */
+struct conn {
+	int fd;
+	bool v6;
+	unsigned char state; /* TCP_ESTABLISHED, TCP_LISTEN, … */
+	struct endpoint local, peer;
+	int keepalive, idle, interval, count, user_timeout;
+};
+
+/* A process asked about: its sockets are conns[first .. first + n). */
+struct proc {
+	pid_t pid;
+	char name[16]; /* /proc/PID/comm */
+	size_t first, n;
+};
+
+/* A process that could not be read, and why (an errno value). */
+struct refusal {
+	pid_t pid;
+	char name[16];
+	int err;
+};
+
+/* The whole answer, in the order it is printed. */
+struct status {
+	const struct kashim_status_opts *opts;
+	struct proc *procs;
+	size_t nprocs, procs_cap;
+	struct conn *conns;
+	size_t nconns, conns_cap;
+	struct refusal *refused;
+	size_t nrefused, refused_cap;
+};
+
+/* A process to scan, in the order of the answer. */
+struct cand {
+	pid_t pid;
+	char name[16];
+	bool asked;           /* a PID operand: say so when it is gone */
+	int rc;               /* kashim_scan_process()'s result */
+	int worker;           /* whose part of the answer holds it */
+	size_t proc, refusal; /* its index there, or SIZE_MAX */
+};
+
+/* The processes to scan, and the next one a worker takes. */
+struct cands {
+	struct cand *v;
+	size_t n, cap;
+	size_t next;
+	struct tcptabs *tabs;
+};
+
+/* What the closing summary counts. */
+struct status_sum {
+	size_t processes, connections, keepalive, without, cut, listening;
+};
+
+/* ---- status.c ---- */
+
+/* Room for want elements of size bytes in *v (a T **). Returns 0 or -1. */
+int kashim_grow(void *v, size_t *cap, size_t want, size_t size);
+
+/*
+ * One process's scan: its TCP sockets, in fd order, added to st as one
+ * struct proc, or it is noted as refused (not a kernel thread). Returns
+ * 0, -ESRCH when it is gone, or -ENOMEM.
+ */
+int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
+			const char *name);
+
+/* ---- parallel.c: the scans spread over the CPUs ---- */
+
+/*
+ * Scan every process of c (kashim_scan_process(), in threads, one per
+ * CPU up to 4) and put the answer into st in the order of c; each
+ * cand's rc says how its scan went. Returns 0 or -ENOMEM.
+ */
+int kashim_scan_parallel(struct status *st, struct cands *c);
+
+/* ---- tcptab.c: /proc/PID/net/tcp and tcp6, once per namespace ---- */
+
+/* A socket as the kernel's TCP table lists it. */
+struct tcp_entry {
+	unsigned long inode;
+	bool v6;
+	unsigned char state;
+	struct endpoint local, peer;
+};
+
+struct tcptabs; /* every namespace read so far */
+struct tcptab;  /* one namespace's sockets */
+
+/* An empty set of tables; NULL when out of memory. */
+struct tcptabs *kashim_tcptabs_new(void);
+void kashim_tcptabs_free(struct tcptabs *all);
+
+/*
+ * The tables of the network namespace pid is in, read the first time
+ * that namespace is seen. NULL when it cannot be named. Safe to call
+ * from several threads; the tables returned stay in place until freed.
+ */
+const struct tcptab *kashim_tcptab_of(struct tcptabs *all, pid_t pid);
+
+/*
+ * The socket with this inode in t (NULL: none). NULL when it is not
+ * there: another namespace, made since the read, or not TCP.
+ */
+const struct tcp_entry *kashim_tcptab_find(const struct tcptab *t,
+					   unsigned long inode);
+
+/* The inode of a "socket:[N]" or "net:[N]" link text, or 0. */
+unsigned long kashim_link_inode(const char *text);
+
+/* ---- report.c: the answer, printed ---- */
+
+/* The state's name ("ESTABLISHED"), or "?" */
+const char *kashim_tcp_state_name(unsigned state);
+
+/* Is c a connection (not a listener or an unconnected socket)? */
+bool kashim_conn_counts(const struct conn *c);
+
+/* Would a middlebox forgetting idle flows after limit seconds cut c? */
+bool kashim_conn_cut(const struct conn *c, int limit);
+
+/* Count what the summary line shows. */
+void kashim_status_sum(const struct status *st, struct status_sum *sum);
+
+/* Print st in the format its options ask for. */
+void kashim_status_print(const struct status *st);
+
+#endif
