@@ -11,11 +11,15 @@ bench/build:
 bench/build/conn: bench/conn.c | bench/build
 	$(CC) $(BENCH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+# The --status row: a server and many clients holding loopback connections.
+bench/build/holder: tests/cmd/holder.c | bench/build
+	$(CC) $(BENCH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 bench/build/libempty.so: bench/empty.c | bench/build
 	$(CC) $(BENCH_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $<
 
 .PHONY: bench check-bench
-bench: build bench/build/conn bench/build/libempty.so
+bench: build bench/build/conn bench/build/libempty.so bench/build/holder
 	@bench/run.sh
 
 check-bench: build bench/build/conn
@@ -24,4 +28,5 @@ check-bench: build bench/build/conn
 CHECK_TARGETS += check-bench
 DEPS_PACKAGES += valgrind strace
 # bench/build holds only files this fragment makes.
-CLEAN_FILES += bench/build/conn bench/build/libempty.so $(wildcard bench/build/*)
+CLEAN_FILES += bench/build/conn bench/build/libempty.so bench/build/holder \
+	$(wildcard bench/build/*)
