@@ -27,6 +27,11 @@
 #include "log.h"
 #include "real.h"
 
+/* From <linux/close_range.h>; musl's headers do not carry it. */
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 /*
  * With _GNU_SOURCE glibc declares the address arguments as transparent
  * unions (typedefs, so #ifdef cannot see them); the definitions below

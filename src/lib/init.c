@@ -13,7 +13,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,12 @@
 #include "common/load.h"
 #include "libkashim.h"
 #include "log.h"
+
+/* From <linux/futex.h>, which musl-gcc's include path does not reach. */
+#ifndef FUTEX_WAIT_PRIVATE
+#define FUTEX_WAIT_PRIVATE (0 | 128)
+#define FUTEX_WAKE_PRIVATE (1 | 128)
+#endif
 
 struct kashim_settings kashim_cfg;
 static bool active;

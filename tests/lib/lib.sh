@@ -49,3 +49,16 @@ kashim_env_clear() {
 	done
 	unset lib_var
 }
+
+# kashim_exports_want LIB: the functions LIB must export, sorted, one
+# line with a space after each: the interposed libc functions, and vfork
+# where its assembly trampoline exists (x86-64 built without
+# -fcf-protection). The one list the export checks share.
+kashim_exports_want() {
+	lib_vfork=
+	if readelf -h "$1" 2>/dev/null | grep -q 'Machine:.*X86-64' &&
+		! ${CC:-cc} -dM -E -x c /dev/null | grep -q __CET__; then
+		lib_vfork="vfork "
+	fi
+	echo "accept accept4 close close_range closefrom connect dup dup2 dup3 fclose fcntl fcntl64 recvmsg sendmsg sendto setsockopt socket $lib_vfork"
+}

@@ -29,14 +29,7 @@ quiet() {
 
 echo "== exports"
 exports=$(nm -D --defined-only "$LIB" | awk '{print $3}' | sort | tr '\n' ' ')
-# vfork is interposed where its assembly trampoline exists (x86-64,
-# built without -fcf-protection).
-vfork=
-if [ "$(uname -m)" = x86_64 ] &&
-	! ${CC:-cc} -dM -E -x c /dev/null | grep -q __CET__; then
-	vfork="vfork "
-fi
-want="accept accept4 close close_range closefrom connect dup dup2 dup3 fclose fcntl fcntl64 recvmsg sendmsg sendto setsockopt socket $vfork"
+want=$(kashim_exports_want "$LIB")
 if [ "$exports" = "$want" ]; then ok; else
 	fail "exports '$exports', want '$want'"; fi
 
