@@ -322,7 +322,8 @@ kashim_conf_load(const char *path, uid_t ruid, struct kashim_settings *s,
 	FILE *fp;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Non-blocking: a FIFO (or a device) must not stall the program. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 && errno == ENOENT)
 		return KASHIM_CONF_MISSING;
 	if (fd < 0) {

@@ -349,6 +349,20 @@ else
 	echo "SKIP: --check of a file owned by another user needs root"
 fi
 
+echo "# a config file that is a FIFO: refused at once, never waited on"
+mkfifo -m 644 "$T/fifo.conf"
+run timeout 10 "$KASHIM" --check "$T/fifo.conf"
+expect "--check FIFO: exit 1 at once" 1 "$RC"
+contains "--check FIFO: not a regular file" "$T/fifo.conf: not a regular file" "$ERR"
+run timeout 10 "$KASHIM" --config "$T/fifo.conf" true
+expect "--config FIFO: exit 2 at once" 2 "$RC"
+contains "--config FIFO: not a regular file" "$T/fifo.conf: not a regular file" "$ERR"
+run timeout 10 env LD_PRELOAD="$LIB" KASHIM_CONFIG="$T/fifo.conf" "$PAIR"
+expect "FIFO as KASHIM_CONFIG: the first connect goes on" 0 "$RC"
+contains "FIFO as KASHIM_CONFIG: reported" "$T/fifo.conf: not a regular file" "$ERR"
+expect "FIFO as KASHIM_CONFIG: sockets left alone" "keepalive=0 keepalive=0" "$(line out | cut -d' ' -f1) $(line in | cut -d' ' -f1)"
+rm -f "$T/fifo.conf"
+
 echo "# --status"
 "$KASHIM" --idle 23 --interval 6 --count 3 --user-timeout auto "$PAIR" -n -r "$T/ready1" -H 30 &
 P1=$!

@@ -239,6 +239,22 @@ START_TEST(directory_is_refused)
 }
 END_TEST
 
+/* A FIFO is refused at once: opening it must not wait for a writer. */
+START_TEST(fifo_is_refused_without_blocking)
+{
+	char path[] = "/tmp/kashim-test-fifo-XXXXXX";
+
+	ck_assert_ptr_nonnull(mkdtemp(path));
+	strcat(path, "/kashim.conf");
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
+}
+END_TEST
+
 /* The one loader: which file, then defaults < file < environment. */
 START_TEST(loader_file_then_environment)
 {
@@ -380,6 +396,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, refused_when_others_may_write);
 	tcase_add_test(tc, refused_when_owned_by_someone_else);
 	tcase_add_test(tc, directory_is_refused);
+	tcase_add_test(tc, fifo_is_refused_without_blocking);
 	tcase_add_test(tc, empty_file_holds_the_defaults);
 	tcase_add_test(tc, loader_file_then_environment);
 	tcase_add_test(tc, loader_reports_file_and_environment);
