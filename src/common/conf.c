@@ -184,73 +184,133 @@ int kashim_conf_check_owner(int fd, const char *path, uid_t ruid, char *err,
 
 #define CONF_MAX_SIZE (1 << 20)
 
-/* Scanner state of clean(): what the character at hand belongs to. */
-enum scan { CODE, LINE_COMMENT, BLOCK_COMMENT, DQUOTE, SQUOTE };
+/* What the character at hand belongs to, for the pre-pass. */
+enum scan { CODE, LINE_COMMENT, BLOCK_OPEN, BLOCK_COMMENT, DQUOTE, SQUOTE };
 
-/* Next state after c (prev before it); blanks c in a comment. */
-static enum scan scan_one(enum scan st, char prev, char *c)
+/*
+ * The pre-pass scanner, with libconfuse's lexical rules: comments from
+ * '#' or "//" to the end of the line and from "/" "*" to the next "*" "/"
+ * (the opening '*' closes nothing), strings in double or single quotes in
+ * which '\' takes the next character whatever it is, and braces in code.
+ */
+struct scanner {
+	enum scan st;
+	bool esc;       /* in a string: the character at hand is escaped */
+	bool star;      /* in a block comment: the last character was '*' */
+	int line;       /* of the character at hand */
+	int depth;      /* braces open in code */
+	int brace_line; /* where the outermost open brace is */
+	int start_line; /* where the string or comment at hand began */
+};
+
+static bool is_comment(enum scan st)
 {
-	switch (st) {
-	case LINE_COMMENT:
-		st = *c == '\n' ? CODE : st;
-		break;
-	case BLOCK_COMMENT:
-		st = prev == '*' && *c == '/' ? CODE : st;
-		break;
-	case DQUOTE:
-		return *c == '"' && prev != '\\' ? CODE : st;
-	case SQUOTE:
-		return *c == '\'' ? CODE : st;
-	case CODE:
-		if (*c == '"')
-			return DQUOTE;
-		if (*c == '\'')
-			return SQUOTE;
-		if (*c == '#')
-			st = LINE_COMMENT;
-		else if (prev == '/' && (*c == '/' || *c == '*'))
-			st = *c == '/' ? LINE_COMMENT : BLOCK_COMMENT;
-		else
-			return CODE;
-		break;
+	return st == LINE_COMMENT || st == BLOCK_OPEN || st == BLOCK_COMMENT;
+}
+
+/* In a string closed by quote: the state after c. */
+static enum scan in_string(struct scanner *sc, char c, char quote)
+{
+	if (sc->esc)
+		sc->esc = false;
+	else if (c == '\\')
+		sc->esc = true;
+	else if (c == quote)
+		return CODE;
+	return sc->st;
+}
+
+/* In a comment: the state after c. */
+static enum scan in_comment(struct scanner *sc, char c)
+{
+	if (sc->st == LINE_COMMENT)
+		return c == '\n' ? CODE : LINE_COMMENT;
+	if (sc->st == BLOCK_OPEN) { /* c is the '*' after the '/' */
+		sc->star = false;
+		return BLOCK_COMMENT;
 	}
-	if (*c != '\n')
+	if (sc->star && c == '/')
+		return CODE;
+	sc->star = c == '*';
+	return BLOCK_COMMENT;
+}
+
+/* In code: the state after c, next being the character after it. */
+static enum scan in_code(struct scanner *sc, char c, char next)
+{
+	if (c == '"')
+		return DQUOTE;
+	if (c == '\'')
+		return SQUOTE;
+	if (c == '#' || (c == '/' && next == '/'))
+		return LINE_COMMENT;
+	if (c == '/' && next == '*')
+		return BLOCK_OPEN;
+	if (c == '{' && sc->depth++ == 0)
+		sc->brace_line = sc->line;
+	if (c == '}')
+		sc->depth--;
+	return CODE;
+}
+
+/*
+ * Step over *c (next: the character after it, or 0), blanking it when it
+ * belongs to a comment. Returns -1 at a "${" outside single quotes, which
+ * libconfuse would replace with an environment variable.
+ */
+static int scan_step(struct scanner *sc, char *c, char next)
+{
+	enum scan before = sc->st;
+
+	if ((before == CODE || before == DQUOTE) && *c == '$' && next == '{')
+		return -1;
+	if (before == CODE)
+		sc->st = in_code(sc, *c, next);
+	else if (before == DQUOTE || before == SQUOTE)
+		sc->st = in_string(sc, *c, before == DQUOTE ? '"' : '\'');
+	else
+		sc->st = in_comment(sc, *c);
+	if (before == CODE && sc->st != CODE)
+		sc->start_line = sc->line;
+	if ((is_comment(before) || is_comment(sc->st)) && *c != '\n')
 		*c = ' ';
-	return st;
+	sc->line += *c == '\n';
+	return 0;
+}
+
+/* "FILE:LINE: message" into err; returns -1. */
+static int fail_at(char *err, size_t errlen, const char *path, int line,
+		   const char *msg)
+{
+	snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+	return -1;
 }
 
 /*
  * Blank the comments of text (n bytes) in place, keeping every newline,
- * and check that each '{' is closed. libconfuse 3.3 miscounts lines after
- * a comment and accepts a file that ends inside a section; kashim's
- * messages must name the right line. Returns 0, or -1 with err set.
+ * and check what libconfuse 3.3 lets through: it miscounts lines after a
+ * comment, accepts a file that ends inside a section, and expands
+ * ${VARIABLE} (the file is read literally, setuid programs included).
+ * Returns 0, or -1 with "FILE:LINE: message" in err.
  */
 static int clean(char *text, size_t n, const char *path, char *err,
 		 size_t errlen)
 {
-	enum scan st = CODE;
-	int line = 1, depth = 0, open_line = 0;
-	char prev = 0;
+	struct scanner sc = { .st = CODE, .line = 1 };
 
-	for (size_t i = 0; i < n; i++) {
-		char c = text[i];
-
-		st = scan_one(st, prev, &text[i]);
-		if (st == CODE && text[i] == '/' && i + 1 < n &&
-		    (text[i + 1] == '/' || text[i + 1] == '*'))
-			text[i] = ' ';
-		if (st == CODE && c == '{' && depth++ == 0)
-			open_line = line;
-		if (st == CODE && c == '}')
-			depth--;
-		line += c == '\n';
-		prev = c;
-	}
-	if (depth > 0) {
-		snprintf(err, errlen, "%s:%d: '{' is never closed", path,
-			 open_line);
-		return -1;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (scan_step(&sc, &text[i], i + 1 < n ? text[i + 1] : 0) < 0)
+			return fail_at(err, errlen, path, sc.line,
+				       "'${' outside single quotes: the file is read literally, no ${VARIABLE} is expanded");
+	if (sc.st == DQUOTE || sc.st == SQUOTE)
+		return fail_at(err, errlen, path, sc.start_line,
+			       "string never closed");
+	if (sc.st == BLOCK_OPEN || sc.st == BLOCK_COMMENT)
+		return fail_at(err, errlen, path, sc.start_line,
+			       "comment never closed");
+	if (sc.depth > 0)
+		return fail_at(err, errlen, path, sc.brace_line,
+			       "'{' is never closed");
 	return 0;
 }
 

@@ -60,6 +60,28 @@ START_TEST(good_file)
 }
 END_TEST
 
+/*
+ * Strings and comments as libconfuse reads them: '\' escapes in both
+ * kinds of string, a comment opened by slash-star-slash, ${ kept
+ * literally in single quotes and written as \x24{ in double quotes.
+ */
+START_TEST(quoting_read_literally)
+{
+	ck_assert_int_eq(load("fixtures/good-quoting.conf"), KASHIM_CONF_OK);
+	ck_assert_int_eq(s.top.v.idle, 30);
+	ck_assert_str_eq(s.log_target, "/var/log/${HOST}/kashim.log");
+	ck_assert_uint_eq(s.nrules, 3);
+	ck_assert_str_eq(s.rules[0].name, "back\\");
+	ck_assert_int_eq(s.rules[0].v.idle, 5);
+	ck_assert_str_eq(s.rules[1].name, "it's \"quoted\" // not a comment");
+	ck_assert_uint_eq(s.rules[1].m.nprograms, 3);
+	ck_assert_str_eq(s.rules[1].m.programs[1], "b\\c?");
+	ck_assert_str_eq(s.rules[1].m.programs[2], "#d");
+	ck_assert_str_eq(s.rules[2].name, "tab\tand ${X}");
+	ck_assert_int_eq(s.rules[2].v.count, 7);
+}
+END_TEST
+
 START_TEST(missing_file_is_silent)
 {
 	ck_assert_int_eq(load("fixtures/does-not-exist.conf"), KASHIM_CONF_MISSING);
@@ -388,6 +410,7 @@ static Suite *conf_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, good_file);
+	tcase_add_test(tc, quoting_read_literally);
 	tcase_add_test(tc, missing_file_is_silent);
 	tcase_add_loop_test(tc, bad_file_names_its_line, 0, (int)bad_files.gl_pathc);
 	tcase_add_test(tc, environment_over_file);
