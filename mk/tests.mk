@@ -19,7 +19,7 @@ tests/build/test_settings: tests/unit/test_settings.c $(COMMON_OBJS) \
 	$(CC) $(TEST_CFLAGS) $(CHECK_CFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 tests/build/test_conf: tests/unit/test_conf.c $(CONF_OBJS) $(COMMON_OBJS) \
-		$(LOAD_OBJS) | tests/build
+		$(LOAD_OBJS) $(PRINT_OBJS) | tests/build
 	$(CC) $(TEST_CFLAGS) $(CHECK_CFLAGS) $(CONFUSE_CFLAGS) -o $@ $^ \
 		$(CHECK_LIBS) $(CONFUSE_LIBS)
 

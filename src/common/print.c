@@ -9,6 +9,27 @@
 
 #include "settings.h"
 
+/*
+ * s in double quotes, as the config reader reads it back: '"' and '\\'
+ * escaped, control characters and the '$' of "${" (an error in the
+ * file) written as \xHH.
+ */
+static void print_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f || (c == '$' && s[1] == '{'))
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
 static void print_list_ports(FILE *f, const struct kashim_match *m)
 {
 	fputs("{", f);
@@ -46,8 +67,10 @@ static void print_list_hosts(FILE *f, const struct kashim_match *m)
 static void print_list_programs(FILE *f, const struct kashim_match *m)
 {
 	fputs("{", f);
-	for (size_t i = 0; i < m->nprograms; i++)
-		fprintf(f, "%s\"%s\"", i ? ", " : "", m->programs[i]);
+	for (size_t i = 0; i < m->nprograms; i++) {
+		fputs(i ? ", " : "", f);
+		print_string(f, m->programs[i]);
+	}
 	fputs("}", f);
 }
 
@@ -92,10 +115,14 @@ void kashim_settings_print(const struct kashim_settings *s, void *stream)
 	FILE *f = stream;
 
 	fprintf(f, "log_level = %s\n", kashim_log_level_name(s->log_level));
-	fprintf(f, "log_target = \"%s\"\n", s->log_target);
+	fputs("log_target = ", f);
+	print_string(f, s->log_target);
+	fputs("\n", f);
 	print_rule(f, &s->top, "", true);
 	for (size_t i = 0; i < s->nrules; i++) {
-		fprintf(f, "\nrule \"%s\" {\n", s->rules[i].name);
+		fputs("\nrule ", f);
+		print_string(f, s->rules[i].name);
+		fputs(" {\n", f);
 		print_rule(f, &s->rules[i], "  ", false);
 		fputs("}\n", f);
 	}

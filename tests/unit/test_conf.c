@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 static struct kashim_settings s;
 static char err[1024];
 static glob_t bad_files;
+static glob_t all_files; /* every fixture, for the --check round trip */
 
 static void setup(void)
 {
@@ -277,6 +279,103 @@ START_TEST(fifo_is_refused_without_blocking)
 }
 END_TEST
 
+/* Fail unless match keys a and b are the same. */
+static void same_match(const struct kashim_match *a,
+		       const struct kashim_match *b, const char *what)
+{
+	ck_assert_msg(a->nports == b->nports, "%s: ports", what);
+	ck_assert_msg(a->nhosts == b->nhosts, "%s: hosts", what);
+	ck_assert_msg(a->nprograms == b->nprograms, "%s: programs", what);
+	ck_assert_msg(a->direction == b->direction, "%s: direction", what);
+	for (size_t i = 0; i < a->nports; i++)
+		ck_assert_msg(a->ports[i].lo == b->ports[i].lo &&
+				      a->ports[i].hi == b->ports[i].hi,
+			      "%s: port %zu", what, i);
+	for (size_t i = 0; i < a->nhosts; i++)
+		ck_assert_msg(memcmp(&a->hosts[i], &b->hosts[i],
+				     sizeof(a->hosts[i])) == 0,
+			      "%s: host %zu", what, i);
+	for (size_t i = 0; i < a->nprograms; i++)
+		ck_assert_msg(strcmp(a->programs[i], b->programs[i]) == 0,
+			      "%s: program '%s' came back as '%s'", what,
+			      a->programs[i], b->programs[i]);
+}
+
+/*
+ * Fail unless rules a and b are the same once finished. Which keys were
+ * given (set) may differ: --check writes every value a rule inherits.
+ */
+static void same_rule(const struct kashim_rule *a, const struct kashim_rule *b)
+{
+	ck_assert_msg(strcmp(a->name, b->name) == 0,
+		      "rule '%s' came back as '%s'", a->name, b->name);
+	ck_assert_msg(memcmp(&a->v, &b->v, sizeof(a->v)) == 0,
+		      "rule '%s': values", a->name);
+	ck_assert_msg(a->program_ok == b->program_ok, "rule '%s': programs",
+		      a->name);
+	same_match(&a->m, &b->m, a->name);
+}
+
+/* What `kashim --check` prints for settings t, as a string to free. */
+static char *printed(const struct kashim_settings *t)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	kashim_settings_print(t, f);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
+/* Write text to a new private file; its path in path (PATH_MAX). */
+static void write_private(const char *text, char *path)
+{
+	int fd;
+
+	strcpy(path, "/tmp/kashim-test-printed-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/*
+ * Every valid fixture: what `kashim --check` prints reads back to the
+ * same settings, field by field, and prints the same text again.
+ */
+START_TEST(check_output_reads_back)
+{
+	const char *path = all_files.gl_pathv[_i];
+	struct kashim_settings back;
+	char tmp[PATH_MAX], *text, *again;
+
+	if (load(path) != KASHIM_CONF_OK)
+		return; /* a file meant to be refused: bad_file_names_its_line */
+	kashim_settings_finish(&s, NULL);
+	text = printed(&s);
+	write_private(text, tmp);
+	kashim_settings_defaults(&back);
+	ck_assert_msg(kashim_conf_load(tmp, getuid(), &back, err,
+				       sizeof(err)) == KASHIM_CONF_OK,
+		      "%s printed does not read back: %s\n%s", path, err, text);
+	unlink(tmp);
+	kashim_settings_finish(&back, NULL);
+	ck_assert_int_eq(back.log_level, s.log_level);
+	ck_assert_str_eq(back.log_target, s.log_target);
+	ck_assert_uint_eq(back.nrules, s.nrules);
+	same_rule(&s.top, &back.top);
+	for (size_t i = 0; i < s.nrules; i++)
+		same_rule(&s.rules[i], &back.rules[i]);
+	again = printed(&back);
+	ck_assert_str_eq(again, text);
+	free(again);
+	free(text);
+	kashim_settings_free(&back);
+}
+END_TEST
+
 /* The one loader: which file, then defaults < file < environment. */
 START_TEST(loader_file_then_environment)
 {
@@ -427,6 +526,8 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, loader_named_file_must_exist);
 	tcase_add_test(tc, loader_system_file_may_be_missing);
 	tcase_add_test(tc, loader_system_wide_logs_to_syslog);
+	tcase_add_loop_test(tc, check_output_reads_back, 0,
+			    (int)all_files.gl_pathc);
 	suite_add_tcase(su, tc);
 	return su;
 }
@@ -441,10 +542,17 @@ int main(void)
 		fprintf(stderr, "test_conf: run from tests/, fixtures missing\n");
 		return EXIT_FAILURE;
 	}
+	if (glob("fixtures/*.conf", 0, NULL, &all_files) != 0 ||
+	    glob("fixtures/*/*.conf", GLOB_APPEND, NULL, &all_files) != 0 ||
+	    glob("../conf/kashim.conf", GLOB_APPEND, NULL, &all_files) != 0) {
+		fprintf(stderr, "test_conf: fixtures missing\n");
+		return EXIT_FAILURE;
+	}
 	sr = srunner_create(conf_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	globfree(&bad_files);
+	globfree(&all_files);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
