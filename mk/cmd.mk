@@ -33,7 +33,8 @@ $(CMD): $(CMD_LINK) src/.ldflags
 CMD_TEST_DIR := tests/build/cmd
 CMD_TEST_PROGS := $(CMD_TEST_DIR)/sockpair $(CMD_TEST_DIR)/static \
 	$(CMD_TEST_DIR)/golike $(CMD_TEST_DIR)/golike-section \
-	$(CMD_TEST_DIR)/libother.so $(CMD_TEST_DIR)/holder
+	$(CMD_TEST_DIR)/libother.so $(CMD_TEST_DIR)/holder \
+	$(CMD_TEST_DIR)/libvanish.so
 
 $(CMD_TEST_DIR):
 	mkdir -p $@
@@ -62,6 +63,10 @@ $(CMD_TEST_DIR)/golike-section: tests/cmd/hello.c tests/cmd/go-note.s | $(CMD_TE
 		--set-section-flags .note.go.buildid=readonly,contents \
 		$@.tmp $@
 	rm -f $@.tmp $@.note $@.note.o
+
+# Preloaded into `kashim --status`: the process scanned exits mid-scan.
+$(CMD_TEST_DIR)/libvanish.so: tests/cmd/vanish.c | $(CMD_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
 
 # Another preload library, to be kept beside kashim's.
 $(CMD_TEST_DIR)/libother.so: tests/cmd/other.c | $(CMD_TEST_DIR)

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,17 @@ static bool kernel_thread(pid_t pid)
 	return (flags & 0x00200000UL) != 0; /* PF_KTHREAD */
 }
 
+/*
+ * Is the process pidfd refers to still running? A pidfd polls readable
+ * once its process has exited, even when the PID has been reused since.
+ */
+static bool proc_still_there(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
+}
+
 /* Note that pid could not be read, for the one line that names them. */
 static int refuse(struct status *st, pid_t pid, const char *name, int err)
 {
@@ -263,12 +275,16 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 		return errno == ESRCH ? -ESRCH : refuse(st, pid, name, errno);
 	sc.tab = kashim_tcptab_of(tabs, pid);
 	rc = scan_fds(&sc, pid);
+	if (rc == 0 && !proc_still_there(sc.pidfd))
+		rc = KASHIM_SCAN_GONE; /* what was read is only a part */
 	close(sc.pidfd);
 	if (rc == -ENOENT || rc == -ESRCH)
 		rc = -ESRCH;
 	if (rc < 0) {
 		st->nconns = p->first; /* what was read of it is dropped */
-		return rc == -ESRCH || rc == -ENOMEM ? rc : refuse(st, pid, name, -rc);
+		return rc == -ESRCH || rc == KASHIM_SCAN_GONE || rc == -ENOMEM
+			       ? rc
+			       : refuse(st, pid, name, -rc);
 	}
 	p->n = st->nconns - p->first;
 	if (p->n)
@@ -479,16 +495,22 @@ static int verdict(const struct status *st, int rc)
 	return 0;
 }
 
-/* A PID operand gone before its scan: say so. Returns 1 if any. */
+/* A PID operand gone before or during its scan: say so. Returns 1 if any. */
 static int pids_gone(const struct cands *c)
 {
 	int rc = 0;
 
 	for (size_t i = 0; i < c->n; i++) {
-		if (!c->v[i].asked || c->v[i].rc != -ESRCH)
+		if (!c->v[i].asked ||
+		    (c->v[i].rc != -ESRCH && c->v[i].rc != KASHIM_SCAN_GONE))
 			continue;
-		fprintf(stderr, "kashim: --status: no process with PID %d\n",
-			(int)c->v[i].pid);
+		if (c->v[i].rc == -ESRCH)
+			fprintf(stderr, "kashim: --status: no process with PID %d\n",
+				(int)c->v[i].pid);
+		else
+			fprintf(stderr,
+				"kashim: --status: process %d went away during the scan\n",
+				(int)c->v[i].pid);
 		rc = 1;
 	}
 	return rc;

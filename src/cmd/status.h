@@ -7,6 +7,7 @@
 #ifndef KASHIM_STATUS_H
 #define KASHIM_STATUS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,8 +87,10 @@ int kashim_grow(void *v, size_t *cap, size_t want, size_t size);
 /*
  * One process's scan: its TCP sockets, in fd order, added to st as one
  * struct proc, or it is noted as refused (not a kernel thread). Returns
- * 0, -ESRCH when it is gone, or -ENOMEM.
+ * 0, -ESRCH when it is gone, KASHIM_SCAN_GONE when it exited during the
+ * scan (what was read of it is dropped), or -ENOMEM.
  */
+#define KASHIM_SCAN_GONE (-EOWNERDEAD)
 int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 			const char *name);
 

@@ -456,6 +456,23 @@ run "$KASHIM" --status no-such-process-name
 expect "--status NAME that matches nothing: exit 1" 1 "$RC"
 contains "--status NAME that matches nothing: says so" "no process named 'no-such-process-name'" "$ERR"
 
+echo "# --status on a process that exits in the middle of the scan"
+"$PAIR" -n -r "$T/ready3" -H 30 &
+P3=$!
+PIDS="$PIDS $P3"
+if wait_file "$T/ready3"; then
+	run env LD_PRELOAD="$B/libvanish.so" KASHIM_TEST_VANISH_PID="$P3" \
+		"$KASHIM" --status "$P3"
+	expect "--status, process gone mid-scan: exit 1" 1 "$RC"
+	contains "--status, process gone mid-scan: says so" \
+		"kashim: --status: process $P3 went away during the scan" "$ERR"
+	expect "--status, process gone mid-scan: none of its sockets shown" 0 \
+		"$(printf '%s\n' "$OUT" | awk -v p="$P3" '$1 == p' | wc -l)"
+else
+	fail "--status mid-scan: the helper did not start"
+fi
+wait "$P3" 2>/dev/null
+
 echo "# warnings about programs LD_PRELOAD cannot reach"
 run "$KASHIM" "$B/static"
 expect "static: still run, its status" 0 "$RC"
