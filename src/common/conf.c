@@ -17,11 +17,27 @@
 
 #include "conf.h"
 
-/* Where the error callback leaves its message; the load runs once. */
+/*
+ * Where the error callback leaves its message, and the line before the
+ * piece of the file being parsed; the load runs once.
+ */
 static struct {
 	char *buf;
 	size_t len;
+	int line0;
 } errout;
+
+/*
+ * Settings the validation callback parses values into, set up once per
+ * load: each parse replaces (and frees) the list before it.
+ */
+static struct kashim_settings scratch;
+
+/* The option and number of items validate() checked last. */
+static struct {
+	const cfg_opt_t *opt;
+	size_t n;
+} checked;
 
 /* libconfuse's error callback: "FILE:LINE: message". */
 static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
@@ -31,7 +47,8 @@ static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
 	if (!errout.buf || errout.buf[0]) /* keep the first message */
 		return;
 	n = snprintf(errout.buf, errout.len, "%s:%d: ",
-		     cfg->filename ? cfg->filename : "?", cfg->line);
+		     cfg->filename ? cfg->filename : "?",
+		     errout.line0 + cfg->line);
 	if (n > 0 && (size_t)n < errout.len)
 		vsnprintf(errout.buf + n, errout.len - (size_t)n, fmt, ap);
 }
@@ -39,41 +56,66 @@ static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
 /* The value of option opt as text: a list joins its items with ','. */
 static char *opt_text(cfg_opt_t *opt)
 {
-	size_t n = cfg_opt_size(opt), len = 1;
+	size_t n = cfg_opt_size(opt), len = 1, at = 0;
 	char *text;
 
 	for (size_t i = 0; i < n; i++)
 		len += strlen(cfg_opt_getnstr(opt, (unsigned)i)) + 1;
 	text = calloc(1, len);
 	for (size_t i = 0; text && i < n; i++) {
+		const char *item = cfg_opt_getnstr(opt, (unsigned)i);
+
 		if (i)
-			strcat(text, ",");
-		strcat(text, cfg_opt_getnstr(opt, (unsigned)i));
+			text[at++] = ',';
+		memcpy(text + at, item, strlen(item) + 1);
+		at += strlen(item);
 	}
 	return text;
 }
 
-/* Validation callback: the value must pass the key's own parser. */
+/*
+ * Is the text of item blank? A list's parser would refuse it as an
+ * empty item, but on its own it reads as the empty list.
+ */
+static bool blank(const char *item)
+{
+	while (*item == ' ' || (*item >= '\t' && *item <= '\r'))
+		item++;
+	return *item == '\0';
+}
+
+/*
+ * Validation callback: the value must pass the key's own parser.
+ * libconfuse calls it after each item of a list, and once more at its
+ * closing brace, so a list is checked by its newest item alone: each item
+ * once, whatever the list's length (take_keys() parses the whole list).
+ */
 static int validate(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const struct kashim_key_def *key = kashim_key_by_name(opt->name);
-	struct kashim_settings scratch;
+	size_t n = cfg_opt_size(opt);
+	const char *text = n ? cfg_opt_getnstr(opt, (unsigned)n - 1) : NULL;
 	char msg[300];
-	char *text = opt_text(opt);
-	int rc = -1;
+	int rc;
+
+	if (opt == checked.opt && n == checked.n && n > 1)
+		return 0; /* the closing brace of a list just checked */
+	checked.opt = opt;
+	checked.n = n;
 
 	if (!key || !text) {
 		cfg_error(cfg, "%s: cannot check this value", opt->name);
-		goto out;
+		return -1;
 	}
-	kashim_settings_defaults(&scratch);
-	rc = kashim_set(&scratch, &scratch.top, (enum kashim_key)(key - kashim_keys),
-			text, msg, sizeof(msg));
-	kashim_settings_free(&scratch);
+	if ((key->flags & KASHIM_KF_LIST) && blank(text)) {
+		cfg_error(cfg, "%s: empty item in the list", opt->name);
+		return -1;
+	}
+	rc = kashim_set(&scratch, &scratch.top,
+			(enum kashim_key)(key - kashim_keys), text, msg,
+			sizeof(msg));
 	if (rc < 0)
 		cfg_error(cfg, "%s", msg);
-out:
-	free(text);
 	return rc;
 }
 
@@ -96,22 +138,27 @@ static void fill_opts(cfg_opt_t *opts, bool rule)
 	opts[n] = (cfg_opt_t)CFG_END();
 }
 
-/* Copy the keys present in section sec into rule r of s. */
+/*
+ * Copy the keys given in section sec into rule r of s: set, even to the
+ * empty list, so that a later piece of the file overrides an earlier.
+ * Walks sec's options: a lookup by name per key would cost a search.
+ */
 static int take_keys(cfg_t *sec, struct kashim_settings *s,
 		     struct kashim_rule *r, char *err, size_t errlen)
 {
-	for (size_t k = 0; k < KASHIM_NKEYS; k++) {
-		cfg_opt_t *opt;
+	for (cfg_opt_t *opt = sec->opts; opt->name; opt++) {
+		const struct kashim_key_def *key;
 		char *text;
 		int rc;
 
-		if (r != &s->top && !(kashim_keys[k].flags & KASHIM_KF_RULE))
+		if (opt->type != CFGT_STR || !(opt->flags & CFGF_MODIFIED))
 			continue;
-		opt = cfg_getopt(sec, kashim_keys[k].name);
-		if (!opt || cfg_opt_size(opt) == 0)
+		key = kashim_key_by_name(opt->name);
+		if (!key || (r != &s->top && !(key->flags & KASHIM_KF_RULE)))
 			continue;
 		text = opt_text(opt);
-		rc = text ? kashim_set(s, r, (enum kashim_key)k, text, err, errlen)
+		rc = text ? kashim_set(s, r, (enum kashim_key)(key - kashim_keys),
+				       text, err, errlen)
 			  : -1;
 		free(text);
 		if (rc < 0)
@@ -120,20 +167,40 @@ static int take_keys(cfg_t *sec, struct kashim_settings *s,
 	return 0;
 }
 
-static int take_rules(cfg_t *cfg, const char *path, struct kashim_settings *s,
-		      char *err, size_t errlen)
+/* Room in s->rules for n more rules, zeroed; doubles. Returns 0 or -1. */
+static int more_rules(struct kashim_settings *s, size_t n, size_t *cap)
 {
-	size_t n = cfg_size(cfg, "rule");
+	size_t want = *cap ? *cap : 64;
+	struct kashim_rule *v;
+
+	while (want < s->nrules + n)
+		want *= 2;
+	if (want == *cap)
+		return 0;
+	v = realloc(s->rules, want * sizeof(*v));
+	if (!v)
+		return -1;
+	memset(v + *cap, 0, (want - *cap) * sizeof(*v));
+	s->rules = v;
+	*cap = want;
+	return 0;
+}
+
+/* Append the rule sections of cfg to s->rules (cap: its room). */
+static int take_rules(cfg_t *cfg, const char *path, struct kashim_settings *s,
+		      size_t *cap, char *err, size_t errlen)
+{
+	cfg_opt_t *sections = cfg_getopt(cfg, "rule");
+	size_t n = cfg_opt_size(sections);
 	char msg[300];
 
-	s->rules = n ? calloc(n, sizeof(*s->rules)) : NULL;
-	if (n && !s->rules) {
+	if (more_rules(s, n, cap) < 0) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		cfg_t *sec = cfg_getnsec(cfg, "rule", (unsigned)i);
-		struct kashim_rule *r = &s->rules[i];
+		cfg_t *sec = cfg_opt_getnsec(sections, (unsigned)i);
+		struct kashim_rule *r = &s->rules[s->nrules];
 		const char *title = cfg_title(sec);
 
 		s->nrules++;
@@ -287,21 +354,70 @@ static int fail_at(char *err, size_t errlen, const char *path, int line,
 }
 
 /*
+ * Rule sections per piece. libconfuse looks for a duplicate title among
+ * every section before a new one: quadratic in the rules of a file read
+ * whole. Read in pieces of at most this many, the search stays short;
+ * duplicates across pieces are found by first_duplicate().
+ */
+#define PIECE_RULES 64
+
+/*
+ * Where the pre-pass cut the file into pieces: each ends after a top-level
+ * closing brace (a statement's end), with the lines before its end.
+ */
+struct pieces {
+	struct piece {
+		size_t end;
+		int lines;
+	} *v;
+	size_t n, cap;
+};
+
+/* Note a top-level closing brace before end; every PIECE_RULES-th cuts. */
+static int note_close(struct pieces *p, size_t end, int line, int *closed)
+{
+	struct piece *v;
+
+	if (++*closed % PIECE_RULES)
+		return 0;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		v = realloc(p->v, p->cap * sizeof(*v));
+		if (!v)
+			return -1;
+		p->v = v;
+	}
+	p->v[p->n].end = end;
+	p->v[p->n++].lines = line - 1;
+	return 0;
+}
+
+/*
  * Blank the comments of text (n bytes) in place, keeping every newline,
  * and check what libconfuse 3.3 lets through: it miscounts lines after a
  * comment, accepts a file that ends inside a section, and expands
  * ${VARIABLE} (the file is read literally, setuid programs included).
- * Returns 0, or -1 with "FILE:LINE: message" in err.
+ * Cuts it into pieces on the way. Returns 0, or -1 with "FILE:LINE:
+ * message" in err.
  */
-static int clean(char *text, size_t n, const char *path, char *err,
-		 size_t errlen)
+static int clean(char *text, size_t n, const char *path, struct pieces *p,
+		 char *err, size_t errlen)
 {
 	struct scanner sc = { .st = CODE, .line = 1 };
+	int closed = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		int depth = sc.depth;
+
 		if (scan_step(&sc, &text[i], i + 1 < n ? text[i + 1] : 0) < 0)
 			return fail_at(err, errlen, path, sc.line,
 				       "'${' outside single quotes: the file is read literally, no ${VARIABLE} is expanded");
+		if (depth == 1 && sc.depth == 0 &&
+		    note_close(p, i + 1, sc.line, &closed) < 0) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			return -1;
+		}
+	}
 	if (sc.st == DQUOTE || sc.st == SQUOTE)
 		return fail_at(err, errlen, path, sc.start_line,
 			       "string never closed");
@@ -334,42 +450,163 @@ static char *slurp(FILE *fp, const char *path, size_t *n, char *err,
 	return text;
 }
 
-/* Parse the open file into s. Returns 0 or -1 with err set. */
-static int parse(FILE *fp, const char *path, struct kashim_settings *s,
-		 char *err, size_t errlen)
+/* A new libconfuse context for kashim.conf, errors to on_error(). */
+static cfg_t *new_cfg(const char *path)
 {
 	cfg_opt_t rule_opts[KASHIM_NKEYS + 1], opts[KASHIM_NKEYS + 2];
 	cfg_t *cfg;
-	int rc = -1;
 
 	fill_opts(rule_opts, true);
 	fill_opts(opts, false);
 	opts[KASHIM_NKEYS] = (cfg_opt_t)CFG_SEC(
 		"rule", rule_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
 	opts[KASHIM_NKEYS + 1] = (cfg_opt_t)CFG_END();
-	cfg = cfg_init(opts, CFGF_NONE);
-	if (!cfg) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
+	cfg = cfg_init(opts, CFGF_NONE); /* copies opts */
+	if (!cfg)
+		return NULL;
 	cfg_set_error_function(cfg, on_error);
 	free(cfg->filename);
 	cfg->filename = strdup(path);
+	if (!cfg->filename) {
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/*
+ * Parse one piece of the file (n bytes at text, which starts after line
+ * line0) into cfg, which keeps the top-level keys of the earlier pieces
+ * (as one parse of the whole file would), and append its rules to s.
+ * Returns 0 or -1 with err set.
+ */
+static int parse_piece(cfg_t *cfg, char *text, size_t n, int line0,
+		       const char *path, struct kashim_settings *s, size_t *cap,
+		       char *err, size_t errlen)
+{
+	FILE *fp = fmemopen(text, n, "r");
+	int rc = -1;
+
+	errout.line0 = line0;
+	if (!fp)
+		snprintf(err, errlen, "%s: out of memory", path);
+	else if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS) {
+		if (!err[0])
+			snprintf(err, errlen, "%s: cannot be parsed", path);
+	} else if (take_rules(cfg, path, s, cap, err, errlen) == 0)
+		rc = 0;
+	/* The next piece's titles are searched among its own sections only. */
+	cfg_free_value(cfg_getopt(cfg, "rule"));
+	if (fp)
+		fclose(fp);
+	return rc;
+}
+
+/* For qsort_r: rule numbers by the rules' names, then by number. */
+static int by_name(const void *a, const void *b, void *rules)
+{
+	const struct kashim_rule *r = rules;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(r[x].name, r[y].name);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+/*
+ * The first rule, in the file's order, whose name an earlier rule has:
+ * its number in *dup, s->nrules for none. Returns 0, or -1 without memory.
+ */
+static int first_duplicate(const struct kashim_settings *s, size_t *dup)
+{
+	uint32_t *order = malloc((s->nrules + 1) * sizeof(*order));
+
+	if (!order)
+		return -1;
+	for (size_t i = 0; i < s->nrules; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, s->nrules, sizeof(*order), by_name, s->rules);
+	*dup = s->nrules;
+	for (size_t i = 1; i < s->nrules; i++)
+		if (order[i] < *dup && strcmp(s->rules[order[i]].name,
+					      s->rules[order[i - 1]].name) == 0)
+			*dup = order[i];
+	free(order);
+	return 0;
+}
+
+/* The line of the brace opening rule section number k of cleaned text. */
+static int section_line(char *text, size_t n, size_t k)
+{
+	struct scanner sc = { .st = CODE, .line = 1 };
+	char last = 0; /* the last character of code that is not blank */
+
+	for (size_t i = 0; i < n; i++) {
+		char c = text[i];
+		bool code = sc.st == CODE;
+		int depth = sc.depth, line = sc.line;
+
+		scan_step(&sc, &text[i], i + 1 < n ? text[i + 1] : 0);
+		if (code && c == '{' && depth == 0 && last != '=' && k-- == 0)
+			return line;
+		if (code && c != ' ' && (c < '\t' || c > '\r'))
+			last = c;
+	}
+	return 0;
+}
+
+/* Two rules of one name in different pieces: libconfuse's message. */
+static int check_names(char *text, size_t n, const char *path,
+		       const struct kashim_settings *s, char *err,
+		       size_t errlen)
+{
+	size_t dup;
+
+	if (first_duplicate(s, &dup) < 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	if (dup == s->nrules)
+		return 0;
+	snprintf(err, errlen, "%s:%d: found duplicate title '%s'", path,
+		 section_line(text, n, dup), s->rules[dup].name);
+	return -1;
+}
+
+/*
+ * Parse the cleaned text (n bytes) into s, piece by piece (p), with one
+ * libconfuse context. Returns 0 or -1 with err set.
+ */
+static int parse(char *text, size_t n, const struct pieces *p,
+		 const char *path, struct kashim_settings *s, char *err,
+		 size_t errlen)
+{
+	cfg_t *cfg = new_cfg(path);
+	size_t from = 0, cap = 0;
+	int rc = cfg ? 0 : -1;
+
+	if (!cfg)
+		snprintf(err, errlen, "%s: out of memory", path);
 	errout.buf = err;
 	errout.len = errlen;
 	err[0] = '\0';
-	if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS) {
-		if (!err[0])
-			snprintf(err, errlen, "%s: cannot be parsed", path);
-		goto out;
+	checked.opt = NULL;
+	kashim_settings_defaults(&scratch);
+	for (size_t i = 0; rc == 0 && from < n && i <= p->n; i++) {
+		size_t end = i < p->n ? p->v[i].end : n;
+
+		rc = parse_piece(cfg, text + from, end - from,
+				 i ? p->v[i - 1].lines : 0, path, s, &cap, err,
+				 errlen);
+		from = end;
 	}
-	if (take_keys(cfg, s, &s->top, err, errlen) < 0 ||
-	    take_rules(cfg, path, s, err, errlen) < 0)
-		goto out;
-	rc = 0;
-out:
 	errout.buf = NULL;
-	cfg_free(cfg);
+	kashim_settings_free(&scratch);
+	if (rc == 0)
+		rc = take_keys(cfg, s, &s->top, err, errlen);
+	if (rc == 0 && p->n > 0)
+		rc = check_names(text, n, path, s, err, errlen);
+	if (cfg)
+		cfg_free(cfg);
 	return rc;
 }
 
@@ -377,6 +614,7 @@ __attribute__((visibility("default"))) int
 kashim_conf_load(const char *path, uid_t ruid, struct kashim_settings *s,
 		 char *err, size_t errlen)
 {
+	struct pieces p = { NULL, 0, 0 };
 	char *text;
 	size_t n;
 	FILE *fp;
@@ -403,11 +641,9 @@ kashim_conf_load(const char *path, uid_t ruid, struct kashim_settings *s,
 	text = slurp(fp, path, &n, err, errlen);
 	fclose(fp);
 	rc = text && n == 0 ? 0 : -1; /* an empty file holds the defaults */
-	if (text && n && clean(text, n, path, err, errlen) == 0 &&
-	    (fp = fmemopen(text, n, "r")) != NULL) {
-		rc = parse(fp, path, s, err, errlen);
-		fclose(fp);
-	}
+	if (text && n && clean(text, n, path, &p, err, errlen) == 0)
+		rc = parse(text, n, &p, path, s, err, errlen);
+	free(p.v);
 	free(text);
 	if (rc < 0) {
 		kashim_settings_free(s);

@@ -46,72 +46,128 @@ static void inherit(struct kashim_rule *r, const struct kashim_values *top)
 #undef TAKE
 }
 
-static bool port_matches(const struct kashim_match *m, uint16_t port);
-
-/* The first rule, from i on, this process and direction may use for port. */
-static uint32_t first_rule(const struct kashim_settings *s, size_t i,
-			   unsigned direction, uint32_t port)
-{
-	for (; i < s->nrules; i++) {
-		const struct kashim_rule *r = &s->rules[i];
-
-		if (r->program_ok && (r->m.direction & direction) &&
-		    port_matches(&r->m, (uint16_t)port))
-			break;
-	}
-	return (uint32_t)i;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Collect 0 and every end of the usable rules' port ranges, sorted, once. */
+/*
+ * Collect 0 and every end of the usable rules' port ranges (lo, and hi + 1
+ * below 65536), sorted and once each: a bit per port, read in order.
+ * Returns their number, or 0 without memory.
+ */
 static size_t cut_points(const struct kashim_settings *s, uint32_t *cut)
 {
-	size_t n = 1, unique = 1;
+	uint64_t *bits = calloc(65536 / 64, sizeof(*bits));
+	size_t n = 0;
 
-	cut[0] = 0;
+	if (!bits)
+		return 0;
+	bits[0] = 1;
 	for (size_t i = 0; i < s->nrules; i++) {
 		const struct kashim_match *m = &s->rules[i].m;
 
 		for (size_t j = 0; s->rules[i].program_ok && j < m->nports; j++) {
-			cut[n++] = m->ports[j].lo;
-			cut[n++] = m->ports[j].hi + 1u;
+			uint32_t lo = m->ports[j].lo, end = m->ports[j].hi + 1u;
+
+			bits[lo / 64] |= 1ull << (lo % 64);
+			if (end < 65536)
+				bits[end / 64] |= 1ull << (end % 64);
 		}
 	}
-	qsort(cut, n, sizeof(*cut), by_value);
-	for (size_t i = 1; i < n; i++)
-		if (cut[i] != cut[unique - 1] && cut[i] <= 65535)
-			cut[unique++] = cut[i];
-	return unique;
+	for (uint32_t p = 0; p < 65536; p++)
+		if ((bits[p / 64] >> (p % 64)) & 1)
+			cut[n++] = p;
+	free(bits);
+	return n;
+}
+
+/* The segment of the index holding port: binary search of seg_start. */
+static size_t segment_of(const struct kashim_settings *s, uint32_t port)
+{
+	size_t lo = 0, hi = s->nseg;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->seg_start[mid] <= port)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first segment from k on with no rule yet; path halving as it goes. */
+static size_t next_free(uint32_t *next, size_t k)
+{
+	while (next[k] != k) {
+		next[k] = next[next[k]];
+		k = next[k];
+	}
+	return k;
+}
+
+/*
+ * Give rule r the segments first..last that have no rule yet in column
+ * col (0 outgoing, 1 incoming). next[] skips the segments already given,
+ * so each segment is given once however many ranges cover it.
+ */
+static void give(struct kashim_settings *s, uint32_t *next, size_t col,
+		 uint32_t r, size_t first, size_t last)
+{
+	for (size_t k = next_free(next, first); k <= last;
+	     k = next_free(next, k + 1)) {
+		s->seg_rule[2 * k + col] = r;
+		next[k] = (uint32_t)k + 1;
+	}
+}
+
+/*
+ * Fill column col of the index: each segment gets the first usable rule
+ * whose ports cover it, or nrules. Rules in order, each range once:
+ * n log n in the number of ranges, whatever the rules hold.
+ */
+static void fill_column(struct kashim_settings *s, uint32_t *next, size_t col,
+			unsigned direction)
+{
+	for (size_t k = 0; k <= s->nseg; k++) {
+		next[k] = (uint32_t)k;
+		if (k < s->nseg)
+			s->seg_rule[2 * k + col] = (uint32_t)s->nrules;
+	}
+	for (size_t i = 0; i < s->nrules; i++) {
+		const struct kashim_rule *r = &s->rules[i];
+
+		if (!r->program_ok || !(r->m.direction & direction))
+			continue;
+		if (r->m.nports == 0)
+			give(s, next, col, (uint32_t)i, 0, s->nseg - 1);
+		for (size_t j = 0; j < r->m.nports; j++)
+			give(s, next, col, (uint32_t)i,
+			     segment_of(s, r->m.ports[j].lo),
+			     segment_of(s, r->m.ports[j].hi));
+	}
 }
 
 /* Build the rule index; on failure to allocate, leave it empty. */
 static void build_index(struct kashim_settings *s)
 {
-	size_t max = 1;
+	size_t max = 1; /* segments: at most one per port, 0 included */
+	uint32_t *next;
 
-	for (size_t i = 0; i < s->nrules; i++)
+	for (size_t i = 0; i < s->nrules && max < 65536; i++)
 		max += 2 * s->rules[i].m.nports;
+	max = max < 65536 ? max : 65536;
 	s->seg_start = malloc(max * sizeof(*s->seg_start));
 	s->seg_rule = malloc(2 * max * sizeof(*s->seg_rule));
-	if (!s->seg_start || !s->seg_rule) {
+	next = malloc((max + 1) * sizeof(*next));
+	if (s->seg_start && s->seg_rule && next)
+		s->nseg = cut_points(s, s->seg_start);
+	if (s->nseg) {
+		fill_column(s, next, 0, KASHIM_DIR_OUTGOING);
+		fill_column(s, next, 1, KASHIM_DIR_INCOMING);
+	} else {
 		free(s->seg_start);
 		free(s->seg_rule);
 		s->seg_start = s->seg_rule = NULL;
-		return;
 	}
-	s->nseg = cut_points(s, s->seg_start);
-	for (size_t i = 0; i < s->nseg; i++) {
-		s->seg_rule[2 * i] = first_rule(s, 0, KASHIM_DIR_OUTGOING,
-						 s->seg_start[i]);
-		s->seg_rule[2 * i + 1] = first_rule(s, 0, KASHIM_DIR_INCOMING,
-						    s->seg_start[i]);
-	}
+	free(next);
 }
 
 void kashim_settings_finish(struct kashim_settings *s, const char *exe)
@@ -191,19 +247,10 @@ static HOT bool rule_matches(const struct kashim_rule *r, unsigned direction,
 static size_t first_candidate(const struct kashim_settings *s,
 			      unsigned direction, uint16_t port)
 {
-	size_t lo = 0, hi = s->nseg;
-
 	if (!s->nseg)
 		return 0;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->seg_start[mid] <= port)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return s->seg_rule[2 * lo + (direction == KASHIM_DIR_INCOMING)];
+	return s->seg_rule[2 * segment_of(s, port) +
+			   (direction == KASHIM_DIR_INCOMING)];
 }
 
 const struct kashim_rule *kashim_rule_for(const struct kashim_settings *s,

@@ -207,7 +207,8 @@ static int trim_item(const char *p, size_t n, char *buf, size_t len,
 		return fail(err, errlen, "empty item in '%s'", text);
 	if (n >= len)
 		return fail(err, errlen, "item too long in '%s'", text);
-	snprintf(buf, len, "%.*s", (int)n, p);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
 	return 0;
 }
 

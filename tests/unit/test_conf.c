@@ -279,6 +279,84 @@ START_TEST(fifo_is_refused_without_blocking)
 }
 END_TEST
 
+/*
+ * A file of nrules rules r0, r1... (three lines each, after a first line
+ * of top-level keys); rule number bad gets the line extra instead of
+ * "idle = 5", and the top-level line top goes after rule number mid.
+ * Written to path (PATH_MAX); returns the line of rule number bad.
+ */
+static int many_rules(char *path, int nrules, int mid, const char *top,
+		      int bad, const char *extra)
+{
+	FILE *f;
+	int fd, line = 4, bad_line = 0;
+
+	strcpy(path, "/tmp/kashim-test-rules-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "idle = 10\nports = {80}\nhosts = {\"10.0.0.0/8\"}\n");
+	for (int i = 0; i < nrules; i++) {
+		if (i == bad)
+			bad_line = line;
+		fprintf(f, "rule \"r%d\" {\n  %s\n}\n", i,
+			i == bad ? extra : "idle = 5");
+		line += 3;
+		if (i == mid) {
+			fprintf(f, "%s\n", top);
+			line++;
+		}
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	return bad_line;
+}
+
+/*
+ * A big file is read in pieces of 64 rules; it must read as one: the
+ * top level's keys last one wins (an empty list too, += appends), rules
+ * in order, lines counted across pieces.
+ */
+START_TEST(many_rules_read_as_one_file)
+{
+	char path[PATH_MAX];
+
+	many_rules(path, 300, 200,
+		   "ports = {}\ncount = 9\nhosts += {\"::1\"}", -1, "");
+	ck_assert_int_eq(load(path), KASHIM_CONF_OK);
+	unlink(path);
+	ck_assert_uint_eq(s.nrules, 300);
+	ck_assert_str_eq(s.rules[0].name, "r0");
+	ck_assert_str_eq(s.rules[299].name, "r299");
+	ck_assert_int_eq(s.rules[299].v.idle, 5);
+	ck_assert_int_eq(s.top.v.idle, 10);
+	ck_assert_int_eq(s.top.v.count, 9);
+	ck_assert_uint_eq(s.top.m.nports, 0);
+	ck_assert_uint_eq(s.top.m.nhosts, 2);
+}
+END_TEST
+
+/* An error or a duplicate name far into a big file: its own line. */
+START_TEST(many_rules_errors_name_their_line)
+{
+	char path[PATH_MAX], want[PATH_MAX + 80];
+	int line = many_rules(path, 300, -1, "", 250, "idle = 0");
+
+	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
+	unlink(path);
+	snprintf(want, sizeof(want), "%s:%d: idle: '0'", path, line + 1);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got '%s', want '%s'",
+		      err, want);
+	kashim_settings_free(&s);
+	line = many_rules(path, 300, 280, "rule \"r3\" {\n}", -1, "");
+	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
+	unlink(path);
+	snprintf(want, sizeof(want), "%s:%d: found duplicate title 'r3'", path,
+		 4 + 281 * 3);
+	ck_assert_str_eq(err, want);
+	ck_assert_uint_eq(s.nrules, 0);
+}
+END_TEST
+
 /* Fail unless match keys a and b are the same. */
 static void same_match(const struct kashim_match *a,
 		       const struct kashim_match *b, const char *what)
@@ -526,6 +604,8 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, loader_named_file_must_exist);
 	tcase_add_test(tc, loader_system_file_may_be_missing);
 	tcase_add_test(tc, loader_system_wide_logs_to_syslog);
+	tcase_add_test(tc, many_rules_read_as_one_file);
+	tcase_add_test(tc, many_rules_errors_name_their_line);
 	tcase_add_loop_test(tc, check_output_reads_back, 0,
 			    (int)all_files.gl_pathc);
 	suite_add_tcase(su, tc);
