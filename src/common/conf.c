@@ -262,14 +262,15 @@ enum scan { CODE, LINE_COMMENT, BLOCK_OPEN, BLOCK_COMMENT, DQUOTE, SQUOTE };
  */
 struct scanner {
 	enum scan st;
-	bool esc;       /* in a string: the character at hand is escaped */
-	bool star;      /* in a block comment: the last character was '*' */
-	int line;       /* of the character at hand */
-	int depth;      /* braces open in code */
+	bool esc;	/* in a string: the character at hand is escaped */
+	bool star;	/* in a block comment: the last character was '*' */
+	int line;	/* of the character at hand */
+	int depth;	/* braces open in code */
 	int brace_line; /* where the outermost open brace is */
 	int start_line; /* where the string or comment at hand began */
 };
 
+/* Is st inside a comment? */
 static bool is_comment(enum scan st)
 {
 	return st == LINE_COMMENT || st == BLOCK_OPEN || st == BLOCK_COMMENT;
@@ -345,6 +346,14 @@ static int scan_step(struct scanner *sc, char *c, char next)
 	return 0;
 }
 
+/* The character at i of text (n bytes), or '\0' past its end. */
+static char char_at(const char *text, size_t n, size_t i)
+{
+	if (i < n)
+		return text[i];
+	return '\0';
+}
+
 /* "FILE:LINE: message" into err; returns -1. */
 static int fail_at(char *err, size_t errlen, const char *path, int line,
 		   const char *msg)
@@ -409,9 +418,10 @@ static int clean(char *text, size_t n, const char *path, struct pieces *p,
 	for (size_t i = 0; i < n; i++) {
 		int depth = sc.depth;
 
-		if (scan_step(&sc, &text[i], i + 1 < n ? text[i + 1] : 0) < 0)
+		if (scan_step(&sc, &text[i], char_at(text, n, i + 1)) < 0)
 			return fail_at(err, errlen, path, sc.line,
-				       "'${' outside single quotes: the file is read literally, no ${VARIABLE} is expanded");
+				       "'${' outside single quotes: the file is read "
+				       "literally, no ${VARIABLE} is expanded");
 		if (depth == 1 && sc.depth == 0 &&
 		    note_close(p, i + 1, sc.line, &closed) < 0) {
 			snprintf(err, errlen, "%s: out of memory", path);
@@ -545,7 +555,7 @@ static int section_line(char *text, size_t n, size_t k)
 		bool code = sc.st == CODE;
 		int depth = sc.depth, line = sc.line;
 
-		scan_step(&sc, &text[i], i + 1 < n ? text[i + 1] : 0);
+		scan_step(&sc, &text[i], char_at(text, n, i + 1));
 		if (code && c == '{' && depth == 0 && last != '=' && k-- == 0)
 			return line;
 		if (code && c != ' ' && (c < '\t' || c > '\r'))
@@ -576,9 +586,8 @@ static int check_names(char *text, size_t n, const char *path,
  * Parse the cleaned text (n bytes) into s, piece by piece (p), with one
  * libconfuse context. Returns 0 or -1 with err set.
  */
-static int parse(char *text, size_t n, const struct pieces *p,
-		 const char *path, struct kashim_settings *s, char *err,
-		 size_t errlen)
+static int parse(char *text, size_t n, const struct pieces *p, const char *path,
+		 struct kashim_settings *s, char *err, size_t errlen)
 {
 	cfg_t *cfg = new_cfg(path);
 	size_t from = 0, cap = 0;

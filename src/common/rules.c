@@ -233,8 +233,9 @@ static HOT const uint8_t *peer_bytes(const struct sockaddr *peer, uint8_t *buf)
 	return buf;
 }
 
+/* Does rule r take a connection in direction, on port, from addr? */
 static HOT bool rule_matches(const struct kashim_rule *r, unsigned direction,
-			 uint16_t port, const uint8_t *addr)
+			     uint16_t port, const uint8_t *addr)
 {
 	return r->program_ok && (r->m.direction & direction) &&
 	       port_matches(&r->m, port) && host_matches(&r->m, addr);
