@@ -2,7 +2,8 @@
 # secure.sh SYSTEM_CONFIG - a setuid-root copy of a test program, run as
 # nobody with kashim in /etc/ld.so.preload inside a private mount
 # namespace: every KASHIM_* variable is ignored and only the system file
-# counts. A plain copy run the same way shows the variables would work.
+# counts, read literally (no ${VARIABLE} expanded). A plain copy run the
+# same way shows the variables would work.
 # The machine's real /etc is never touched: an overlay covers it in the
 # namespace only.
 set -u
@@ -70,6 +71,19 @@ if as_nobody "$T/plain-prog" 20,15,4,0 && [ -s "$T/w/user.log" ]; then
 	echo "ok: the same program without setuid follows KASHIM_* (the control)"
 else
 	echo "FAIL: control: a plain program should follow KASHIM_*"; fail=1
+fi
+# The system file is read literally: a ${HOME} in it is an error, never
+# the HOME of the user running a setuid program.
+mkdir -m 777 "$T/w/home"
+printf 'log_level = debug\nlog_target = "${HOME}/kashim.log"\n' >"$SYSCONF"
+setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$T/w/home" \
+	"$T/setuid-prog" 7200,75,9,0 >/dev/null 2>"$T/w/expand.err"
+if [ ! -e "$T/w/home/kashim.log" ] &&
+	grep -q "'\${' outside single quotes" "$T/w/expand.err"; then
+	echo "ok: setuid program: \${HOME} in the system file is an error, not the user's HOME"
+else
+	echo "FAIL: setuid program: \${HOME} in the system file was expanded"; fail=1
+	sed 's/^/    /' "$T/w/expand.err" | head -5
 fi
 exit $fail
 INNER
