@@ -207,8 +207,7 @@ static int trim_item(const char *p, size_t n, char *buf, size_t len,
 		return fail(err, errlen, "empty item in '%s'", text);
 	if (n >= len)
 		return fail(err, errlen, "item too long in '%s'", text);
-	memcpy(buf, p, n);
-	buf[n] = '\0';
+	snprintf(buf, len, "%.*s", (int)n, p);
 	return 0;
 }
 
