@@ -322,6 +322,17 @@ static enum scan in_code(struct scanner *sc, char c, char next)
 }
 
 /*
+ * Is c a character that changes nothing in code or in a string (no quote,
+ * comment, brace, backslash, '$' or newline)? Most of a file is.
+ */
+static bool plain(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' ||
+	       (c >= 'A' && c <= 'Z') || c == '_' || c == '=' || c == ',' ||
+	       c == '-' || c == '.';
+}
+
+/*
  * Step over *c (next: the character after it, or 0), blanking it when it
  * belongs to a comment. Returns -1 at a "${" outside single quotes, which
  * libconfuse would replace with an environment variable.
@@ -330,6 +341,9 @@ static int scan_step(struct scanner *sc, char *c, char next)
 {
 	enum scan before = sc->st;
 
+	if (plain(*c) && !sc->esc &&
+	    (before == CODE || before == DQUOTE || before == SQUOTE))
+		return 0;
 	if ((before == CODE || before == DQUOTE) && *c == '$' && next == '{')
 		return -1;
 	if (before == CODE)
