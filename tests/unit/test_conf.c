@@ -266,7 +266,7 @@ END_TEST
 /* A FIFO is refused at once: opening it must not wait for a writer. */
 START_TEST(fifo_is_refused_without_blocking)
 {
-	char path[] = "/tmp/kashim-test-fifo-XXXXXX";
+	char path[PATH_MAX] = "/tmp/kashim-test-fifo-XXXXXX";
 
 	ck_assert_ptr_nonnull(mkdtemp(path));
 	strcat(path, "/kashim.conf");
