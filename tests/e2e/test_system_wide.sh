@@ -235,7 +235,7 @@ done <"$E2E_TMP/pids"
 	e2e_fail "the host's /etc/ld.so.preload changed"
 [ "$(host_state "$SYSCONFDIR/kashim.conf")" = "$conf_state" ] ||
 	e2e_fail "the host's $SYSCONFDIR/kashim.conf changed"
-grep -q kashim-e2e /proc/self/mountinfo &&
+grep -q "$E2E_ID" /proc/self/mountinfo &&
 	e2e_fail "a test mount is visible outside the namespace"
 e2e_say "host /etc/ld.so.preload: $preload_state before and after"
 [ "$E2E_FAILED" = 0 ] && e2e_say "PASS"
