@@ -6,6 +6,7 @@
 #    close(), setsockopt()... would re-enter kashim's own hooks.
 # 2. The library imports no stdio printing: that code belongs to the
 #    command and the fuzzers (src/common/print.c).
+# 3. The library needs at most two glibc symbol versions.
 set -u
 . "$(dirname "$0")/lib/lib.sh"
 
@@ -41,5 +42,13 @@ if [ -n "$printing" ]; then
 	fail "$lib imports $(echo $printing): printing belongs to src/common/print.c"
 else
 	pass "$lib imports no stdio printing"
+fi
+# 3. Every symbol version the library needs is paid for by every process
+# on the host at start-up: the house rule is two (HACKING.md).
+versions=$(nm -D --undefined-only "$lib" | sed -n 's/.*@\(GLIBC_[0-9.]*\).*/\1/p' | sort -u)
+if [ "$(echo "$versions" | grep -c .)" -le 2 ]; then
+	pass "$lib needs $(echo $versions)"
+else
+	fail "$lib needs $(echo $versions): more than two glibc symbol versions (look the newer ones up with dlsym)"
 fi
 summary rooms
