@@ -1,0 +1,71 @@
+# bpf.mk - kashim-bpf (src/kashim-bpf): the same settings put on every
+# TCP connection of a cgroup by BPF programs, for what LD_PRELOAD cannot
+# reach (static binaries, Go, raw system calls, io_uring).
+#
+#   make bpf        build src/kashim-bpf (needs clang, llvm, bpftool,
+#                   libbpf-dev); plain `make` builds it when they are
+#                   installed and says in one line that it skipped it
+#                   otherwise
+#   make check-bpf  install those and the test tools, then run tests/bpf/
+#
+# The BPF object is compiled from src/bpf/kashim.bpf.c against the UAPI
+# headers only (no vmlinux.h: the build does not depend on the running
+# kernel), stripped of DWARF (BTF stays) and embedded into the command
+# as a bpftool skeleton: no clang at run time. The command links
+# libbpf; the library and the `kashim` command never do.
+
+BPF_CLANG ?= clang
+BPF_STRIP ?= llvm-strip
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),$(wildcard /usr/sbin/bpftool),bpftool)
+BPF_CMD := src/kashim-bpf
+BPF_DIR := src/bpf
+BPF_OBJ := $(BPF_DIR)/kashim.bpf.o
+BPF_SKEL := $(BPF_DIR)/kashim.skel.h
+BPF_LOADER_OBJS := $(BPF_DIR)/main.o $(BPF_DIR)/image.o $(BPF_DIR)/checks.o \
+	$(BPF_DIR)/attach.o $(BPF_DIR)/status.o
+BPF_HEADERS := $(BPF_DIR)/kashim-bpf.h $(BPF_DIR)/kbpf.h
+# The settings code the `kashim` command links: the same parsers, the
+# same config reader, the same loading order.
+BPF_SHARED_OBJS := src/cmd_check.o src/settings.o src/conf.o
+LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
+# asm/types.h lives in the multiarch include directory.
+BPF_ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+
+# Are the tools there? Then `make` builds kashim-bpf as well.
+BPF_TOOLS_OK := $(shell command -v $(BPF_CLANG) >/dev/null 2>&1 && \
+	command -v $(BPF_STRIP) >/dev/null 2>&1 && \
+	[ -x "$(BPFTOOL)" -o -n "$$(command -v $(BPFTOOL) 2>/dev/null)" ] && \
+	$(PKG_CONFIG) --exists libbpf 2>/dev/null && echo yes)
+ifeq ($(BPF_TOOLS_OK),yes)
+ALL_TARGETS += $(BPF_CMD)
+else
+ALL_TARGETS += bpf-skipped
+endif
+
+CHECK_TARGETS += check-bpf
+CLEAN_FILES += $(BPF_CMD) $(BPF_OBJ) $(BPF_SKEL) $(BPF_LOADER_OBJS)
+
+.PHONY: bpf bpf-skipped check-bpf
+bpf: $(BPF_CMD)
+
+bpf-skipped:
+	@echo "kashim: skipped src/kashim-bpf: needs clang, llvm-strip, bpftool and libbpf (apt-get install $(BPF_PACKAGES); then make bpf)"
+
+$(BPF_OBJ): $(BPF_DIR)/kashim.bpf.c $(BPF_DIR)/kashim-bpf.h
+	$(BPF_CLANG) -O2 -g -target bpf -Wall -Werror -I$(BPF_ARCH_INC) \
+		-I$(BPF_DIR) -c -o $@ $<
+	$(BPF_STRIP) -g $@
+
+$(BPF_SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name kashim_bpf >$@.tmp
+	mv $@.tmp $@
+
+$(BPF_DIR)/%.o: $(BPF_DIR)/%.c $(BPF_HEADERS) $(wildcard src/*.h) src/.paths
+	$(CC) $(ALL_CFLAGS) $(LIBBPF_CFLAGS) -Isrc -I$(BPF_DIR) -c -o $@ $<
+
+$(BPF_DIR)/attach.o: $(BPF_SKEL)
+
+$(BPF_CMD): $(BPF_LOADER_OBJS) $(BPF_SHARED_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CONFUSE_LIBS) $(LIBBPF_LIBS)

@@ -1,0 +1,366 @@
+/*
+ * attach.c - load the programs, fill their maps, attach them to a cgroup
+ * through links, and pin links and maps under /sys/fs/bpf/kashim/ID/ so
+ * they stay after the command exits.
+ *
+ * A first attach builds everything in a directory new_ID and renames it
+ * into place (bpffs allows no '.' in a name), so a failure leaves nothing
+ * behind. Attaching again loads new programs with new settings maps (keeping
+ * the socket storage and the counters) and swaps each link to its new program
+ * in one step.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kbpf.h"
+#include "kashim.skel.h"
+
+/* The links, in the order an update swaps them (notes before use). */
+#define NLINKS 3
+static const char *const link_name[NLINKS] = {"sock_create", "setsockopt",
+					      "sockops"};
+
+/* The program behind link i. */
+static struct bpf_program *link_prog(struct kashim_bpf *skel, int i)
+{
+	struct bpf_program *p[NLINKS] = {skel->progs.kashim_sock_create,
+					 skel->progs.kashim_setsockopt,
+					 skel->progs.kashim_sockops};
+
+	return p[i];
+}
+
+/* dir/name into buf; "" (no such pin) when it does not fit. */
+static const char *pin_path(char *buf, size_t len, const char *dir,
+			    const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? "" : buf;
+}
+
+/* Remove a pin directory and every pin in it; errors are ignored. */
+static void remove_pins(const char *dir)
+{
+	char path[256];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlink(pin_path(path, sizeof(path), dir, e->d_name));
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+/* Is m one of the maps an update keeps (socket storage, counters)? */
+static bool kept_map(struct kashim_bpf *skel, const struct bpf_map *m)
+{
+	return m == skel->maps.kashim_sk || m == skel->maps.kashim_stats;
+}
+
+/* Reuse the pinned socket storage and counters of an earlier attach. */
+static int reuse_maps(struct kashim_bpf *skel, const char *dir, char *err,
+		      size_t errlen)
+{
+	struct bpf_map *m[2] = {skel->maps.kashim_sk, skel->maps.kashim_stats};
+	char path[256];
+
+	for (int i = 0; i < 2; i++) {
+		int fd = bpf_obj_get(
+			pin_path(path, sizeof(path), dir, bpf_map__name(m[i])));
+		int rc = fd < 0 ? -1 : bpf_map__reuse_fd(m[i], fd);
+
+		if (fd >= 0)
+			close(fd);
+		if (rc < 0) {
+			snprintf(err, errlen,
+				 "%s: cannot reuse the pinned map: %s", path,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Put one entry into map m. */
+static int put(struct bpf_map *m, const void *key, size_t klen, const void *val,
+	       size_t vlen)
+{
+	return bpf_map__update_elem(m, key, klen, val, vlen, BPF_ANY);
+}
+
+/* Write im into the (new) maps of skel. */
+static int fill_maps(struct kashim_bpf *skel, const struct kbpf_image *im,
+		     char *err, size_t errlen)
+{
+	uint32_t zero = 0;
+	int rc = 0;
+
+	for (uint32_t i = 0; i <= im->conf.nrules; i++)
+		rc |= put(skel->maps.kashim_rules, &i, sizeof(i), &im->vals[i],
+			  sizeof(im->vals[i]));
+	for (uint32_t i = 0; i < im->conf.nseg; i++)
+		rc |= put(skel->maps.kashim_ports, &i, sizeof(i), &im->segs[i],
+			  sizeof(im->segs[i]));
+	for (size_t i = 0; i < im->nhosts; i++)
+		rc |= put(skel->maps.kashim_hosts, &im->hosts[i],
+			  sizeof(im->hosts[i]), &im->host_mask[i], 8);
+	for (size_t i = 0; i < im->nprogs; i++)
+		rc |= put(skel->maps.kashim_progs, &im->progs[i],
+			  sizeof(im->progs[i]), &im->prog_mask[i], 8);
+	/* The conf entry last: until it is written, enable is 0. */
+	rc |= put(skel->maps.kashim_conf, &zero, sizeof(zero), &im->conf,
+		  sizeof(im->conf));
+	if (rc)
+		snprintf(err, errlen, "cannot fill the BPF maps: %s",
+			 strerror(errno));
+	return rc ? -1 : 0;
+}
+
+/* Pin every map of skel (but the kept ones when skip_kept) into dir. */
+static int pin_maps(struct kashim_bpf *skel, const char *dir, bool skip_kept,
+		    char *err, size_t errlen)
+{
+	char path[256], tmp[256];
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, skel->obj)
+	{
+		if (bpf_map__is_internal(m) || (skip_kept && kept_map(skel, m)))
+			continue;
+		pin_path(path, sizeof(path), dir, bpf_map__name(m));
+		snprintf(tmp, sizeof(tmp), "%s/new_%s", dir, bpf_map__name(m));
+		unlink(tmp);
+		if (bpf_obj_pin(bpf_map__fd(m), tmp) < 0 ||
+		    rename(tmp, path) < 0) {
+			snprintf(err, errlen, "%s: cannot pin: %s", path,
+				 strerror(errno));
+			unlink(tmp);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* First attach: links and maps pinned in new_ID, then renamed to ID. */
+static int attach_new(struct kashim_bpf *skel, int cgfd, const char *dir,
+		      char *err, size_t errlen)
+{
+	struct bpf_link *l[NLINKS] = {0};
+	char tmp[128], path[256];
+	int rc = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s/new_%s", KBPF_PIN_DIR,
+		 strrchr(dir, '/') + 1);
+	remove_pins(tmp);
+	if (mkdir(tmp, 0700) < 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < NLINKS; i++) {
+		l[i] = bpf_program__attach_cgroup(link_prog(skel, i), cgfd);
+		if (!l[i] || bpf_link__pin(l[i], pin_path(path, sizeof(path),
+							  tmp, link_name[i]))) {
+			snprintf(err, errlen,
+				 "the kernel refused to attach %s to the "
+				 "cgroup: %s",
+				 link_name[i], strerror(errno));
+			goto out;
+		}
+	}
+	if (pin_maps(skel, tmp, false, err, errlen) < 0)
+		goto out;
+	if (rename(tmp, dir) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc)
+		remove_pins(tmp);
+	for (int i = 0; i < NLINKS; i++)
+		bpf_link__destroy(l[i]); /* closes; a pinned link stays */
+	return rc;
+}
+
+/* The fd of the program link fd runs now, or -1. */
+static int current_prog(int link_fd)
+{
+	struct bpf_link_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len) < 0)
+		return -1;
+	return bpf_prog_get_fd_by_id(info.prog_id);
+}
+
+/* Swap the pinned links in dir to the programs of skel, or none. */
+static int swap_links(struct kashim_bpf *skel, const char *dir, char *err,
+		      size_t errlen)
+{
+	int lfd[NLINKS], old[NLINKS], done = 0, rc = 0;
+	char path[256];
+
+	for (int i = 0; i < NLINKS; i++) {
+		lfd[i] = bpf_obj_get(
+			pin_path(path, sizeof(path), dir, link_name[i]));
+		old[i] = lfd[i] < 0 ? -1 : current_prog(lfd[i]);
+		if (old[i] < 0)
+			rc = -1;
+	}
+	if (rc)
+		snprintf(err, errlen,
+			 "%s: an earlier attach is incomplete; run kashim-bpf "
+			 "detach first",
+			 dir);
+	for (; !rc && done < NLINKS; done++)
+		if (bpf_link_update(lfd[done],
+				    bpf_program__fd(link_prog(skel, done)),
+				    NULL) < 0) {
+			snprintf(err, errlen,
+				 "the kernel refused to replace %s: %s",
+				 link_name[done], strerror(errno));
+			rc = -1;
+			break;
+		}
+	while (rc && done-- > 0) /* put back what was swapped */
+		bpf_link_update(lfd[done], old[done], NULL);
+	for (int i = 0; i < NLINKS; i++) {
+		if (lfd[i] >= 0)
+			close(lfd[i]);
+		if (old[i] >= 0)
+			close(old[i]);
+	}
+	return rc;
+}
+
+/* libbpf's messages: shown with --verbose only. */
+static int quiet_print(enum libbpf_print_level level, const char *fmt,
+		       va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+/* Open and load the programs, reusing kept maps from dir when again. */
+static struct kashim_bpf *load(const char *dir, bool again, char *err,
+			       size_t errlen)
+{
+	struct kashim_bpf *skel = kashim_bpf__open();
+
+	if (!skel) {
+		snprintf(err, errlen, "cannot open the embedded BPF object: %s",
+			 strerror(errno));
+		return NULL;
+	}
+	if (again && reuse_maps(skel, dir, err, errlen) < 0)
+		goto fail;
+	if (kashim_bpf__load(skel)) {
+		snprintf(err, errlen,
+			 "the kernel refused the BPF programs: %s (kashim-bpf "
+			 "attach --verbose shows the verifier's log)",
+			 strerror(errno));
+		goto fail;
+	}
+	return skel;
+fail:
+	kashim_bpf__destroy(skel);
+	return NULL;
+}
+
+int kbpf_attach(int cgfd, uint64_t cgid, const struct kbpf_image *im,
+		bool verbose, char *err, size_t errlen)
+{
+	struct kashim_bpf *skel;
+	char dir[128];
+	struct stat st;
+	bool again;
+	int rc = -1;
+
+	if (!verbose)
+		libbpf_set_print(quiet_print);
+	snprintf(dir, sizeof(dir), "%s/%llu", KBPF_PIN_DIR,
+		 (unsigned long long)cgid);
+	again = stat(dir, &st) == 0;
+	skel = load(dir, again, err, errlen);
+	if (!skel)
+		return -1;
+	if (fill_maps(skel, im, err, errlen) < 0)
+		goto out;
+	if (!again)
+		rc = attach_new(skel, cgfd, dir, err, errlen);
+	else if (swap_links(skel, dir, err, errlen) == 0)
+		rc = pin_maps(skel, dir, true, err, errlen);
+out:
+	kashim_bpf__destroy(skel);
+	return rc;
+}
+
+/* The attachment whose recorded cgroup path is path, into dir. */
+static int find_by_path(const char *path, char *dir, size_t len)
+{
+	struct kbpf_conf c;
+	char p[256];
+	struct dirent *e;
+	DIR *d = opendir(KBPF_PIN_DIR);
+	int found = -1;
+
+	while (d && found < 0 && (e = readdir(d))) {
+		uint32_t zero = 0;
+		int fd;
+
+		if (!isdigit((unsigned char)e->d_name[0]) ||
+		    !*pin_path(dir, len, KBPF_PIN_DIR, e->d_name))
+			continue;
+		fd = bpf_obj_get(pin_path(p, sizeof(p), dir, "kashim_conf"));
+		if (fd >= 0 && bpf_map_lookup_elem(fd, &zero, &c) == 0 &&
+		    !strncmp(c.cgroup, path, sizeof(c.cgroup)))
+			found = 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int kbpf_detach(uint64_t cgid, const char *path, char *err, size_t errlen)
+{
+	char dir[128], p[256];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/%llu", KBPF_PIN_DIR,
+		 (unsigned long long)cgid);
+	if ((!cgid || stat(dir, &st) < 0) &&
+	    find_by_path(path, dir, sizeof(dir)) < 0) {
+		snprintf(err, errlen,
+			 "%s: kashim-bpf is not attached there (kashim-bpf "
+			 "status lists where it is)",
+			 path);
+		return -1;
+	}
+	for (int i = 0; i < NLINKS; i++) {
+		int fd = bpf_obj_get(pin_path(p, sizeof(p), dir, link_name[i]));
+
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+	}
+	remove_pins(dir);
+	return 0;
+}

@@ -1,0 +1,241 @@
+/*
+ * checks.c - everything kashim-bpf refuses before it loads anything:
+ * missing privileges, an old kernel or one without the features, no
+ * cgroup v2, a path that is not a cgroup, no bpffs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "kbpf.h"
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+/* Is capability cap in this process's effective set? */
+static bool have_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+int kbpf_check_caps(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2] = {0};
+
+	if (syscall(SYS_capget, &h, d) < 0) {
+		snprintf(err, errlen,
+			 "cannot read this process's capabilities: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if ((have_cap(d, CAP_BPF) || have_cap(d, CAP_SYS_ADMIN)) &&
+	    have_cap(d, CAP_NET_ADMIN))
+		return 0;
+	snprintf(err, errlen,
+		 "needs root (CAP_BPF or CAP_SYS_ADMIN, and CAP_NET_ADMIN) to "
+		 "load and attach BPF programs");
+	return -1;
+}
+
+/* The kernel's version as major * 1000 + minor. */
+static int kernel_version(char *text, size_t len)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) < 0)
+		return 0;
+	snprintf(text, len, "%s", u.release);
+	if (sscanf(u.release, "%d.%d", &major, &minor) < 2)
+		return 0;
+	return major * 1000 + minor;
+}
+
+int kbpf_check_kernel(char *err, size_t errlen)
+{
+	char rel[65] = "?";
+
+	if (kernel_version(rel, sizeof(rel)) < 5009) {
+		snprintf(err, errlen,
+			 "this kernel (%s) is too old: kashim-bpf needs Linux "
+			 "5.9 or later (the keep-alive options in "
+			 "bpf_setsockopt; 5.10 LTS in practice)",
+			 rel);
+		return -1;
+	}
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCKOPT, NULL) !=
+		    1 ||
+	    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, NULL) != 1 ||
+	    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK, NULL) != 1) {
+		snprintf(err, errlen,
+			 "this kernel (%s) has no cgroup BPF programs of the "
+			 "kinds kashim-bpf needs (sock_ops, cgroup/setsockopt, "
+			 "cgroup/sock_create: CONFIG_CGROUP_BPF)",
+			 rel);
+		return -1;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_SK_STORAGE, NULL) != 1) {
+		snprintf(err, errlen,
+			 "this kernel (%s) cannot make socket-local storage "
+			 "(it needs BTF support and BPF_MAP_TYPE_SK_STORAGE)",
+			 rel);
+		return -1;
+	}
+	return 0;
+}
+
+const char *kbpf_cgroup2_mount(void)
+{
+	static char where[4096];
+	char line[8192], type[64];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	const char *found = NULL;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE SOURCE ... */
+		if (sep && sscanf(sep, " - %63s", type) == 1 &&
+		    !strcmp(type, "cgroup2") &&
+		    sscanf(line, "%*s %*s %*s %*s %4095s", where) == 1)
+			found = where;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* The reason path is not a cgroup v2 directory, into err. */
+static void not_cgroup(const char *path, char *err, size_t errlen)
+{
+	const char *mnt = kbpf_cgroup2_mount();
+
+	if (!mnt)
+		snprintf(err, errlen,
+			 "%s: not a cgroup v2 directory, and cgroup v2 is not "
+			 "mounted on this host (kashim-bpf attaches to cgroup "
+			 "v2 only)",
+			 path);
+	else
+		snprintf(err, errlen,
+			 "%s: not a cgroup v2 directory (cgroup v2 is mounted "
+			 "at %s)",
+			 path, mnt);
+}
+
+int kbpf_open_cgroup(const char *path, uint64_t *id, char *err, size_t errlen)
+{
+	struct statfs fs;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOTDIR)
+			not_cgroup(path, err, errlen);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstatfs(fd, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC ||
+	    fstat(fd, &st) < 0) {
+		not_cgroup(path, err, errlen);
+		close(fd);
+		return -1;
+	}
+	*id = st.st_ino; /* on cgroup v2, the inode number is the cgroup id */
+	return fd;
+}
+
+/* Read the first line of `systemctl show` for unit into buf. */
+static int systemctl_cgroup(const char *unit, char *buf, size_t len)
+{
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		execlp("systemctl", "systemctl", "show",
+		       "--property=ControlGroup", "--value", "--", unit,
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	n = pid < 0 ? -1 : read(p[0], buf, len - 1);
+	close(p[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) || n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int kbpf_unit_cgroup(const char *unit, char *path, size_t len, char *err,
+		     size_t errlen)
+{
+	const char *mnt = kbpf_cgroup2_mount();
+	char cg[4096];
+
+	if (!mnt) {
+		snprintf(err, errlen,
+			 "--unit %s: cgroup v2 is not mounted on this host",
+			 unit);
+		return -1;
+	}
+	if (systemctl_cgroup(unit, cg, sizeof(cg)) < 0) {
+		snprintf(err, errlen,
+			 "--unit %s: systemctl cannot show the unit's cgroup "
+			 "(is systemd running?)",
+			 unit);
+		return -1;
+	}
+	if (cg[0] != '/') {
+		snprintf(err, errlen,
+			 "--unit %s: the unit has no cgroup (is it loaded and "
+			 "running?)",
+			 unit);
+		return -1;
+	}
+	snprintf(path, len, "%s%s", mnt, cg);
+	return 0;
+}
+
+int kbpf_pin_root(char *err, size_t errlen)
+{
+	struct statfs fs;
+
+	if (statfs(KBPF_PIN_ROOT, &fs) < 0 || fs.f_type != BPF_FS_MAGIC) {
+		if (mount("bpf", KBPF_PIN_ROOT, "bpf", 0, "mode=0700") < 0) {
+			snprintf(err, errlen,
+				 "%s is not a BPF filesystem and cannot be "
+				 "mounted as one: %s",
+				 KBPF_PIN_ROOT, strerror(errno));
+			return -1;
+		}
+	}
+	if (mkdir(KBPF_PIN_DIR, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", KBPF_PIN_DIR, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,264 @@
+/*
+ * image.c - kashim's settings as the BPF maps hold them.
+ *
+ * Rule i of the settings is bit i of every mask, the top level bit
+ * nrules. The port line is cut into segments at every end of a range, so
+ * a port's segment (a binary search in the program) tells which rules
+ * name it. Address blocks and program names go into longest-prefix
+ * tries: the value of each entry is every rule with an entry that
+ * contains it, so the longest match alone answers for all rules.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "kbpf.h"
+
+/* Rule i, the top level for i == nrules. */
+static const struct kashim_rule *rule_at(const struct kashim_settings *s,
+					 size_t i)
+{
+	return i < s->nrules ? &s->rules[i] : &s->top;
+}
+
+/* The values rule r puts on a socket, with `auto` worked out. */
+static void fill_values(const struct kashim_rule *r, struct kbpf_values *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->flags = (r->v.enable ? KBPF_V_ENABLE : 0) |
+		   (r->v.override ? KBPF_V_OVERRIDE : 0);
+	v->idle = (uint32_t)r->v.idle;
+	v->intvl = (uint32_t)r->v.interval;
+	v->cnt = (uint32_t)r->v.count;
+	v->uto = (uint32_t)kashim_user_timeout_ms(&r->v);
+	snprintf(v->name, sizeof(v->name), "%s", r->name);
+}
+
+/* Does any range of m hold port? An empty list holds every port. */
+static bool holds_port(const struct kashim_match *m, uint32_t port)
+{
+	for (size_t i = 0; i < m->nports; i++)
+		if (m->ports[i].lo <= port && port <= m->ports[i].hi)
+			return true;
+	return m->nports == 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The segment starts: 0 and every lo and hi + 1, sorted, unique. */
+static size_t port_cuts(const struct kashim_settings *s, uint32_t *cut,
+			size_t max)
+{
+	size_t n = 0, out = 0;
+
+	cut[n++] = 0;
+	for (size_t i = 0; i <= s->nrules; i++) {
+		const struct kashim_match *m = &rule_at(s, i)->m;
+
+		for (size_t j = 0; j < m->nports && n + 2 <= max; j++) {
+			cut[n++] = m->ports[j].lo;
+			cut[n++] = m->ports[j].hi + 1u;
+		}
+	}
+	qsort(cut, n, sizeof(*cut), cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		if (cut[i] <= 65535 && (!out || cut[i] != cut[out - 1]))
+			cut[out++] = cut[i];
+	return out;
+}
+
+/* The port segments and which rules each one matches. */
+static int build_ports(const struct kashim_settings *s, struct kbpf_image *im,
+		       char *err, size_t errlen)
+{
+	size_t total = 1, n;
+	uint32_t *cut;
+
+	for (size_t i = 0; i <= s->nrules; i++)
+		total += 2 * rule_at(s, i)->m.nports;
+	cut = calloc(total, sizeof(*cut));
+	if (!cut) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n = port_cuts(s, cut, total);
+	if (n > KBPF_MAX_SEGS) {
+		snprintf(err, errlen,
+			 "ports: the rules cut the port line into %zu pieces; "
+			 "kashim-bpf holds at most %d",
+			 n, KBPF_MAX_SEGS);
+		free(cut);
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++) {
+		im->segs[k].start = cut[k];
+		for (size_t i = 0; i <= s->nrules; i++)
+			if (holds_port(&rule_at(s, i)->m, cut[k]))
+				im->segs[k].mask |= 1ull << i;
+	}
+	im->conf.nseg = (uint32_t)n;
+	free(cut);
+	return 0;
+}
+
+/* Do the first bits bits of a and b agree? */
+static bool same_prefix(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, whole))
+		return false;
+	return !rest || !((a[whole] ^ b[whole]) & (0xff00u >> rest));
+}
+
+/* The address blocks; each one's mask: rules with a block around it. */
+static int build_hosts(const struct kashim_settings *s, struct kbpf_image *im,
+		       char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i <= s->nrules; i++) {
+		const struct kashim_match *m = &rule_at(s, i)->m;
+
+		if (!m->nhosts)
+			im->conf.hosts_any |= 1ull << i;
+		for (size_t j = 0; j < m->nhosts; j++, n++) {
+			if (n == KBPF_MAX_HOSTS) {
+				snprintf(err, errlen,
+					 "hosts: more than %d address blocks "
+					 "in all; kashim-bpf holds at most "
+					 "that many",
+					 KBPF_MAX_HOSTS);
+				return -1;
+			}
+			im->hosts[n].prefixlen = m->hosts[j].prefix;
+			memcpy(im->hosts[n].addr, m->hosts[j].addr, 16);
+		}
+	}
+	im->nhosts = n;
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i <= s->nrules; i++) {
+			const struct kashim_match *m = &rule_at(s, i)->m;
+
+			for (size_t j = 0; j < m->nhosts; j++)
+				if (m->hosts[j].prefix <=
+					    im->hosts[k].prefixlen &&
+				    same_prefix(m->hosts[j].addr,
+						im->hosts[k].addr,
+						m->hosts[j].prefix))
+					im->host_mask[k] |= 1ull << i;
+		}
+	return 0;
+}
+
+/*
+ * The trie key for a programs entry: an exact name (the comm holds its
+ * first 15 characters, then NUL) or a name ending in '*' (a prefix).
+ * Returns 0, or -1 for a glob a comm cannot honour.
+ */
+static int prog_key(const char *rule, const char *pat, struct kbpf_prog_key *k,
+		    char *err, size_t errlen)
+{
+	size_t len = strlen(pat), max = KBPF_COMM_LEN - 1;
+	bool prefix = len && pat[len - 1] == '*';
+
+	if (prefix)
+		len--;
+	if (strpbrk(pat, "?[]\\") || memchr(pat, '*', len)) {
+		snprintf(err, errlen,
+			 "rule \"%s\": programs: \"%s\": kashim-bpf matches a "
+			 "program by its comm, so only an exact name or a name "
+			 "ending in '*' can be honoured",
+			 rule, pat);
+		return -1;
+	}
+	memset(k, 0, sizeof(*k));
+	memcpy(k->comm, pat, len < max ? len : max);
+	if (prefix)
+		k->prefixlen = 8 * (uint32_t)(len < max ? len : max);
+	else
+		k->prefixlen = 8 * (uint32_t)((len < max ? len : max) + 1);
+	return 0;
+}
+
+/* Give each name the rules of every name that is a prefix of it. */
+static void widen_progs(struct kbpf_image *im)
+{
+	uint64_t owner[KBPF_MAX_PROGS];
+
+	memcpy(owner, im->prog_mask, im->nprogs * sizeof(*owner));
+	for (size_t k = 0; k < im->nprogs; k++)
+		for (size_t q = 0; q < im->nprogs; q++)
+			if (im->progs[q].prefixlen <= im->progs[k].prefixlen &&
+			    !memcmp(im->progs[q].comm, im->progs[k].comm,
+				    im->progs[q].prefixlen / 8))
+				im->prog_mask[k] |= owner[q];
+}
+
+/* The program names; each one's mask: rules with a name covering it. */
+static int build_progs(const struct kashim_settings *s, struct kbpf_image *im,
+		       char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i <= s->nrules; i++) {
+		const struct kashim_rule *r = rule_at(s, i);
+
+		if (!r->m.nprograms)
+			im->conf.progs_any |= 1ull << i;
+		for (size_t j = 0; j < r->m.nprograms; j++, n++) {
+			if (n == KBPF_MAX_PROGS) {
+				snprintf(err, errlen,
+					 "programs: more than %d names in all; "
+					 "kashim-bpf holds at most that many",
+					 KBPF_MAX_PROGS);
+				return -1;
+			}
+			if (prog_key(r->name, r->m.programs[j], &im->progs[n],
+				     err, errlen) < 0)
+				return -1;
+			im->prog_mask[n] = 1ull << i; /* the owner, for now */
+		}
+	}
+	im->nprogs = n;
+	im->conf.use_programs = n > 0;
+	widen_progs(im);
+	return 0;
+}
+
+int kbpf_image_build(const struct kashim_settings *s, const char *path,
+		     struct kbpf_image *im, char *err, size_t errlen)
+{
+	memset(im, 0, sizeof(*im));
+	if (s->nrules > KBPF_MAX_RULES) {
+		snprintf(err, errlen, "%zu rules; kashim-bpf holds at most %d",
+			 s->nrules, KBPF_MAX_RULES);
+		return -1;
+	}
+	im->conf.enable = s->top.v.enable;
+	im->conf.nrules = (uint32_t)s->nrules;
+	for (size_t i = 0; i <= s->nrules; i++) {
+		const struct kashim_rule *r = rule_at(s, i);
+
+		fill_values(r, &im->vals[i]);
+		if (r->m.direction & KASHIM_DIR_OUTGOING)
+			im->conf.dir_mask[0] |= 1ull << i;
+		if (r->m.direction & KASHIM_DIR_INCOMING)
+			im->conf.dir_mask[1] |= 1ull << i;
+	}
+	if (build_ports(s, im, err, errlen) < 0 ||
+	    build_hosts(s, im, err, errlen) < 0 ||
+	    build_progs(s, im, err, errlen) < 0)
+		return -1;
+	while (!im->conf.gen)
+		if (getrandom(&im->conf.gen, sizeof(im->conf.gen), 0) < 0)
+			im->conf.gen = 1;
+	snprintf(im->conf.cgroup, sizeof(im->conf.cgroup), "%s", path);
+	return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * kbpf.h - the kashim-bpf command's units: settings turned into map
+ * contents (image.c), the checks that refuse before anything is loaded
+ * (checks.c), loading, attaching and pinning (attach.c), and `status`
+ * (status.c). Internal names start with kbpf_.
+ */
+#ifndef KASHIM_KBPF_H
+#define KASHIM_KBPF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kashim-bpf.h"
+#include "settings.h"
+
+/* Where links and maps are pinned: one directory per cgroup id. */
+#define KBPF_PIN_ROOT "/sys/fs/bpf"
+#define KBPF_PIN_DIR KBPF_PIN_ROOT "/kashim"
+
+/* Everything the maps will hold for one attachment. */
+struct kbpf_image {
+	struct kbpf_conf conf;
+	struct kbpf_values vals[KBPF_MAX_RULES + 1];
+	struct kbpf_seg segs[KBPF_MAX_SEGS];
+	struct kbpf_host_key hosts[KBPF_MAX_HOSTS];
+	uint64_t host_mask[KBPF_MAX_HOSTS];
+	size_t nhosts;
+	struct kbpf_prog_key progs[KBPF_MAX_PROGS];
+	uint64_t prog_mask[KBPF_MAX_PROGS];
+	size_t nprogs;
+};
+
+/*
+ * Turn finished settings into map contents for the cgroup at path.
+ * Returns 0, or -1 with the reason in err (too many rules, ranges or
+ * blocks, or a programs glob that a comm cannot honour).
+ */
+int kbpf_image_build(const struct kashim_settings *s, const char *path,
+		     struct kbpf_image *im, char *err, size_t errlen);
+
+/* The cgroup v2 mount point, or NULL when cgroup v2 is not mounted. */
+const char *kbpf_cgroup2_mount(void);
+
+/*
+ * Refuse early, with the reason in err: missing privileges (need_caps),
+ * a kernel older than the programs need or without their features.
+ * Returns 0 when all is there, -1 otherwise.
+ */
+int kbpf_check_caps(char *err, size_t errlen);
+int kbpf_check_kernel(char *err, size_t errlen);
+
+/*
+ * Open the cgroup v2 directory path (O_RDONLY) and give its id. Returns
+ * the fd, or -1 with the reason in err.
+ */
+int kbpf_open_cgroup(const char *path, uint64_t *id, char *err, size_t errlen);
+
+/* The cgroup of a systemd unit, as a path under the cgroup v2 mount. */
+int kbpf_unit_cgroup(const char *unit, char *path, size_t len, char *err,
+		     size_t errlen);
+
+/* Make sure bpffs is at KBPF_PIN_ROOT and KBPF_PIN_DIR exists. */
+int kbpf_pin_root(char *err, size_t errlen);
+
+/*
+ * Attach the programs with the settings of im to the cgroup open as
+ * cgfd (id cgid), or replace the settings of an earlier attach in one
+ * step. Nothing stays attached on failure. Returns 0 or -1 with err.
+ */
+int kbpf_attach(int cgfd, uint64_t cgid, const struct kbpf_image *im,
+		bool verbose, char *err, size_t errlen);
+
+/*
+ * Detach what is pinned for cgroup id cgid, or, when cgid is 0, for the
+ * cgroup whose recorded path is path (a removed cgroup). Returns 0, or
+ * -1 with err (nothing attached there).
+ */
+int kbpf_detach(uint64_t cgid, const char *path, char *err, size_t errlen);
+
+/* Print every attachment, its settings and counters. Returns 0 or 1. */
+int kbpf_status(void);
+
+#endif
