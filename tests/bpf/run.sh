@@ -1,0 +1,332 @@
+#!/bin/bash
+# run.sh - the kashim-bpf tests. Run from the top of the tree, as root.
+#
+# Everything happens in a cgroup this script makes (never the root
+# cgroup) and on loopback: kashim-bpf is attached to it, clients and
+# servers are started in it (or outside it, as the control), and each
+# socket's options are read back from outside the process with
+# `kashim --status PID --json` (pidfd_getfd + getsockopt). The EXIT trap
+# detaches, kills every process started here by PID and removes the
+# cgroup. A kernel or host that refuses BPF makes a SKIP line, not a
+# failure.
+set -u
+ROOT=$PWD
+KB=$ROOT/src/kashim-bpf
+KASHIM=$ROOT/src/kashim
+B=$ROOT/tests/build/bpf
+T=$(mktemp -d /tmp/kashim-bpf.XXXXXX)
+CG=
+PIDS=()
+pass=0
+fail=0
+PORT=$((20000 + ($$ % 400) * 20))
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# Detach, end every process started here, remove the cgroup and $T.
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	if [ -n "$CG" ] && [ -d "$CG" ]; then
+		"$KB" detach --cgroup "$CG" >/dev/null 2>&1
+		rmdir "$CG" 2>/dev/null || echo "run.sh: could not remove $CG" >&2
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+skip() { echo "SKIP: kashim-bpf: $*"; exit 0; }
+
+# A fresh port for the next case.
+next_port() { PORT=$((PORT + 1)); }
+
+# The kernel's own keep-alive values: what an untouched socket holds.
+UNTOUCHED="0 $(cat /proc/sys/net/ipv4/tcp_keepalive_time) $(cat /proc/sys/net/ipv4/tcp_keepalive_intvl) $(cat /proc/sys/net/ipv4/tcp_keepalive_probes) 0"
+
+# attach CONF [VAR=VALUE…]: attach with config file CONF ("" for none)
+# and only the given KASHIM_* variables. Output in $T/attach.{out,err}.
+attach() {
+	local conf=$1
+	shift
+	env -i PATH="$PATH" KASHIM_CONFIG="$conf" "$@" \
+		"$KB" attach --cgroup "$CG" >"$T/attach.out" 2>"$T/attach.err"
+}
+
+# start NAME INCG CMD…: run CMD in the background (in the test cgroup
+# when INCG is 1), output in $T/NAME.{out,err}; LAST is its PID.
+start() {
+	local name=$1 incg=$2
+	shift 2
+	if [ "$incg" = 1 ]; then
+		sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$@" \
+			>"$T/$name.out" 2>"$T/$name.err" &
+	else
+		"$@" >"$T/$name.out" 2>"$T/$name.err" &
+	fi
+	LAST=$!
+	PIDS+=("$LAST")
+}
+
+# await NAME WORD: wait (at most 10 s) for WORD in NAME's output.
+await() {
+	local i
+	for i in $(seq 200); do
+		grep -q "^$2" "$T/$1.out" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "  $1 never said $2: $(head -c 300 "$T/$1.err")"
+	return 1
+}
+
+# stop PID…: end processes started here.
+stop() {
+	local p
+	for p in "$@"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+}
+
+# values PID PORT: "KEEPALIVE IDLE INTERVAL COUNT USER_TIMEOUT" of PID's
+# established TCP socket with PORT at either end, read from outside.
+values() {
+	"$KASHIM" --status "$1" --json 2>"$T/status.err" | python3 -c '
+import json, sys
+port = int(sys.argv[1])
+for s in json.load(sys.stdin)["sockets"]:
+    if s["state"] != "ESTABLISHED" or not s["peer"]:
+        continue
+    if port in (s["peer"]["port"], s["local"]["port"]):
+        print(int(s["keepalive"] is True), s["idle"], s["interval"],
+              s["count"], s["user_timeout"])
+        break' "$2"
+}
+
+# expect NAME GOT WANT: one read-back compared.
+expect() {
+	if [ "$2" = "$3" ]; then
+		ok
+		echo "  ok: $1: $2"
+	else
+		bad "$1: read back '$2', want '$3'"
+	fi
+}
+
+# client NAME WANT INCG ADDR KIND [ARG…]: a server (peer accept, outside
+# the cgroup) on ADDR and a fresh port, then a client of KIND (static:
+# peer-static, dynamic: peer, go: goclient) with ARGs, in the cgroup
+# (INCG 1) or outside; the client's socket must hold WANT.
+client() {
+	local name=$1 want=$2 incg=$3 addr=$4 kind=$5 srv cli hp
+	shift 5
+	next_port
+	start "$name-srv" 0 "$B/peer" accept "$addr" "$PORT"
+	srv=$LAST
+	await "$name-srv" listening || { bad "$name: no server"; stop "$srv"; return; }
+	case $addr in *:*) hp="[$addr]:$PORT" ;; *) hp="$addr:$PORT" ;; esac
+	case $kind in
+	static) start "$name" "$incg" "$B/peer-static" connect "$addr" "$PORT" "$@" ;;
+	dynamic) start "$name" "$incg" "$B/peer" connect "$addr" "$PORT" "$@" ;;
+	go) start "$name" "$incg" "$B/goclient" "$hp" "$@" ;;
+	esac
+	cli=$LAST
+	if await "$name" ready; then
+		expect "$name" "$(values "$cli" "$PORT")" "$want"
+	else
+		bad "$name: the client did not connect"
+	fi
+	stop "$cli" "$srv"
+}
+
+# server NAME WANT [--set OPT=V…]: a server in the cgroup (options set on
+# its listener), a client outside; the accepted socket must hold WANT
+# and the client's must be untouched.
+server() {
+	local name=$1 want=$2 srv cli
+	shift 2
+	next_port
+	start "$name" 1 "$B/peer" accept 127.0.0.1 "$PORT" "$@"
+	srv=$LAST
+	await "$name" listening || { bad "$name: no server"; stop "$srv"; return; }
+	start "$name-cli" 0 "$B/peer" connect 127.0.0.1 "$PORT"
+	cli=$LAST
+	if await "$name" ready && await "$name-cli" ready; then
+		expect "$name (accepted)" "$(values "$srv" "$PORT")" "$want"
+		expect "$name (its client, outside)" "$(values "$cli" "$PORT")" "$UNTOUCHED"
+	else
+		bad "$name: no connection"
+	fi
+	stop "$cli" "$srv"
+}
+
+# refused NAME PATTERN: the last attach failed with exit 1, a message
+# matching PATTERN, and left nothing attached to the cgroup.
+refused() {
+	local rc=$1 name=$2 pat=$3
+	if [ "$rc" != 1 ]; then
+		bad "$name: exit $rc, want 1: $(cat "$T/attach.err")"
+	elif ! grep -Eq "$pat" "$T/attach.err"; then
+		bad "$name: message '$(cat "$T/attach.err")' does not say '$pat'"
+	elif [ -n "$(bpftool cgroup show "$CG" 2>&1)" ]; then
+		bad "$name: something is attached: $(bpftool cgroup show "$CG" 2>&1)"
+	else
+		ok
+		echo "  ok: $name: $(cat "$T/attach.err")"
+	fi
+}
+
+# --- can this host run the tests? ----------------------------------------
+[ "$(id -u)" = 0 ] || skip "needs root (BPF programs, cgroups)"
+MNT=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+[ -n "$MNT" ] || skip "cgroup v2 is not mounted on this host"
+CG=$MNT/kashim-bpf-test-$$
+mkdir "$CG" || { CG=; skip "cannot make a cgroup under $MNT"; }
+if ! attach ""; then
+	grep -Eq "this kernel|cgroup v2 is not mounted" "$T/attach.err" &&
+		skip "$(cat "$T/attach.err")"
+	echo "FAIL: kashim-bpf attach: $(cat "$T/attach.err")"
+	exit 1
+fi
+echo "kernel $(uname -r), cgroup $CG"
+
+echo "== clients in the cgroup, defaults (60/15/4, no user timeout)"
+DEF="1 60 15 4 0"
+client "static client (gcc -static)" "$DEF" 1 127.0.0.1 static
+client "raw-syscall client" "$DEF" 1 127.0.0.1 dynamic --raw
+client "IPv6 client" "$DEF" 1 ::1 static
+client "process outside the cgroup" "$UNTOUCHED" 0 127.0.0.1 static
+server "server in the cgroup" "$DEF"
+if [ -x "$B/goclient" ]; then
+	client "Go client, KeepAlive: -1" "$DEF" 1 127.0.0.1 go off
+	# Go sets SO_KEEPALIVE, idle 15 and interval 15 itself after the
+	# connect: its own choice stays, the count is kashim's.
+	client "Go client, default" "1 15 15 4 0" 1 127.0.0.1 go default
+else
+	echo "SKIP: Go clients: $(cat "$B/goclient.skip" 2>/dev/null || echo 'not built')"
+fi
+if [ -x "$B/uring" ]; then
+	next_port
+	start uring-srv 0 "$B/peer" accept 127.0.0.1 "$PORT"
+	await uring-srv listening
+	start uring 1 "$B/uring" 127.0.0.1 "$PORT"
+	u=$LAST
+	if await uring ready; then
+		expect "io_uring connect" "$(values "$u" "$PORT")" "$DEF"
+	elif grep -q "io_uring unavailable" "$T/uring.err"; then
+		echo "SKIP: io_uring connect: $(cat "$T/uring.err")"
+	else
+		bad "io_uring connect: $(cat "$T/uring.err")"
+	fi
+	stop "$u" "${PIDS[-2]}"
+else
+	echo "SKIP: io_uring connect: $(cat "$B/uring.skip" 2>/dev/null || echo 'not built')"
+fi
+
+echo "== the program's own choice, and override"
+client "own SO_KEEPALIVE and idle" "1 5 $(cut -d' ' -f3- <<<"$UNTOUCHED" | cut -d' ' -f1-2) 0" \
+	1 127.0.0.1 static --set keepalive=1 --set idle=5
+client "own SO_KEEPALIVE=0" "$UNTOUCHED" 1 127.0.0.1 static --set keepalive=0
+client "own idle only" "1 7 15 4 0" 1 127.0.0.1 static --set idle=7
+server "own SO_KEEPALIVE on the listener" "1 9 $(cut -d' ' -f3-4 <<<"$UNTOUCHED") 0" \
+	--set keepalive=1 --set idle=9
+cat >"$T/override.conf" <<EOF
+override = true
+user_timeout = auto
+EOF
+attach "$T/override.conf" || bad "attach override: $(cat "$T/attach.err")"
+client "override = true" "1 60 15 4 120000" 1 127.0.0.1 static \
+	--set keepalive=0 --set idle=5 --set uto=1234
+attach "" KASHIM_USER_TIMEOUT=auto || bad "attach: $(cat "$T/attach.err")"
+client "own user timeout kept" "1 60 15 4 1234" 1 127.0.0.1 static --set uto=1234
+
+echo "== rules: ports, hosts, direction, enable = false, programs; environment"
+R=$PORT # the rules' ports: R+1 to R+7
+cat >"$T/rules.conf" <<EOF
+idle = 50
+rule "broker" {
+  ports = {$((PORT + 1)), "$((PORT + 2))-$((PORT + 3))"}
+  idle = 20
+  user_timeout = auto
+}
+rule "second-loopback" {
+  hosts = {127.0.0.2/32, "::ffff:127.0.0.3"}
+  idle = 21
+}
+rule "v6" {
+  hosts = {"::1/128"}
+  interval = 7
+}
+rule "database" {
+  ports = {$((PORT + 4))}
+  enable = false
+}
+rule "incoming-only" {
+  ports = {$((PORT + 5))}
+  direction = incoming
+  idle = 22
+}
+rule "by-name" {
+  ports = {$((PORT + 6))}
+  programs = {"peer-stat*"}
+  idle = 23
+}
+rule "by-other-name" {
+  ports = {$((PORT + 7))}
+  programs = {"mosquitto_sub"}
+  idle = 24
+}
+EOF
+attach "$T/rules.conf" KASHIM_COUNT=6 || bad "attach rules: $(cat "$T/attach.err")"
+client "rule by port" "1 20 15 6 110000" 1 127.0.0.1 static
+client "rule by port range" "1 20 15 6 110000" 1 127.0.0.1 static
+client "rule by port range, end" "1 20 15 6 110000" 1 127.0.0.1 static
+client "rule with enable = false" "$UNTOUCHED" 1 127.0.0.1 static
+client "incoming rule, outgoing connection" "1 50 15 6 0" 1 127.0.0.1 static
+client "rule by program (comm)" "1 23 15 6 0" 1 127.0.0.1 static
+client "rule by another program" "1 50 15 6 0" 1 127.0.0.1 static
+client "rule by CIDR (IPv4)" "1 21 15 6 0" 1 127.0.0.2 static
+client "rule by CIDR (IPv4-mapped)" "1 21 15 6 0" 1 ::ffff:127.0.0.3 static
+client "rule by CIDR (IPv6)" "1 50 7 6 0" 1 ::1 static
+client "top level, no rule matches" "1 50 15 6 0" 1 127.0.0.1 static
+PORT=$((R + 4))
+server "incoming rule, accepted socket" "1 22 15 6 0"
+PORT=$((R + 20))
+"$KB" status >"$T/status.out" 2>&1
+if grep -q "rule \"broker\": idle 20, interval 15, count 6, user_timeout 110000" "$T/status.out" &&
+	grep -q "rule \"database\": enable = false" "$T/status.out" &&
+	grep -Eq "sockets: [1-9][0-9]* set" "$T/status.out"; then ok; echo "  ok: status"
+else bad "status: $(cat "$T/status.out")"; fi
+
+echo "== environment over file; attach again replaces; detach"
+attach "$T/rules.conf" KASHIM_IDLE=33 || bad "attach: $(cat "$T/attach.err")"
+client "KASHIM_IDLE over the file" "1 33 15 4 0" 1 127.0.0.1 static
+attach "" KASHIM_ENABLE=0 || bad "attach: $(cat "$T/attach.err")"
+client "KASHIM_ENABLE=0" "$UNTOUCHED" 1 127.0.0.1 static
+attach "" KASHIM_DIRECTION=incoming || bad "attach: $(cat "$T/attach.err")"
+client "direction = incoming, outgoing connection" "$UNTOUCHED" 1 127.0.0.1 static
+attach "" || bad "attach: $(cat "$T/attach.err")"
+client "attached again, defaults" "$DEF" 1 127.0.0.1 static
+if "$KB" detach --cgroup "$CG" >"$T/detach.out" 2>&1 && [ -z "$(bpftool cgroup show "$CG")" ]; then ok
+else bad "detach: $(cat "$T/detach.out") $(bpftool cgroup show "$CG")"; fi
+client "after detach" "$UNTOUCHED" 1 127.0.0.1 static
+
+echo "== refusals: exit 1, a reason, nothing attached"
+printf 'idle = 0\n' >"$T/bad.conf"
+attach "$T/bad.conf"; refused $? "invalid config" "^$T/bad.conf:1: "
+attach "" KASHIM_INTERVAL=x; refused $? "invalid environment" "KASHIM_INTERVAL"
+printf 'rule "g" {\n  programs = {"mosq?itto"}\n}\n' >"$T/glob.conf"
+attach "$T/glob.conf"; refused $? "programs glob a comm cannot honour" "comm"
+env -i PATH="$PATH" KASHIM_CONFIG= "$KB" attach --cgroup "$T" >"$T/attach.out" 2>"$T/attach.err"
+refused $? "not a cgroup" "not a cgroup v2 directory"
+env -i PATH="$PATH" KASHIM_CONFIG= "$KB" attach --config "$T/none.conf" --cgroup "$CG" \
+	>"$T/attach.out" 2>"$T/attach.err"
+refused $? "missing --config file" "none.conf"
+if command -v setpriv >/dev/null; then
+	env -i PATH="$PATH" KASHIM_CONFIG= setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$KB" attach --cgroup "$CG" >"$T/attach.out" 2>"$T/attach.err"
+	refused $? "not root" "needs root"
+fi
+"$KB" detach --cgroup "$CG" >"$T/attach.out" 2>"$T/attach.err"
+refused $? "detach where nothing is attached" "not attached"
+
+echo "kashim-bpf: $pass passed, $fail failed"
+[ "$fail" = 0 ]
