@@ -70,6 +70,27 @@ $(BPF_DIR)/attach.o: $(BPF_SKEL)
 $(BPF_CMD): $(BPF_LOADER_OBJS) $(BPF_SHARED_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CONFUSE_LIBS) $(LIBBPF_LIBS)
 
+# --- install: $(sbindir)/kashim-bpf and kashim-bpf(8), when built -------
+sbindir ?= $(exec_prefix)/sbin
+KASHIM_BPF_BUILT = $(filter $(BPF_CMD),$(ALL_TARGETS))
+
+.PHONY: install-bpf uninstall-bpf
+install: install-bpf
+uninstall: uninstall-bpf
+
+install-bpf: build
+	$(if $(KASHIM_BPF_BUILT),@strings -a $(BPF_CMD) | grep -qxF '$(sysconfdir)/kashim.conf' || { \
+		echo "kashim: $(BPF_CMD) was built for another sysconfdir than $(sysconfdir): $(KASHIM_REBUILD)" >&2; \
+		exit 1; })
+	$(if $(KASHIM_BPF_BUILT),$(INSTALL) -D -m 0755 $(BPF_CMD) $(DESTDIR)$(sbindir)/kashim-bpf)
+	$(if $(KASHIM_BPF_BUILT),@set -e; t=$$(mktemp); trap 'rm -f "$$t"' EXIT; \
+		sed -e 's|/usr/local/sbin|$(call roff_path,$(sbindir))|g' $(MAN_SED) man/kashim-bpf.8 >$$t; \
+		echo "$(INSTALL) -D -m 0644 man/kashim-bpf.8 $(call man_dest,man/kashim-bpf.8)"; \
+		$(INSTALL) -D -m 0644 $$t $(call man_dest,man/kashim-bpf.8))
+
+uninstall-bpf:
+	rm -f $(DESTDIR)$(sbindir)/kashim-bpf $(call man_dest,man/kashim-bpf.8)
+
 # --- tests: make check-bpf ------------------------------------------------
 #
 # tests/bpf/run.sh makes its own cgroup, attaches, starts clients and

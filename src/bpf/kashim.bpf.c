@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: GPL-2.0-only
 /*
  * kashim.bpf.c - kashim's settings on every TCP connection of a cgroup,
  * whatever made it: static binaries, Go, raw system calls, io_uring.
@@ -32,7 +31,8 @@
 #define TCP_KEEPCNT 6
 #define TCP_USER_TIMEOUT 18
 
-char LICENSE[] SEC("license") = "GPL";
+/* The project's licence; no helper used here is GPL-only. */
+char LICENSE[] SEC("license") = "MIT";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

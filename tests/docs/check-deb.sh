@@ -88,6 +88,21 @@ grep -q "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/kashim" "$tmp/libcon
 	fail "the prerm does not name the packaged library's directory"
 [ "$fails" -eq 0 ] && ok "the package holds the library, module, man pages and /etc/kashim.conf (a conffile)"
 
+# 2b. kashim-bpf in a package of its own: libbpf stays off other hosts.
+if [ -f mk/bpf.mk ]; then
+	bpfdeb=$(ls "$tmp"/kashim-bpf_"$VERSION"_*.deb 2>/dev/null | head -n 1)
+	[ -f "$bpfdeb" ] && dpkg-deb -c "$bpfdeb" >"$tmp/bpf-files"
+	if grep -q '/usr/sbin/kashim-bpf$' "$tmp/bpf-files" 2>/dev/null &&
+		grep -q '/man8/kashim-bpf\.8\.gz$' "$tmp/bpf-files" &&
+		dpkg-deb -f "$bpfdeb" Depends | grep -q libbpf &&
+		! dpkg-deb -f "$deb" Depends | grep -q libbpf &&
+		! grep -q kashim-bpf "$tmp/files"; then
+		ok "kashim-bpf: its own package with its man page; only it depends on libbpf"
+	else
+		fail "kashim-bpf is not packaged on its own: $(ls "$tmp"/*.deb)"
+	fi
+fi
+
 # 3. The packaged command finds the packaged library, unpacked anywhere.
 dpkg-deb -x "$deb" "$tmp/root"
 dpkg-deb -x "$libdeb" "$tmp/root"
