@@ -481,6 +481,12 @@ if ! $quick; then
 	sanity "$conf_rules" 20000
 	row_big "6 first conn, 32767 ports in a rule" "$conf_ports"
 	row_big "6 first conn, 20000 rules (1 MB)" "$conf_rules"
+
+	# 7. kashim-bpf, when it was built (bench/bpf.sh).
+	if [ -x "$top/src/kashim-bpf" ]; then
+		. "$top/bench/bpf.sh"
+		bench_bpf
+	fi
 fi
 
 echo

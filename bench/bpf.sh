@@ -1,0 +1,69 @@
+# bpf.sh - row 5 of `make bench`, sourced by bench/run.sh: connections
+# per second of bench/conn in a cgroup with kashim-bpf attached, against
+# the same in a cgroup without it. Rounds alternate which goes first; the
+# figure is the ratio of the medians (target >= 0.95x). Both cgroups are
+# made here, never the root one, and removed after; kashim-bpf is
+# detached. Prints SKIP when not root or the kernel refuses BPF.
+
+bpf_cmd=$top/src/kashim-bpf
+bpf_n=5000
+bpf_rounds=11
+
+# run_in CGROUP: bench/conn --time in that cgroup; prints ns/connection.
+bpf_run_in() {
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$1" "$conn" --time "$bpf_n"
+}
+
+# Detach and remove both cgroups of this run.
+bpf_cleanup() {
+	"$bpf_cmd" detach --cgroup "$bpf_cg" >/dev/null 2>&1
+	rmdir "$bpf_cg" "$bpf_cg0" 2>/dev/null
+	trap - EXIT
+}
+
+# Interleaved rounds; prints "with without" medians (ns/connection).
+bpf_rounds_run() {
+	local i tw=$build/time-bpf tn=$build/time-nobpf
+
+	: >"$tw"
+	: >"$tn"
+	for ((i = 0; i < bpf_rounds; i++)); do
+		((i % 2)) && { bpf_run_in "$bpf_cg0" >>"$tn" || return 1; }
+		bpf_run_in "$bpf_cg" >>"$tw" || return 1
+		((i % 2)) || { bpf_run_in "$bpf_cg0" >>"$tn" || return 1; }
+	done
+	echo "$(median <"$tw") $(median <"$tn") $(spread <"$tw") $(spread <"$tn")"
+}
+
+bench_bpf() {
+	local mnt tw tn sw sn r
+
+	mnt=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+	if [ "$(id -u)" != 0 ] || [ -z "$mnt" ]; then
+		echo "SKIP: 5. kashim-bpf: needs root and cgroup v2"
+		return
+	fi
+	bpf_cg=$mnt/kashim-bench-$$-bpf
+	bpf_cg0=$mnt/kashim-bench-$$-none
+	mkdir "$bpf_cg" "$bpf_cg0" || broken "cannot make cgroups under $mnt"
+	trap bpf_cleanup EXIT
+	if ! env KASHIM_CONFIG="$noconf" "$bpf_cmd" attach --cgroup "$bpf_cg" \
+		>"$build/bpf-attach" 2>&1; then
+		bpf_cleanup
+		grep -q "this kernel" "$build/bpf-attach" &&
+			{ echo "SKIP: 5. kashim-bpf: $(cat "$build/bpf-attach")"; return; }
+		broken "kashim-bpf attach: $(cat "$build/bpf-attach")"
+	fi
+	echo "== 5. connections/s in a cgroup, kashim-bpf attached vs not ($bpf_rounds interleaved rounds of $bpf_n)"
+	read -r tw tn sw sn <<<"$(bpf_rounds_run)" || broken "bpf timing failed"
+	"$bpf_cmd" status | sed -n 's/^ *sockets: /  kashim-bpf counted: /p'
+	bpf_cleanup
+	r=$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.3f", n / w }')
+	echo "  with kashim-bpf ${tw%.*} ns/conn (rounds $sw), without ${tn%.*} ns/conn ($sn): ${r}x the rate"
+	if awk -v r="$r" 'BEGIN { exit !(r >= 0.95) }'; then
+		row "5 conn/s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x OK"
+	else
+		row "5 conn/s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x MISSED"
+		misses=$((misses + 1))
+	fi
+}
