@@ -95,11 +95,13 @@ uninstall-bpf:
 #
 # tests/bpf/run.sh makes its own cgroup, attaches, starts clients and
 # servers in it and outside it, reads every socket back with
-# `kashim --status`, detaches and removes the cgroup. The Go client and
+# `kashim --status`, detaches and removes the cgroup. dead_link.sh is
+# the end-to-end test of tests/e2e/ with a static client under kashim-bpf. The Go client and
 # the io_uring client need golang-go and liburing-dev: where the mirror
 # cannot deliver them, their cases print SKIP with the reason.
 
-DEPS_PACKAGES += $(BPF_PACKAGES) util-linux python3 libc6-dev
+BPF_TEST_PACKAGES := util-linux python3 libc6-dev iproute2 nftables mawk
+DEPS_PACKAGES += $(BPF_PACKAGES) $(BPF_TEST_PACKAGES)
 BPF_TEST_DIR := tests/build/bpf
 BPF_TEST_PROGS := $(BPF_TEST_DIR)/peer $(BPF_TEST_DIR)/peer-static
 BPF_OPTIONAL := golang-go liburing-dev
@@ -132,7 +134,7 @@ $(BPF_TEST_DIR)/uring: tests/bpf/uring.c | $(BPF_TEST_DIR)
 	else echo "liburing-dev is not installed" >$@.skip; fi
 
 check-bpf:
-	@tests/deps.sh $(BPF_PACKAGES) util-linux python3 libc6-dev
+	@tests/deps.sh $(BPF_PACKAGES) $(BPF_TEST_PACKAGES)
 	@for p in $(BPF_OPTIONAL); do tests/deps.sh $$p || \
 		echo "check-bpf: $$p cannot be installed: its cases will SKIP"; done
 	@$(MAKE) --no-print-directory check-bpf-run
@@ -141,3 +143,5 @@ check-bpf:
 check-bpf-run: $(BPF_CMD) src/kashim $(BPF_TEST_PROGS) $(BPF_TEST_DIR)/goclient \
 		$(BPF_TEST_DIR)/uring
 	@tests/bpf/run.sh
+	@echo "== a dead link under kashim-bpf (a static client, network namespaces, nft)"
+	@timeout -k 10 120 tests/bpf/dead_link.sh
