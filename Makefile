@@ -84,6 +84,7 @@ include mk/sanitize.mk   # check-sanitize
 include mk/fuzz.mk       # fuzz, check-fuzz
 include mk/lint.mk       # lint, check-lint
 include mk/platforms.mk  # check-musl, check-multiarch, check-aarch64
+include mk/bpf.mk        # bpf, check-bpf, install-bpf
 
 build: $(ALL_TARGETS)
 

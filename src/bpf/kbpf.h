@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "kashim-bpf.h"
-#include "settings.h"
+#include "common/settings.h"
 
 /* Where links and maps are pinned: one directory per cgroup id. */
 #define KBPF_PIN_ROOT "/sys/fs/bpf"

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "conf.h"
+#include "common/conf.h"
+#include "common/load.h"
 #include "kbpf.h"
 
 /* What the command line asked for. */
@@ -101,23 +101,29 @@ static int parse(int argc, char **argv, struct args *a)
 }
 
 /*
- * The settings: defaults < config file < environment, as the library
- * reads them. A file named by --config must exist. Returns 0 or 1.
+ * The settings: defaults < config file < environment, read by
+ * kashim_settings_load(), as the library and `kashim --check` read them.
+ * A file named by --config must exist. Returns 0, or 1 with s freed.
  */
 static int load_settings(const char *config, struct kashim_settings *s)
 {
-	const char *path = config ? config : kashim_cmd_config_path();
-	char err[600];
-	int file_rc;
+	const struct kashim_sources src = {
+		.getenv = getenv,
+		.load_file = kashim_conf_load,
+		.ruid = getuid(),
+		.exe = NULL,
+	};
+	struct kashim_load_result res;
 
-	if (kashim_cmd_load(path, s, &file_rc, err, sizeof(err)) < 0) {
-		if (file_rc == KASHIM_CONF_ERROR) /* "FILE:LINE: message" */
-			fprintf(stderr, "%s\n", err);
-		else
-			fail(err);
+	if (kashim_settings_load(s, &src, config, &res) < 0) {
+		if (res.file_err[0]) /* "FILE:LINE: message" */
+			fprintf(stderr, "%s\n", res.file_err);
+		if (res.env_err[0])
+			fail(res.env_err);
+		kashim_settings_free(s);
 		return 1;
 	}
-	if (config && file_rc == KASHIM_CONF_MISSING) {
+	if (config && res.file_rc == KASHIM_CONF_MISSING) {
 		fprintf(stderr, "%s: %s\n", config, strerror(ENOENT));
 		kashim_settings_free(s);
 		return 1;
