@@ -32,11 +32,11 @@ static const char *const link_name[NLINKS] = {"sock_create", "setsockopt",
 /* The program behind link i. */
 static struct bpf_program *link_prog(struct kashim_bpf *skel, int i)
 {
-	struct bpf_program *p[NLINKS] = {skel->progs.kashim_sock_create,
-					 skel->progs.kashim_setsockopt,
-					 skel->progs.kashim_sockops};
-
-	return p[i];
+	if (i == 0)
+		return skel->progs.kashim_sock_create;
+	if (i == 1)
+		return skel->progs.kashim_setsockopt;
+	return skel->progs.kashim_sockops;
 }
 
 /* dir/name into buf; "" (no such pin) when it does not fit. */
@@ -56,7 +56,7 @@ static void remove_pins(const char *dir)
 	DIR *d = opendir(dir);
 
 	while (d && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
 			unlink(pin_path(path, sizeof(path), dir, e->d_name));
 	if (d)
 		closedir(d);

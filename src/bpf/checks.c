@@ -56,14 +56,17 @@ int kbpf_check_caps(char *err, size_t errlen)
 static int kernel_version(char *text, size_t len)
 {
 	struct utsname u;
-	int major = 0, minor = 0;
+	char *end;
+	long major, minor;
 
 	if (uname(&u) < 0)
 		return 0;
 	snprintf(text, len, "%s", u.release);
-	if (sscanf(u.release, "%d.%d", &major, &minor) < 2)
+	major = strtol(u.release, &end, 10);
+	if (*end != '.')
 		return 0;
-	return major * 1000 + minor;
+	minor = strtol(end + 1, NULL, 10);
+	return (int)(major * 1000 + minor);
 }
 
 int kbpf_check_kernel(char *err, size_t errlen)

@@ -175,15 +175,14 @@ static int attach_with(const struct args *a, const char *path, int cgfd,
 		free(im);
 		return 1;
 	}
-	if (kbpf_image_build(&s, path, im, err, sizeof(err)) < 0)
+	if (kbpf_image_build(&s, path, im, err, sizeof(err)) < 0 ||
+	    kbpf_attach(cgfd, cgid, im, a->verbose, err, sizeof(err)) < 0) {
 		rc = fail(err);
-	else if (kbpf_attach(cgfd, cgid, im, a->verbose, err, sizeof(err)) < 0)
-		rc = fail(err);
-	else
+	} else {
 		rc = 0;
-	if (!rc)
 		printf("kashim-bpf: attached to %s (%zu rule(s))\n", path,
 		       s.nrules);
+	}
 	kashim_settings_free(&s);
 	free(im);
 	return rc;
