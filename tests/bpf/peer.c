@@ -8,7 +8,7 @@
  * connect makes one connection (with --raw through syscall(2) alone, as
  * a program without libc wrappers would); accept listens, with the
  * options set on the listener, and accepts one. Then it prints "ready"
- * and keeps the socket open for 30 s (the test kills it sooner), so the
+ * and keeps the socket open for 60 s (the test kills it sooner), so the
  * test reads the kernel's values from outside with kashim --status.
  * OPT is keepalive, idle, intvl, cnt or uto, set before connect/listen.
  */
@@ -81,12 +81,12 @@ static socklen_t address(const char *addr, const char *port,
 	return 0;
 }
 
-/* Print ready, then keep the socket 30 s; the test kills us sooner. */
+/* Print ready, then keep the socket 60 s; the test kills us sooner. */
 static void hold(void)
 {
 	printf("ready\n");
 	fflush(stdout);
-	poll(NULL, 0, 30000);
+	poll(NULL, 0, 60000);
 }
 
 /* Connect (or listen and accept one) on fd to/at sa. */
