@@ -8,7 +8,7 @@
 KEYS=$1
 VERSION=$2
 . tests/docs/lib.sh
-pages="man/kashim.1 man/kashim.8 man/kashim.conf.5"
+pages="man/kashim.1 man/kashim.8 man/kashim.conf.5 man/kashim-bpf.8"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
