@@ -175,7 +175,11 @@ static int systemctl_cgroup(const char *unit, char *buf, size_t len)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
 		dup2(p[1], 1);
+		if (null >= 0)
+			dup2(null, 2); /* our own message says what failed */
 		close(p[0]);
 		execlp("systemctl", "systemctl", "show",
 		       "--property=ControlGroup", "--value", "--", unit,

@@ -325,6 +325,11 @@ if command -v setpriv >/dev/null; then
 		"$KB" attach --cgroup "$CG" >"$T/attach.out" 2>"$T/attach.err"
 	refused $? "not root" "needs root"
 fi
+env -i PATH="$PATH" KASHIM_CONFIG= "$KB" attach --unit "kashim-no-such-$$.service" \
+	>"$T/attach.out" 2>"$T/attach.err"
+refused $? "--unit of a unit that is not running" "^kashim-bpf: --unit kashim-no-such"
+env -i PATH="$PATH" "$KB" attach --cgroup "$CG" --unit x.service >"$T/attach.out" 2>"$T/attach.err"
+refused $? "both --cgroup and --unit" "one of them"
 "$KB" detach --cgroup "$CG" >"$T/attach.out" 2>"$T/attach.err"
 refused $? "detach where nothing is attached" "not attached"
 
