@@ -7,7 +7,7 @@
 
 bpf_cmd=$top/src/kashim-bpf
 bpf_n=5000
-bpf_rounds=11
+bpf_rounds=21
 
 # run_in CGROUP: bench/conn --time in that cgroup; prints ns/connection.
 bpf_run_in() {

@@ -239,7 +239,7 @@ static __always_inline void connection(struct bpf_sock_ops *ops, __u32 dir,
 	if (ops->sk)
 		st = bpf_sk_storage_get(&kashim_sk, ops->sk, 0, 0);
 	mask = c->dir_mask[dir - 1] & prog_mask(c, st) & port_mask(c, port);
-	if (mask)
+	if (mask & ~c->hosts_any) /* some candidate names hosts: look up */
 		mask &= host_mask(c, ops);
 	if (!mask) {
 		count(KBPF_ST_NO_RULE);
