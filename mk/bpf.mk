@@ -107,6 +107,8 @@ uninstall-bpf:
 
 # --- tests: make check-bpf ------------------------------------------------
 #
+# tests/bpf/test_image.c compares the maps' lookups with the library's
+# kashim_rule_for() over random config files, without a kernel.
 # tests/bpf/run.sh makes its own cgroup, attaches, starts clients and
 # servers in it and outside it, reads every socket back with
 # `kashim --status`, detaches and removes the cgroup. dead_link.sh is
@@ -122,6 +124,11 @@ BPF_OPTIONAL := golang-go liburing-dev
 
 $(BPF_TEST_DIR):
 	mkdir -p $@
+
+# The maps against the library's own matching, with no kernel.
+$(BPF_TEST_DIR)/test_image: tests/bpf/test_image.c $(BPF_DIR)/image.o \
+		$(COMMON_OBJS) $(CONF_OBJS) | $(BPF_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -o $@ $^ $(CONFUSE_LIBS)
 
 $(BPF_TEST_DIR)/peer: tests/bpf/peer.c | $(BPF_TEST_DIR)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
@@ -155,7 +162,9 @@ check-bpf:
 
 .PHONY: check-bpf-run
 check-bpf-run: $(BPF_CMD) src/kashim $(BPF_TEST_PROGS) $(BPF_TEST_DIR)/goclient \
-		$(BPF_TEST_DIR)/uring
+		$(BPF_TEST_DIR)/uring $(BPF_TEST_DIR)/test_image
+	@echo "== the maps pick the library's rule (random configs, no kernel)"
+	@$(BPF_TEST_DIR)/test_image
 	@tests/bpf/run.sh
 	@echo "== a dead link under kashim-bpf (a static client, network namespaces, nft)"
 	@timeout -k 10 120 tests/bpf/dead_link.sh
