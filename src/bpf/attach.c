@@ -22,7 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "kbpf.h"
-#include "kashim.skel.h"
+#include "gen/kashim.skel.h"
 
 /* The links, in the order an update swaps them (notes before use). */
 #define NLINKS 3
