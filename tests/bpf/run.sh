@@ -312,6 +312,21 @@ if "$KB" detach --cgroup "$CG" >"$T/detach.out" 2>&1 && [ -z "$(bpftool cgroup s
 else bad "detach: $(cat "$T/detach.out") $(bpftool cgroup show "$CG")"; fi
 client "after detach" "$UNTOUCHED" 1 127.0.0.1 static
 
+echo "== a cgroup removed while attached"
+GONE=$CG/gone
+mkdir "$GONE" && env -i PATH="$PATH" KASHIM_CONFIG= "$KB" attach --cgroup "$GONE" >/dev/null 2>&1 &&
+	rmdir "$GONE"
+"$KB" status >"$T/status.out" 2>&1
+if grep -q "^$GONE: the cgroup is gone" "$T/status.out" &&
+	"$KB" detach --cgroup "$GONE" >/dev/null 2>&1 &&
+	! "$KB" status 2>&1 | grep -q "^$GONE"; then
+	ok
+	echo "  ok: status says the cgroup is gone; detach by its old path removes the pins"
+else
+	bad "removed cgroup: $(cat "$T/status.out")"
+	"$KB" detach --cgroup "$GONE" >/dev/null 2>&1
+fi
+
 echo "== refusals: exit 1, a reason, nothing attached"
 printf 'idle = 0\n' >"$T/bad.conf"
 attach "$T/bad.conf"; refused $? "invalid config" "^$T/bad.conf:1: "
