@@ -113,7 +113,8 @@ expect() {
 
 # client NAME WANT INCG ADDR KIND [ARG…]: a server (peer accept, outside
 # the cgroup) on ADDR and a fresh port, then a client of KIND (static:
-# peer-static, dynamic: peer, go: goclient) with ARGs, in the cgroup
+# peer-static, dynamic: peer, go: goclient, preloaded: peer under
+# libkashim.so with KASHIM_IDLE=33) with ARGs, in the cgroup
 # (INCG 1) or outside; the client's socket must hold WANT.
 client() {
 	local name=$1 want=$2 incg=$3 addr=$4 kind=$5 srv cli hp
@@ -127,6 +128,8 @@ client() {
 	static) start "$name" "$incg" "$B/peer-static" connect "$addr" "$PORT" "$@" ;;
 	dynamic) start "$name" "$incg" "$B/peer" connect "$addr" "$PORT" "$@" ;;
 	go) start "$name" "$incg" "$B/goclient" "$hp" "$@" ;;
+	preloaded) start "$name" "$incg" env KASHIM_CONFIG= KASHIM_IDLE=33 \
+		LD_PRELOAD="$ROOT/src/libkashim.so" "$B/peer" connect "$addr" "$PORT" "$@" ;;
 	esac
 	cli=$LAST
 	if await "$name" ready; then
@@ -240,6 +243,10 @@ client "override = true" "1 60 15 4 120000" 1 127.0.0.1 static \
 	--set keepalive=0 --set idle=5 --set uto=1234
 attach "" KASHIM_USER_TIMEOUT=auto || bad "attach: $(cat "$T/attach.err")"
 client "own user timeout kept" "1 60 15 4 1234" 1 127.0.0.1 static --set uto=1234
+# The library sets its options before connect(): kashim-bpf takes them
+# as the program's own and leaves them; the user timeout, which the
+# library left alone, is kashim-bpf's (auto, attached above).
+client "the library and kashim-bpf together" "1 33 15 4 120000" 1 127.0.0.1 preloaded
 
 echo "== rules: ports, hosts, direction, enable = false, programs; environment"
 R=$PORT # the rules' ports: R+1 to R+7
