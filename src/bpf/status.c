@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -25,12 +26,18 @@ static int open_pin(const char *dir, const char *name)
 	return n < 0 || (size_t)n >= sizeof(path) ? -1 : bpf_obj_get(path);
 }
 
-/* Is the sockops link of dir still attached to a live cgroup? */
-static bool link_alive(const char *dir)
+/*
+ * Is the attachment in dir (named after its cgroup's id) still on a live
+ * cgroup? The link says so once the kernel has released the cgroup;
+ * until then, a removed directory (or a new one at the path) tells.
+ */
+static bool attached(const char *dir, const char *path)
 {
 	struct bpf_link_info info;
 	uint32_t len = sizeof(info);
 	int fd = open_pin(dir, "sockops");
+	const char *id = strrchr(dir, '/') + 1;
+	struct stat st;
 	bool alive;
 
 	memset(&info, 0, sizeof(info));
@@ -38,7 +45,8 @@ static bool link_alive(const char *dir)
 		info.cgroup.cgroup_id != 0;
 	if (fd >= 0)
 		close(fd);
-	return alive;
+	return alive && stat(path, &st) == 0 &&
+	       st.st_ino == strtoull(id, NULL, 10);
 }
 
 /* One line for the values of rule entry v. */
@@ -111,7 +119,7 @@ static int print_one(const char *dir)
 		return -1;
 	}
 	c.cgroup[sizeof(c.cgroup) - 1] = '\0';
-	if (!link_alive(dir)) {
+	if (!attached(dir, c.cgroup)) {
 		printf("%s: the cgroup is gone (kashim-bpf detach --cgroup %s "
 		       "removes the pins)\n",
 		       c.cgroup, c.cgroup);
