@@ -1,18 +1,26 @@
 # bpf.sh - row 5 of `make bench`, sourced by bench/run.sh: connections
-# per second of bench/conn in a cgroup with kashim-bpf attached, against
-# the same in a cgroup without it. Rounds alternate which goes first; the
-# figure is the median over the pairs of rounds of each pair's rate ratio,
-# so load that drifts during the run cancels out (target >= 0.95x). Both cgroups are
-# made here, never the root one, and removed after; kashim-bpf is
-# detached. Prints SKIP when not root or the kernel refuses BPF.
+# per CPU second of bench/conn in a cgroup with kashim-bpf attached,
+# against the same in a cgroup without it. Rounds alternate which goes
+# first; the figure is the median over the pairs of rounds of each pair's
+# rate ratio, so load that drifts during the run cancels out (target
+# >= 0.95x). Both cgroups are made here, never the root one, and removed
+# after; kashim-bpf is detached. Prints SKIP when not root or the kernel
+# refuses BPF.
 
 bpf_cmd=$top/src/kashim-bpf
-bpf_n=5000
-bpf_rounds=31
+bpf_n=10000
+bpf_rounds=41
 
-# run_in CGROUP: bench/conn --time in that cgroup; prints ns/connection.
+# run_in CGROUP: bench/conn in that cgroup; prints the CPU time (user +
+# system, the kernel's share being where the programs run) per
+# connection in ns. CPU time, not wall time: on a shared machine the
+# other tenants' load moves wall time far more than the cost measured.
 bpf_run_in() {
-	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$1" "$conn" --time "$bpf_n"
+	local t TIMEFORMAT='%3U %3S'
+
+	t=$({ time sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$1" \
+		"$conn" "$bpf_n" >/dev/null; } 2>&1) || return 1
+	awk -v t="$t" -v n="$bpf_n" 'BEGIN { split(t, a, " "); printf "%.0f\n", (a[1] + a[2]) * 1e9 / n }'
 }
 
 # Detach and remove both cgroups of this run.
@@ -57,17 +65,17 @@ bench_bpf() {
 			{ echo "SKIP: 5. kashim-bpf: $(cat "$build/bpf-attach")"; return; }
 		broken "kashim-bpf attach: $(cat "$build/bpf-attach")"
 	fi
-	echo "== 5. connections/s in a cgroup, kashim-bpf attached vs not ($bpf_rounds interleaved rounds of $bpf_n)"
+	echo "== 5. connections per CPU second in a cgroup, kashim-bpf attached vs not ($bpf_rounds interleaved rounds of $bpf_n)"
 	read -r tw tn sw sn r <<<"$(bpf_rounds_run)" || broken "bpf timing failed"
 	"$bpf_cmd" status | sed -n 's/^ *sockets: /  kashim-bpf counted: /p'
 	bpf_cleanup
 	r=$(awk -v r="$r" 'BEGIN { printf "%.3f", r }')
-	echo "  with kashim-bpf ${tw%.*} ns/conn (rounds $sw), without ${tn%.*} ns/conn ($sn):" \
+	echo "  with kashim-bpf ${tw%.*} CPU ns/conn (rounds $sw), without ${tn%.*} ($sn):" \
 		"the median of each round pair's ratio is ${r}x the rate"
 	if awk -v r="$r" 'BEGIN { exit !(r >= 0.95) }'; then
-		row "5 conn/s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x OK"
+		row "5 conn/CPU s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x OK"
 	else
-		row "5 conn/s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x MISSED"
+		row "5 conn/CPU s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x MISSED"
 		misses=$((misses + 1))
 	fi
 }
