@@ -1,4 +1,4 @@
-# bpf.sh - row 5 of `make bench`, sourced by bench/run.sh: connections
+# bpf.sh - row 6 of `make bench`, sourced by bench/run.sh: connections
 # per CPU second of bench/conn in a cgroup with kashim-bpf attached,
 # against the same in a cgroup without it. Rounds alternate which goes
 # first; the figure is the median over the pairs of rounds of each pair's
@@ -27,7 +27,7 @@ bpf_run_in() {
 bpf_cleanup() {
 	"$bpf_cmd" detach --cgroup "$bpf_cg" >/dev/null 2>&1
 	rmdir "$bpf_cg" "$bpf_cg0" 2>/dev/null
-	trap - EXIT
+	eval "${bpf_prev_trap:-trap - EXIT}" # the run's own trap, if any
 }
 
 # Interleaved rounds; prints the medians with and without (ns/connection),
@@ -51,21 +51,22 @@ bench_bpf() {
 
 	mnt=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
 	if [ "$(id -u)" != 0 ] || [ -z "$mnt" ]; then
-		echo "SKIP: 5. kashim-bpf: needs root and cgroup v2"
+		echo "SKIP: 6. kashim-bpf: needs root and cgroup v2"
 		return
 	fi
 	bpf_cg=$mnt/kashim-bench-$$-bpf
 	bpf_cg0=$mnt/kashim-bench-$$-none
 	mkdir "$bpf_cg" "$bpf_cg0" || broken "cannot make cgroups under $mnt"
+	bpf_prev_trap=$(trap -p EXIT)
 	trap bpf_cleanup EXIT
 	if ! env KASHIM_CONFIG="$noconf" "$bpf_cmd" attach --cgroup "$bpf_cg" \
 		>"$build/bpf-attach" 2>&1; then
 		bpf_cleanup
 		grep -q "this kernel" "$build/bpf-attach" &&
-			{ echo "SKIP: 5. kashim-bpf: $(cat "$build/bpf-attach")"; return; }
+			{ echo "SKIP: 6. kashim-bpf: $(cat "$build/bpf-attach")"; return; }
 		broken "kashim-bpf attach: $(cat "$build/bpf-attach")"
 	fi
-	echo "== 5. connections per CPU second in a cgroup, kashim-bpf attached vs not ($bpf_rounds interleaved rounds of $bpf_n)"
+	echo "== 6. connections per CPU second in a cgroup, kashim-bpf attached vs not ($bpf_rounds interleaved rounds of $bpf_n)"
 	read -r tw tn sw sn r <<<"$(bpf_rounds_run)" || broken "bpf timing failed"
 	"$bpf_cmd" status | sed -n 's/^ *sockets: /  kashim-bpf counted: /p'
 	bpf_cleanup
@@ -73,9 +74,9 @@ bench_bpf() {
 	echo "  with kashim-bpf ${tw%.*} CPU ns/conn (rounds $sw), without ${tn%.*} ($sn):" \
 		"the median of each round pair's ratio is ${r}x the rate"
 	if awk -v r="$r" 'BEGIN { exit !(r >= 0.95) }'; then
-		row "5 conn/CPU s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x OK"
+		row "6 conn/CPU s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x OK"
 	else
-		row "5 conn/CPU s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x MISSED"
+		row "6 conn/CPU s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x MISSED"
 		misses=$((misses + 1))
 	fi
 }
