@@ -92,7 +92,8 @@ values() {
 	"$KASHIM" --status "$1" --json 2>"$T/status.err" | python3 -c '
 import json, sys
 port = int(sys.argv[1])
-for s in json.load(sys.stdin)["sockets"]:
+d = json.load(sys.stdin)
+for s in [s for p in d.get("processes", [d]) for s in p["sockets"]]:
     if s["state"] != "ESTABLISHED" or not s["peer"]:
         continue
     if port in (s["peer"]["port"], s["local"]["port"]):
