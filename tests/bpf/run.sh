@@ -310,6 +310,8 @@ else bad "status: $(cat "$T/status.out")"; fi
 echo "== environment over file; attach again replaces; detach"
 attach "$T/rules.conf" KASHIM_IDLE=33 || bad "attach: $(cat "$T/attach.err")"
 client "KASHIM_IDLE over the file" "1 33 15 4 0" 1 127.0.0.1 static
+attach "" KASHIM_PRESET=aws || bad "attach: $(cat "$T/attach.err")"
+client "KASHIM_PRESET=aws" "1 300 20 5 0" 1 127.0.0.1 static
 attach "" KASHIM_ENABLE=0 || bad "attach: $(cat "$T/attach.err")"
 client "KASHIM_ENABLE=0" "$UNTOUCHED" 1 127.0.0.1 static
 attach "" KASHIM_DIRECTION=incoming || bad "attach: $(cat "$T/attach.err")"
