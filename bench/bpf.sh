@@ -1,4 +1,4 @@
-# bpf.sh - row 6 of `make bench`, sourced by bench/run.sh: connections
+# bpf.sh - row 7 of `make bench`, sourced by bench/run.sh: connections
 # per CPU second of bench/conn in a cgroup with kashim-bpf attached,
 # against the same in a cgroup without it. Rounds alternate which goes
 # first; the figure is the median over the pairs of rounds of each pair's
@@ -51,7 +51,7 @@ bench_bpf() {
 
 	mnt=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
 	if [ "$(id -u)" != 0 ] || [ -z "$mnt" ]; then
-		echo "SKIP: 6. kashim-bpf: needs root and cgroup v2"
+		echo "SKIP: 7. kashim-bpf: needs root and cgroup v2"
 		return
 	fi
 	bpf_cg=$mnt/kashim-bench-$$-bpf
@@ -63,10 +63,10 @@ bench_bpf() {
 		>"$build/bpf-attach" 2>&1; then
 		bpf_cleanup
 		grep -q "this kernel" "$build/bpf-attach" &&
-			{ echo "SKIP: 6. kashim-bpf: $(cat "$build/bpf-attach")"; return; }
+			{ echo "SKIP: 7. kashim-bpf: $(cat "$build/bpf-attach")"; return; }
 		broken "kashim-bpf attach: $(cat "$build/bpf-attach")"
 	fi
-	echo "== 6. connections per CPU second in a cgroup, kashim-bpf attached vs not ($bpf_rounds interleaved rounds of $bpf_n)"
+	echo "== 7. connections per CPU second in a cgroup, kashim-bpf attached vs not ($bpf_rounds interleaved rounds of $bpf_n)"
 	read -r tw tn sw sn r <<<"$(bpf_rounds_run)" || broken "bpf timing failed"
 	"$bpf_cmd" status | sed -n 's/^ *sockets: /  kashim-bpf counted: /p'
 	bpf_cleanup
@@ -74,9 +74,9 @@ bench_bpf() {
 	echo "  with kashim-bpf ${tw%.*} CPU ns/conn (rounds $sw), without ${tn%.*} ($sn):" \
 		"the median of each round pair's ratio is ${r}x the rate"
 	if awk -v r="$r" 'BEGIN { exit !(r >= 0.95) }'; then
-		row "6 conn/CPU s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x OK"
+		row "7 conn/CPU s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x OK"
 	else
-		row "6 conn/CPU s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x MISSED"
+		row "7 conn/CPU s in a cgroup, kashim-bpf" "$(awk -v w="$tw" -v n="$tn" 'BEGIN { printf "%.0f vs %.0f /s", 1e9 / w, 1e9 / n }')" ">= 0.95x of none" "${r}x MISSED"
 		misses=$((misses + 1))
 	fi
 }
