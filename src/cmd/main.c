@@ -55,6 +55,9 @@ static const struct cmd_opt cmd_opts[] = {
 	{ KASHIM_KEY_DIRECTION, "D", NULL, NULL },
 	{ KASHIM_KEY_ENABLE, NULL, "0",
 	  "run COMMAND with kashim loaded but switched off" },
+	{ KASHIM_KEY_LISTENER, NULL, "0",
+	  "set the options on each accepted socket, never on a listening "
+	  "socket (which processes not under kashim may share)" },
 };
 
 #define NCMD_OPTS (sizeof(cmd_opts) / sizeof(cmd_opts[0]))

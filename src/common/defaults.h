@@ -43,6 +43,7 @@
 #define KASHIM_ENV_DIRECTION "KASHIM_DIRECTION"
 #define KASHIM_ENV_LOG "KASHIM_LOG"
 #define KASHIM_ENV_LOG_TARGET "KASHIM_LOG_TARGET"
+#define KASHIM_ENV_LISTENER "KASHIM_LISTENER"
 #define KASHIM_ENV_CONFIG "KASHIM_CONFIG"
 
 /* Built-in defaults, as text: they go through the same parsers as input. */
@@ -59,6 +60,7 @@
 #define KASHIM_DEF_DIRECTION "both"
 #define KASHIM_DEF_LOG "error"
 #define KASHIM_DEF_LOG_TARGET "stderr"
+#define KASHIM_DEF_LISTENER "true"
 
 /* Ranges. */
 #define KASHIM_IDLE_MAX 32767

@@ -118,6 +118,7 @@ void kashim_settings_print(const struct kashim_settings *s, void *stream)
 	fputs("log_target = ", f);
 	print_string(f, s->log_target);
 	fputs("\n", f);
+	fprintf(f, "listener = %s\n", s->listener ? "true" : "false");
 	print_rule(f, &s->top, "", true);
 	for (size_t i = 0; i < s->nrules; i++) {
 		fputs("\nrule ", f);

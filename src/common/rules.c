@@ -8,6 +8,7 @@
  */
 #include <fnmatch.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,6 +171,8 @@ static void build_index(struct kashim_settings *s)
 	free(next);
 }
 
+static void plan_rules(struct kashim_settings *s);
+
 void kashim_settings_finish(struct kashim_settings *s, const char *exe)
 {
 	s->top.program_ok = program_matches(&s->top.m, exe);
@@ -181,6 +184,7 @@ void kashim_settings_finish(struct kashim_settings *s, const char *exe)
 	}
 	if (s->nrules && !s->nseg)
 		build_index(s);
+	plan_rules(s);
 }
 
 static bool port_matches(const struct kashim_match *m, uint16_t port)
@@ -259,11 +263,14 @@ const struct kashim_rule *kashim_rule_for(const struct kashim_settings *s,
 				       const struct sockaddr *peer)
 {
 	uint8_t buf[16];
-	const uint8_t *addr = peer_bytes(peer, buf);
+	const uint8_t *addr;
 	const struct kashim_rule *r = NULL;
 
+	if (s->fixed[direction == KASHIM_DIR_INCOMING]) /* no key matters */
+		return s->fixed_rule[direction == KASHIM_DIR_INCOMING];
 	if (!s->top.v.enable) /* the master switch */
 		return NULL;
+	addr = peer_bytes(peer, buf);
 	for (size_t i = first_candidate(s, direction, port); i < s->nrules && !r; i++)
 		if (rule_matches(&s->rules[i], direction, port, addr))
 			r = &s->rules[i];
@@ -283,4 +290,99 @@ kashim_rule_matched(const struct kashim_settings *s, unsigned direction,
 		if (rule_matches(&s->rules[i], direction, port, addr))
 			return &s->rules[i];
 	return rule_matches(&s->top, direction, port, addr) ? &s->top : NULL;
+}
+
+/* Level and name of each option kashim sets. */
+static const struct {
+	int level, name;
+} opt_id[KASHIM_NOPTS] = {
+	[KASHIM_OPT_IDLE] = { IPPROTO_TCP, TCP_KEEPIDLE },
+	[KASHIM_OPT_INTVL] = { IPPROTO_TCP, TCP_KEEPINTVL },
+	[KASHIM_OPT_CNT] = { IPPROTO_TCP, TCP_KEEPCNT },
+	[KASHIM_OPT_UTO] = { IPPROTO_TCP, TCP_USER_TIMEOUT },
+	[KASHIM_OPT_KA] = { SOL_SOCKET, SO_KEEPALIVE },
+};
+
+/*
+ * Keep-alive timing is kashim's only where the program did not turn
+ * SO_KEEPALIVE on itself; each option is kashim's only where the program
+ * did not set it; override makes them all kashim's. A user timeout of 0
+ * leaves the kernel's.
+ */
+void kashim_plan_make(const struct kashim_values *v, unsigned own,
+		      struct kashim_plan *p)
+{
+	int val[KASHIM_NOPTS] = { v->idle, v->interval, v->count,
+				  kashim_user_timeout_ms(v), 1 };
+	bool ka = v->override || !(own & (1u << KASHIM_OPT_KA));
+
+	p->n = 0;
+	for (unsigned o = 0; o < KASHIM_NOPTS; o++) {
+		bool mine = v->override || !(own & (1u << o));
+
+		if (!mine || (o == KASHIM_OPT_UTO ? val[o] <= 0 : !ka))
+			continue;
+		p->o[p->n++] = (struct kashim_plan_opt){ opt_id[o].level,
+							 opt_id[o].name, val[o],
+							 (enum kashim_opt)o };
+	}
+}
+
+/* Could r match direction d at port, whatever the peer? */
+static bool may_match(const struct kashim_rule *r, unsigned d, uint16_t port)
+{
+	return r->program_ok && (r->m.direction & d) &&
+	       port_matches(&r->m, port);
+}
+
+/*
+ * Is the rule for direction d (bit) the same for every port and peer?
+ * It is when the first rule this process may use for d has neither
+ * ports nor hosts, or when there is none and the top level has neither.
+ */
+static void fix_direction(struct kashim_settings *s, unsigned d)
+{
+	const struct kashim_rule *r = &s->top;
+	size_t i = 0;
+
+	while (i < s->nrules &&
+	       !(s->rules[i].program_ok && (s->rules[i].m.direction & d)))
+		i++;
+	if (i < s->nrules)
+		r = &s->rules[i];
+	s->fixed[d == KASHIM_DIR_INCOMING] = !r->m.nports && !r->m.nhosts;
+	s->fixed_rule[d == KASHIM_DIR_INCOMING] =
+		s->top.v.enable && may_match(r, d, 0) && r->v.enable ? r : NULL;
+}
+
+/* Work out each rule's plan, and which directions need no matching. */
+static void plan_rules(struct kashim_settings *s)
+{
+	kashim_plan_make(&s->top.v, 0, &s->top.plan);
+	for (size_t i = 0; i < s->nrules; i++)
+		kashim_plan_make(&s->rules[i].v, 0, &s->rules[i].plan);
+	fix_direction(s, KASHIM_DIR_OUTGOING);
+	fix_direction(s, KASHIM_DIR_INCOMING);
+}
+
+const struct kashim_rule *
+kashim_rule_for_listener(const struct kashim_settings *s, uint16_t port,
+			 bool *peer_matters)
+{
+	const unsigned d = KASHIM_DIR_INCOMING;
+	const struct kashim_rule *r = NULL;
+
+	*peer_matters = false;
+	if (!s->top.v.enable)
+		return NULL;
+	for (size_t i = first_candidate(s, d, port); i < s->nrules && !r; i++)
+		if (may_match(&s->rules[i], d, port))
+			r = &s->rules[i];
+	if (!r && may_match(&s->top, d, port))
+		r = &s->top;
+	if (r && r->m.nhosts) {
+		*peer_matters = true;
+		return NULL;
+	}
+	return r && r->v.enable ? r : NULL;
 }

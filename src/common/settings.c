@@ -498,6 +498,13 @@ static int p_log_target(struct kashim_settings *s, struct kashim_rule *r,
 	return 0;
 }
 
+static int p_listener(struct kashim_settings *s, struct kashim_rule *r,
+		      const char *text, char *err, size_t errlen)
+{
+	(void)r;
+	return set_bool(&s->listener, text, err, errlen);
+}
+
 #define RULE KASHIM_KF_RULE
 #define MATCH (KASHIM_KF_RULE | KASHIM_KF_MATCH)
 #define LIST KASHIM_KF_LIST
@@ -553,6 +560,10 @@ const struct kashim_key_def kashim_keys[KASHIM_NKEYS] = {
 				    KASHIM_DEF_LOG_TARGET,
 				    "stderr, syslog or an absolute file path",
 				    0, p_log_target },
+	[KASHIM_KEY_LISTENER] = { "listener", KASHIM_ENV_LISTENER,
+				  "--no-listener", KASHIM_DEF_LISTENER,
+				  "put the incoming settings on a listening socket once, so accepted sockets inherit them (only when they do not depend on the peer)",
+				  0, p_listener },
 };
 
 const struct kashim_key_def *kashim_key_by_name(const char *name)

@@ -30,6 +30,7 @@ enum kashim_key {
 	KASHIM_KEY_DIRECTION,
 	KASHIM_KEY_LOG_LEVEL,
 	KASHIM_KEY_LOG_TARGET,
+	KASHIM_KEY_LISTENER,
 	KASHIM_NKEYS
 };
 
@@ -85,12 +86,37 @@ struct kashim_values {
 	int user_timeout; /* ms, 0 = leave the kernel's, or KASHIM_USER_TIMEOUT_AUTO */
 };
 
+/* The options kashim sets, in the order it sets them. */
+enum kashim_opt {
+	KASHIM_OPT_IDLE,
+	KASHIM_OPT_INTVL,
+	KASHIM_OPT_CNT,
+	KASHIM_OPT_UTO,
+	KASHIM_OPT_KA,
+	KASHIM_NOPTS
+};
+
+/*
+ * What applying a rule does to a socket on which the program chose none
+ * of the options (or to any socket, with override): n options, in order,
+ * each with its level, name and value. Worked out once per rule when the
+ * settings are finished, so a connection only walks it.
+ */
+struct kashim_plan {
+	unsigned n;
+	struct kashim_plan_opt {
+		int level, name, value;
+		enum kashim_opt opt;
+	} o[KASHIM_NOPTS];
+};
+
 struct kashim_rule {
 	char name[KASHIM_NAME_MAX];
 	unsigned set; /* (1u << key) for every key given explicitly */
 	bool program_ok; /* the programs key matched this process */
 	struct kashim_values v;
 	struct kashim_match m;
+	struct kashim_plan plan; /* by kashim_settings_finish() */
 };
 
 struct kashim_settings {
@@ -99,6 +125,8 @@ struct kashim_settings {
 	size_t nrules;
 	int log_level;
 	char log_target[PATH_MAX];
+	/* listener key: incoming settings go on the listening socket once */
+	bool listener;
 	bool need_port; /* some rule or the top level matches on ports */
 	bool need_host; /* some rule or the top level matches on hosts */
 	/*
@@ -111,6 +139,14 @@ struct kashim_settings {
 	uint32_t *seg_start;
 	uint32_t *seg_rule;
 	size_t nseg;
+	/*
+	 * When the rule for a direction depends on neither port nor peer
+	 * (no match key could make a difference), fixed[d] is set and
+	 * fixed_rule[d] is the answer (NULL: leave the socket alone); d is
+	 * 0 outgoing, 1 incoming. By kashim_settings_finish().
+	 */
+	bool fixed[2];
+	const struct kashim_rule *fixed_rule[2];
 };
 
 /*
@@ -229,6 +265,23 @@ const struct kashim_rule *kashim_rule_for(const struct kashim_settings *s,
 const struct kashim_rule *
 kashim_rule_matched(const struct kashim_settings *s, unsigned direction,
 		    uint16_t port, const struct sockaddr *peer);
+
+/*
+ * The plan for values v on a socket in which the program set the options
+ * in own (bits (1u << KASHIM_OPT_*)): what kashim still sets there.
+ */
+void kashim_plan_make(const struct kashim_values *v, unsigned own,
+		      struct kashim_plan *p);
+
+/*
+ * The rule for connections accepted on a listener of local port port,
+ * when it does not depend on the peer. Returns it (NULL: leave them
+ * alone) with *peer_matters false, or NULL with *peer_matters true when
+ * a rule with hosts could match: then only the peer decides.
+ */
+const struct kashim_rule *kashim_rule_for_listener(const struct kashim_settings *s,
+						uint16_t port,
+						bool *peer_matters);
 
 /* Write s as a config file would hold it (for `kashim --check`). */
 void kashim_settings_print(const struct kashim_settings *s, void *stream);

@@ -17,19 +17,16 @@
 #include "log.h"
 #include "real.h"
 
-/* The options kashim sets, in the order it sets them. */
-enum opt { OPT_IDLE, OPT_INTVL, OPT_CNT, OPT_UTO, OPT_KA, NOPTS };
-
+/* Names of the options, for messages; fd-state bit of the program's own. */
 static const struct {
-	int level, name;
-	uint8_t own;
 	const char *label;
-} opts[NOPTS] = {
-	[OPT_IDLE] = { IPPROTO_TCP, TCP_KEEPIDLE, KASHIM_FD_OWN_IDLE, "TCP_KEEPIDLE" },
-	[OPT_INTVL] = { IPPROTO_TCP, TCP_KEEPINTVL, KASHIM_FD_OWN_INTVL, "TCP_KEEPINTVL" },
-	[OPT_CNT] = { IPPROTO_TCP, TCP_KEEPCNT, KASHIM_FD_OWN_CNT, "TCP_KEEPCNT" },
-	[OPT_UTO] = { IPPROTO_TCP, TCP_USER_TIMEOUT, KASHIM_FD_OWN_UTO, "TCP_USER_TIMEOUT" },
-	[OPT_KA] = { SOL_SOCKET, SO_KEEPALIVE, KASHIM_FD_OWN_KA, "SO_KEEPALIVE" },
+	uint8_t own;
+} opts[KASHIM_NOPTS] = {
+	[KASHIM_OPT_IDLE] = { "TCP_KEEPIDLE", KASHIM_FD_OWN_IDLE },
+	[KASHIM_OPT_INTVL] = { "TCP_KEEPINTVL", KASHIM_FD_OWN_INTVL },
+	[KASHIM_OPT_CNT] = { "TCP_KEEPCNT", KASHIM_FD_OWN_CNT },
+	[KASHIM_OPT_UTO] = { "TCP_USER_TIMEOUT", KASHIM_FD_OWN_UTO },
+	[KASHIM_OPT_KA] = { "SO_KEEPALIVE", KASHIM_FD_OWN_KA },
 };
 
 /*
@@ -68,25 +65,20 @@ static bool tcp_level_works(int fd)
 	return getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len) == 0;
 }
 
-/* Work out the values to set: val[o] >= 0 for each option to set. */
-static void plan(const struct kashim_values *v, uint8_t state, int *val)
+/*
+ * The plan of values v for a socket on which the program chose the
+ * options in state (KASHIM_FD_OWN_* bits), made in *buf.
+ */
+static __attribute__((noinline)) const struct kashim_plan *
+own_plan(const struct kashim_values *v, uint8_t state, struct kashim_plan *buf)
 {
-	bool mine_ka = v->override || !(state & KASHIM_FD_OWN_KA);
-	int uto = kashim_user_timeout_ms(v);
+	unsigned own = 0;
 
-	for (int o = 0; o < NOPTS; o++)
-		val[o] = -1;
-	if (mine_ka) {
-		val[OPT_IDLE] = v->idle;
-		val[OPT_INTVL] = v->interval;
-		val[OPT_CNT] = v->count;
-		val[OPT_KA] = 1;
-		for (int o = OPT_IDLE; o <= OPT_CNT; o++)
-			if (!v->override && (state & opts[o].own))
-				val[o] = -1;
-	}
-	if (uto > 0 && (v->override || !(state & KASHIM_FD_OWN_UTO)))
-		val[OPT_UTO] = uto;
+	for (unsigned o = 0; o < KASHIM_NOPTS; o++)
+		if (state & opts[o].own)
+			own |= 1u << o;
+	kashim_plan_make(v, own, buf);
+	return buf;
 }
 
 /* Format "host:port" of peer into buf, for messages. */
@@ -112,64 +104,87 @@ static const char *peer_text(const struct sockaddr *peer, char *buf,
 	return buf;
 }
 
-/* One line per socket: changed at info, left alone (own choice) at debug. */
+/*
+ * One line per socket: what rule r set on fd by plan p, at info; left
+ * alone (the program's own choice), at debug.
+ */
 static void report(int fd, const struct kashim_rule *r, unsigned direction,
-		   const struct sockaddr *peer, const int *val)
+		   const struct sockaddr *peer, const struct kashim_plan *p)
 {
 	char what[160] = "", addr[INET6_ADDRSTRLEN + 16];
 	size_t n = 0;
 
-	for (int o = 0; o < NOPTS; o++) {
-		if (val[o] < 0)
-			continue;
+	for (unsigned i = 0; i < p->n && n < sizeof(what); i++)
 		n += (size_t)snprintf(what + n, sizeof(what) - n, " %s=%d",
-				      opts[o].label, val[o]);
-		if (n >= sizeof(what))
-			break;
-	}
+				      opts[p->o[i].opt].label, p->o[i].value);
 	kashim_log(n ? KASHIM_LOG_INFO : KASHIM_LOG_DEBUG,
 		   "fd %d %s %s rule \"%s\":%s", fd,
 		   direction == KASHIM_DIR_INCOMING ? "from" : "to",
-		   peer_text(peer, addr, sizeof(addr)), r->name,
+		   peer ? peer_text(peer, addr, sizeof(addr)) :
+			  "every peer (a listening socket)",
+		   r->name,
 		   n ? what : " left alone: the program set its own keep-alive (override = false)");
 }
 
 /*
- * Set one option. Returns false when the socket is not TCP after all
- * (then nothing more may be tried); a refusal of any other kind is
- * reported once per option and the caller goes on.
+ * A refused option o of plan p. Returns false when the socket is not
+ * TCP after all (then nothing more may be tried); a refusal of any other
+ * kind is reported once per option and the caller goes on.
  */
-static bool set_one(int fd, int o, int value)
+static __attribute__((noinline)) bool refused(int fd,
+					      const struct kashim_plan_opt *o)
 {
-	int e;
+	int e = errno;
 
-	if (kashim_real_setsockopt(fd, opts[o].level, opts[o].name, &value,
-				   sizeof(value)) == 0)
-		return true;
-	e = errno;
 	if (not_tcp_errno(e))
 		return false;
-	if (first_refusal(o))
+	if (first_refusal(o->opt))
 		kashim_warn("setsockopt(%s=%d) on fd %d refused: %s; the connection goes on without it",
-			    opts[o].label, value, fd, strerror(e));
+			    opts[o->opt].label, o->value, fd, strerror(e));
 	return true;
 }
 
+/* Set the options of plan p on fd; false when fd is not TCP after all. */
+static bool set_all(int fd, const struct kashim_plan *p)
+{
+	setsockopt_fn *set = kashim_real_setsockopt_fn();
+	const struct kashim_plan_opt *o = p->o, *end = p->o + p->n;
+
+	/* Only SO_KEEPALIVE left: make sure of TCP before a SOL_SOCKET call. */
+	if (p->n == 1 && o->opt == KASHIM_OPT_KA && !tcp_level_works(fd))
+		return false;
+	for (; o < end; o++)
+		if (set(fd, o->level, o->name, &o->value, sizeof(int)) != 0 &&
+		    !refused(fd, o))
+			return false; /* the first TCP-level call changed nothing */
+	return true;
+}
+
+/*
+ * The rule's own plan, worked out with the settings, unless the program
+ * chose some option and override is off.
+ */
 void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
 		  unsigned direction, const struct sockaddr *peer)
 {
-	int val[NOPTS];
+	struct kashim_plan buf;
+	const struct kashim_plan *p = &r->plan;
 
-	plan(&r->v, state, val);
-	/* Only SO_KEEPALIVE left: make sure of TCP before a SOL_SOCKET call. */
-	if (val[OPT_KA] > 0 && val[OPT_IDLE] < 0 && val[OPT_INTVL] < 0 &&
-	    val[OPT_CNT] < 0 && val[OPT_UTO] < 0 && !tcp_level_works(fd))
-		return;
-	for (int o = 0; o < NOPTS; o++)
-		if (val[o] >= 0 && !set_one(fd, o, val[o]))
-			return; /* not TCP: the first TCP-level call changed nothing */
-	if (kashim_log_enabled(KASHIM_LOG_INFO))
-		report(fd, r, direction, peer, val);
+	if ((state & KASHIM_FD_OWN_MASK) && !r->v.override)
+		p = own_plan(&r->v, state, &buf);
+	if (set_all(fd, p) && kashim_log_enabled(KASHIM_LOG_INFO))
+		report(fd, r, direction, peer, p);
+}
+
+void kashim_report_inherited(int fd, const struct kashim_rule *r,
+			     uint8_t state, const struct sockaddr *peer)
+{
+	struct kashim_plan buf;
+	const struct kashim_plan *p = &r->plan;
+
+	if ((state & KASHIM_FD_OWN_MASK) && !r->v.override)
+		p = own_plan(&r->v, state, &buf);
+	report(fd, r, KASHIM_DIR_INCOMING, peer, p);
 }
 
 /* Why no rule applies to a connection that kashim_rule_for() refused. */

@@ -5,9 +5,10 @@
  * (real.h) and, only for a TCP socket, does kashim's work around it with
  * errno saved and restored. Every other socket passes straight through.
  * The interposed names, on one screen: socket, connect, accept, accept4,
- * setsockopt, sendto, sendmsg (the connect path), close, close_range,
- * closefrom, fclose, dup, dup2, dup3, fcntl, fcntl64, recvmsg, vfork
- * (keeping the fd table honest).
+ * setsockopt, sendto, sendmsg (the connect path), listen (a server's
+ * listener, listener.c), close, close_range, closefrom, fclose, dup,
+ * dup2, dup3, fcntl, fcntl64, recvmsg, vfork (keeping the fd table
+ * honest).
  *
  * The caller's memory (an address, *len, a msghdr) is read only after the
  * real call succeeded or started a connection: the kernel read it then,
@@ -159,20 +160,37 @@ static uint16_t incoming_port(int lfd)
 }
 
 /*
- * fd was accepted on listener lfd. It inherits the listener's kind and
- * the options the program set on the listener (the kernel copies them).
+ * fd was accepted from a listener that carries kashim's values (or needs
+ * none): it is done, with the listener's kind and own choices.
  */
-static void incoming(int lfd, int fd)
+static inline void inherited(int fd, uint8_t lst)
 {
-	uint8_t lst = kashim_fd_get(lfd);
-	uint8_t st = (lst & KASHIM_FD_OWN_MASK) | KASHIM_FD_SEEN | KASHIM_FD_DONE;
+	kashim_fd_set(fd, (lst & (KASHIM_FD_OWN_MASK | KASHIM_FD_TCP)) |
+				  KASHIM_FD_SEEN | KASHIM_FD_DONE);
+}
+
+/*
+ * fd was accepted on listener lfd, in state lst, and needs more than the
+ * listener gave it. It inherits the listener's kind and the options the
+ * program set on the listener (the kernel copies them).
+ */
+static __attribute__((noinline)) void incoming_one(int lfd, uint8_t lst,
+						   int fd)
+{
+	uint8_t st;
 	struct sockaddr_storage buf;
 	const struct sockaddr *peer;
 	const struct kashim_rule *r;
 	int saved = errno;
 
-	if (!(lst & KASHIM_FD_SEEN)) /* ask once per listener, not per accept */
+	if (!(lst & KASHIM_FD_SEEN)) { /* ask once per listener, not per accept */
 		lst |= kashim_fd_learn(lfd, fd);
+		if (lst & KASHIM_FD_TCP)
+			lst = kashim_listener_adopt(lfd, lst, false);
+	} else if ((lst & KASHIM_FD_TCP) && kashim_listener_new(lfd)) {
+		lst = kashim_listener_adopt(lfd, lst, true);
+	}
+	st = (lst & KASHIM_FD_OWN_MASK) | KASHIM_FD_SEEN | KASHIM_FD_DONE;
 	if (!(lst & KASHIM_FD_TCP)) {
 		kashim_fd_set(fd, KASHIM_FD_SEEN | KASHIM_FD_DONE);
 		goto out;
@@ -193,6 +211,46 @@ static void incoming(int lfd, int fd)
 				  peer);
 out:
 	errno = saved;
+}
+
+/*
+ * At info and debug: the line a socket accepted from a done listener
+ * would have had if it had been dealt with on its own.
+ */
+static __attribute__((cold, noinline)) void incoming_said(int lfd, int fd,
+							  uint8_t lst)
+{
+	struct sockaddr_storage buf;
+	const struct sockaddr *peer;
+	const struct kashim_rule *r = NULL;
+	uint16_t port = kashim_fd_port(lfd);
+	int saved = errno;
+
+	peer = incoming_peer(fd, &buf);
+	if (kashim_ready())
+		r = kashim_rule_for(&kashim_cfg, KASHIM_DIR_INCOMING, port, peer);
+	if (r)
+		kashim_report_inherited(fd, r, lst, peer);
+	else if (kashim_log_enabled(KASHIM_LOG_DEBUG))
+		kashim_left_alone(fd, KASHIM_DIR_INCOMING, port, peer);
+	errno = saved;
+}
+
+/*
+ * fd was accepted on listener lfd. From a listener that carries kashim's
+ * values (or needs none) it is done at once, without a system call.
+ */
+static inline void incoming(int lfd, int fd)
+{
+	uint8_t lst = kashim_fd_get(lfd);
+
+	if (!(lst & KASHIM_FD_DONE) || kashim_listener_catching_up(lfd)) {
+		incoming_one(lfd, lst, fd);
+		return;
+	}
+	inherited(fd, lst);
+	if ((lst & KASHIM_FD_TCP) && kashim_log_enabled(KASHIM_LOG_INFO))
+		incoming_said(lfd, fd, lst);
 }
 
 KASHIM_EXPORT int socket(int domain, int type, int protocol)
@@ -248,6 +306,17 @@ KASHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 	if (own)
 		kashim_fd_add(fd, own);
 	return rc;
+}
+
+/* A new listener: set up at its first accept (listener.c). */
+KASHIM_EXPORT int listen(int fd, int backlog)
+{
+	REAL(listen);
+	uint8_t st = kashim_fd_get(fd);
+
+	if (st & KASHIM_FD_TCP)
+		kashim_listener_listen(fd, st);
+	return next(fd, backlog);
 }
 
 /* A closed fd number means nothing any more: forget what kashim knew. */

@@ -114,4 +114,45 @@ void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
 void kashim_left_alone(int fd, unsigned direction, uint16_t port,
 		       const struct sockaddr *peer) __attribute__((cold));
 
+/*
+ * apply.c, at info and debug only: the line for socket fd (state) that
+ * took rule r's values from its listener, as if kashim_apply() had set
+ * them.
+ */
+void kashim_report_inherited(int fd, const struct kashim_rule *r,
+			     uint8_t state, const struct sockaddr *peer)
+	__attribute__((cold));
+
+
+/*
+ * listener.c: incoming settings put on a listening socket once, at its
+ * first accept. _listen() is called before listen(): a new listener.
+ * _new() says whether listener fd is still to be set up; _adopt() sets
+ * it up (st: its state, TCP; seen: whether kashim saw it made, else it
+ * asks the kernel whether keep-alive is on), records and returns its new
+ * state: with KASHIM_FD_DONE when sockets accepted from it need nothing.
+ */
+void kashim_listener_listen(int fd, uint8_t st);
+bool kashim_listener_new(int fd);
+uint8_t kashim_listener_adopt(int fd, uint8_t st, bool seen);
+
+/* Per listener fd: 0 new, 1 set up, 1 + n: n accepts to catch up. */
+#define KASHIM_LISTENERS_SIZE (1u << 16)
+KASHIM_HIDDEN extern uint16_t kashim_listeners[KASHIM_LISTENERS_SIZE];
+
+/* Count one accept of catching-up listener fd; false when none was left. */
+bool kashim_listener_count_one(int fd);
+
+/*
+ * Must this accept on done listener fd still be dealt with on its own
+ * (the connection was queued before the listener was set up)? Counts it
+ * when so. One load on the path of every accept.
+ */
+static inline bool kashim_listener_catching_up(int fd)
+{
+	return (unsigned)fd < KASHIM_LISTENERS_SIZE &&
+	       __atomic_load_n(&kashim_listeners[fd], __ATOMIC_RELAXED) > 1 &&
+	       kashim_listener_count_one(fd);
+}
+
 #endif

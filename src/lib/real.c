@@ -13,6 +13,7 @@ accept4_fn *real_accept4;
 setsockopt_fn *real_setsockopt;
 sendto_fn *real_sendto;
 sendmsg_fn *real_sendmsg;
+listen_fn *real_listen;
 close_fn *real_close;
 dup_fn *real_dup;
 dup2_fn *real_dup2;
@@ -81,4 +82,22 @@ vfork_fn *kashim_real_vfork(void)
 					     (void *)vfork);
 
 	return next ? next : no_vfork;
+}
+
+/* setsockopt() of a libc without one. */
+static int no_setsockopt(int fd, int level, int name, const void *val,
+			 socklen_t len)
+{
+	(void)fd, (void)level, (void)name, (void)val, (void)len;
+	errno = ENOSYS;
+	return -1;
+}
+
+setsockopt_fn *kashim_real_setsockopt_fn(void)
+{
+	setsockopt_fn *next = kashim_real_resolve((void **)&real_setsockopt,
+						  "setsockopt",
+						  (void *)setsockopt);
+
+	return next ? next : no_setsockopt;
 }

@@ -24,6 +24,7 @@ typedef int setsockopt_fn(int, int, int, const void *, socklen_t);
 typedef ssize_t sendto_fn(int, const void *, size_t, int,
 			  const struct sockaddr *, socklen_t);
 typedef ssize_t sendmsg_fn(int, const struct msghdr *, int);
+typedef int listen_fn(int, int);
 typedef int close_fn(int);
 typedef int dup_fn(int);
 typedef int dup2_fn(int, int);
@@ -44,6 +45,7 @@ KASHIM_HIDDEN extern accept4_fn *real_accept4;
 KASHIM_HIDDEN extern setsockopt_fn *real_setsockopt;
 KASHIM_HIDDEN extern sendto_fn *real_sendto;
 KASHIM_HIDDEN extern sendmsg_fn *real_sendmsg;
+KASHIM_HIDDEN extern listen_fn *real_listen;
 KASHIM_HIDDEN extern close_fn *real_close;
 KASHIM_HIDDEN extern dup_fn *real_dup;
 KASHIM_HIDDEN extern dup2_fn *real_dup2;
@@ -96,5 +98,11 @@ ssize_t kashim_real_sendto(int fd, const void *buf, size_t n, int flags,
 
 /* The real vfork(), or a function failing with ENOSYS (vfork.c). */
 vfork_fn *kashim_real_vfork(void);
+
+/*
+ * The real setsockopt() itself, for a caller that makes several calls in
+ * a row; one that fails with ENOSYS when libc has none.
+ */
+setsockopt_fn *kashim_real_setsockopt_fn(void);
 
 #endif

@@ -60,5 +60,5 @@ kashim_exports_want() {
 		! ${CC:-cc} -dM -E -x c /dev/null | grep -q __CET__; then
 		lib_vfork="vfork "
 	fi
-	echo "accept accept4 close close_range closefrom connect dup dup2 dup3 fclose fcntl fcntl64 recvmsg sendmsg sendto setsockopt socket $lib_vfork"
+	echo "accept accept4 close close_range closefrom connect dup dup2 dup3 fclose fcntl fcntl64 listen recvmsg sendmsg sendto setsockopt socket $lib_vfork"
 }

@@ -1,0 +1,156 @@
+/*
+ * listener.c - a server pays once per listener, not per connection.
+ *
+ * Linux makes every socket accept() returns a copy of its listener:
+ * SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT and
+ * TCP_USER_TIMEOUT come with it, and the keep-alive timer of the copy
+ * starts. So when the rule for connections accepted on a listener does
+ * not depend on the peer, kashim puts that rule's values on the listener
+ * once and marks it KASHIM_FD_DONE; a socket accepted from a listener so
+ * marked is done without a system call (hooks.c). A listener whose rule
+ * depends on the peer (hosts), or with `listener = false`, stays
+ * unmarked: each accepted socket is dealt with on its own.
+ *
+ * A listener is set up at its first accept, whether kashim saw it made
+ * (then the options the program set on it until then are known, as on
+ * any socket) or not (inherited, or from systemd socket activation: then
+ * keep-alive already on counts as the program's choice). Connections
+ * queued by then were copied from the listener before it had kashim's
+ * values, so as many accepts as the queue held go on being dealt with
+ * one by one.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+
+#include "libkashim.h"
+#include "log.h"
+
+/*
+ * Per listener fd number: 0 until it is set up, then 1, or 1 + the
+ * accepts still to deal with one by one. A listener beyond the table is
+ * never set up: each of its accepted sockets is dealt with on its own.
+ */
+uint16_t kashim_listeners[KASHIM_LISTENERS_SIZE];
+
+static bool in_table(int fd)
+{
+	return fd >= 0 && (unsigned)fd < KASHIM_LISTENERS_SIZE;
+}
+
+/* The local port of listener fd; 0 when unknown (asked once, then kept). */
+static uint16_t listener_port(int fd)
+{
+	struct sockaddr_storage a;
+	socklen_t len = sizeof(a);
+	uint16_t port = kashim_fd_port(fd);
+
+	if (port || getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+		return port;
+	if (a.ss_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		port = ntohs(((struct sockaddr_in *)&a)->sin_port);
+	else if (a.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		port = ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
+	kashim_fd_set_port(fd, port);
+	return port;
+}
+
+/*
+ * Put the incoming settings on TCP listener fd, in state st, when they do
+ * not depend on the peer. Returns the listener's new state: with
+ * KASHIM_FD_DONE when accepted sockets need nothing more, without it
+ * when each must be dealt with on its own.
+ */
+static uint8_t setup(int fd, uint8_t st)
+{
+	const struct kashim_rule *r;
+	bool peer_matters;
+	uint16_t port = 0;
+
+	st &= (uint8_t)~KASHIM_FD_DONE;
+	if (!kashim_ready())
+		return st | KASHIM_FD_DONE; /* nothing to do for any of them */
+	if (!kashim_cfg.listener)
+		return st;
+	if (kashim_cfg.need_port && !(port = listener_port(fd)))
+		return st; /* not bound yet: listen() will pick a port */
+	r = kashim_rule_for_listener(&kashim_cfg, port, &peer_matters);
+	if (peer_matters)
+		return st;
+	if (r)
+		kashim_apply(fd, r, st, KASHIM_DIR_INCOMING, NULL);
+	kashim_debug("fd %d: listening socket; accepted sockets take %s%s%s from it",
+		     fd, r ? "rule \"" : "nothing", r ? r->name : "",
+		     r ? "\"" : "");
+	return st | KASHIM_FD_DONE;
+}
+
+void kashim_listener_listen(int fd, uint8_t st)
+{
+	if (in_table(fd))
+		__atomic_store_n(&kashim_listeners[fd], 0, __ATOMIC_RELAXED);
+	if (st & KASHIM_FD_DONE) /* a failed connect() before: not for this */
+		kashim_fd_set(fd, st & (uint8_t)~KASHIM_FD_DONE);
+}
+
+bool kashim_listener_new(int fd)
+{
+	return in_table(fd) &&
+	       !__atomic_load_n(&kashim_listeners[fd], __ATOMIC_RELAXED);
+}
+
+/* Connections queued on listener fd, or -1 when the kernel cannot say. */
+static int queued(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+	    len < offsetof(struct tcp_info, tcpi_sacked) ||
+	    ti.tcpi_state != TCP_LISTEN)
+		return -1;
+	return (int)ti.tcpi_unacked; /* a listener's accept queue */
+}
+
+uint8_t kashim_listener_adopt(int fd, uint8_t st, bool seen)
+{
+	int on = 0, q;
+	socklen_t len = sizeof(on);
+	uint16_t word = 1;
+
+	if (!in_table(fd))
+		return st;
+	st &= (uint8_t)~KASHIM_FD_DONE;
+	if (!kashim_ready()) {
+		st |= KASHIM_FD_DONE; /* nothing to do for any of them */
+		goto out;
+	}
+	/* Keep-alive already on (systemd KeepAlive=yes): the program's. */
+	if (!seen && getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &len) == 0 &&
+	    on)
+		st |= KASHIM_FD_OWN_KA;
+	st = setup(fd, st);
+	if (st & KASHIM_FD_DONE) {
+		q = queued(fd);
+		if (q < 0 || q >= (int)KASHIM_LISTENERS_SIZE - 1)
+			st &= (uint8_t)~KASHIM_FD_DONE;
+		else
+			word = (uint16_t)(1 + q);
+	}
+out:
+	__atomic_store_n(&kashim_listeners[fd], word, __ATOMIC_RELAXED);
+	kashim_fd_add(fd, st);
+	return st;
+}
+
+bool kashim_listener_count_one(int fd)
+{
+	uint16_t n = __atomic_load_n(&kashim_listeners[fd], __ATOMIC_RELAXED);
+
+	while (n > 1 && !__atomic_compare_exchange_n(&kashim_listeners[fd], &n,
+						     (uint16_t)(n - 1), false,
+						     __ATOMIC_RELAXED,
+						     __ATOMIC_RELAXED))
+		;
+	return n > 1;
+}
