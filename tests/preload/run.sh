@@ -66,6 +66,69 @@ run "respected" KASHIM_USER_TIMEOUT=5000 "$B/own_choice" respect 60,15,4,5000; q
 run "overridden" KASHIM_USER_TIMEOUT=5000 KASHIM_OVERRIDE=1 \
 	"$B/own_choice" override 60,15,4,5000; quiet $?
 
+echo "== listening sockets: the settings go on the listener once"
+# Each accepted socket is read back; the listener itself shows whether
+# kashim used it (kashim) or left it alone (untouched).
+run "IPv4, accept and accept4" "$B/listen" v4 60,15,4,0 kashim; quiet $?
+run "IPv6" KASHIM_IDLE=31 "$B/listen" v6 31,15,4,0 kashim; quiet $?
+if unshare -n true 2>/dev/null; then
+	run "dual-stack" unshare -n sh -c "ip link set lo up && exec $B/listen dual 60,15,4,0 kashim"
+	quiet $?
+else
+	skip "dual-stack: no network namespace of its own here (unshare -n: needs root)"
+fi
+run "connections queued before the first accept" "$B/listen" queued 60,15,4,0 kashim; quiet $?
+run "the program's own keep-alive on the listener" "$B/listen" own own untouched; quiet $?
+run "... with override" KASHIM_OVERRIDE=1 "$B/listen" own 60,15,4,0 kashim; quiet $?
+run "listener = false (environment)" KASHIM_LISTENER=0 "$B/listen" v4 60,15,4,0 untouched; quiet $?
+run "top-level hosts: per accept" KASHIM_HOSTS=127.0.0.0/8 KASHIM_IDLE=9 \
+	"$B/listen" v4 9,15,4,0 untouched; quiet $?
+# inherit PARENT-ARGS…: the listener made by a parent without kashim.
+inherit() {
+	name=$1; shift
+	env KASHIM_CONFIG= KASHIM_LIB="$LIB" "$@" >"$T/out" 2>"$T/err"
+}
+inherit "inherited from a parent without kashim" "$B/listen" parent plain check - 60,15,4,0 kashim; quiet $?
+inherit "inherited with keep-alive on (systemd KeepAlive=yes)" \
+	"$B/listen" parent own check - own untouched; quiet $?
+inherit "... with override" KASHIM_OVERRIDE=1 "$B/listen" parent own check - 60,15,4,0 kashim; quiet $?
+conf() { printf '%s\n' "$@" >"$T/k.conf"; chmod 644 "$T/k.conf"; }
+runc() { name=$1; shift; env KASHIM_CONFIG="$T/k.conf" LD_PRELOAD="$LIB" "$@" >"$T/out" 2>"$T/err"; }
+conf 'rule "lan" {' '  hosts = {"127.0.0.0/8", "::1"}' '  direction = incoming' '  idle = 23' '}'
+runc "a rule with hosts: per accept, still right" "$B/listen" v4 23,15,4,0 untouched; quiet $?
+conf 'rule "low" {' '  ports = {"1-1023"}' '  hosts = {"127.0.0.0/8"}' '  idle = 23' '}' \
+	'rule "rest" {' '  direction = incoming' '  idle = 24' '}'
+runc "a rule with hosts for other ports: the listener" "$B/listen" v4 24,15,4,0 kashim; quiet $?
+conf 'listener = false' 'idle = 25'
+runc "listener = false (file)" "$B/listen" v4 25,15,4,0 untouched; quiet $?
+
+# Per accept, no setsockopt, getsockopt or getsockname: the counts of a
+# run of 5 accepts and of 40 are the same. The control with a hosts rule
+# shows that the comparison sees per-accept calls.
+# percall NAME RUN-ARGS…: strace counts of the three calls, 5 and 40 accepts.
+percall() {
+	name=$1; shift
+	for n in 5 40; do
+		env KASHIM_CONFIG= KASHIM_DIRECTION=incoming KASHIM_LIB="$LIB" \
+			strace -f -qq -c -U calls,name -o "$T/c$n" "$@" "$n" >"$T/out" 2>"$T/err" ||
+			{ bad "$name: exit $?"; return 1; }
+		awk '$2 ~ /^(setsockopt|getsockopt|getsockname)$/ { print $2, $1 }' "$T/c$n" |
+			sort >"$T/s$n"
+	done
+	cmp -s "$T/s5" "$T/s40"
+}
+if command -v strace >/dev/null; then
+	if percall "made here" env LD_PRELOAD="$LIB" "$B/listen" count; then ok
+	else bad "made here: calls per accept: $(tr '\n' ' ' <"$T/s5") vs $(tr '\n' ' ' <"$T/s40")"; fi
+	if percall "inherited" "$B/listen" parent plain count; then ok
+	else bad "inherited: calls per accept: $(tr '\n' ' ' <"$T/s5") vs $(tr '\n' ' ' <"$T/s40")"; fi
+	if percall "control" env KASHIM_HOSTS=127.0.0.1 LD_PRELOAD="$LIB" "$B/listen" count; then
+		bad "control: a hosts rule must cost calls per accept: the count proves nothing"
+	else name=control; ok; fi
+else
+	fail "strace missing"
+fi
+
 echo "== another preloaded library's constructor, both orders"
 run "kashim first" CTOR_EXPECT=60,15,4,0 LD_PRELOAD="$LIB $B/libctor.so" /bin/true; quiet $?
 run "kashim second" CTOR_EXPECT=60,15,4,0 LD_PRELOAD="$B/libctor.so $LIB" /bin/true; quiet $?
