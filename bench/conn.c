@@ -3,19 +3,26 @@
  *
  * Makes N loopback TCP connections one after another, both ends in this
  * process: socket, connect, accept, close both. With --by-hand it sets
- * the four keep-alive options on both ends itself, with the values kashim
- * uses by default, so a run under kashim and a run by hand ask the kernel
- * for the same work and differ only in who asks.
+ * the four keep-alive options itself, with the values kashim uses by
+ * default, on each connecting socket and once on the listener (whose
+ * accepted sockets inherit them), so a run under kashim and a run by
+ * hand ask the kernel for the same work and differ only in who asks.
+ * With --by-hand-accept it sets them on each accepted socket instead, as
+ * a server that does it itself would, and nothing on the connecting end.
  *
  * The measured loop is bench_loop(), which callgrind can collect alone
  * (--toggle-collect=bench_loop). One connection before it pays every
  * one-time cost (lazy binding, kashim reading its settings).
  *
- * usage: conn [--by-hand] [--time] [--verify] N
- *   --by-hand  set SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT
- *   --time     print the loop's wall time per connection (ns) on stdout
- *   --verify   read the four options back on both ends of the warm-up
- *              connection; exit 1 unless they hold the values below
+ * usage: conn [--by-hand|--by-hand-accept] [--server] [--time] [--verify] N
+ *   --by-hand         set SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL,
+ *                     TCP_KEEPCNT on the connecting end and the listener
+ *   --by-hand-accept  set them on each accepted socket
+ *   --server          only the accepted end is expected to hold them
+ *   --time            print the loop's wall time per connection (ns)
+ *   --verify          read the four options back on the ends of the
+ *                     warm-up connection that should hold them; exit 1
+ *                     unless they hold the values below
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -47,7 +54,7 @@ static const struct {
 };
 #define BENCH_NOPTS (sizeof(bench_opts) / sizeof(bench_opts[0]))
 
-static bool by_hand;
+static bool by_hand, by_hand_accept, server_only;
 
 /* Report what failed and end the run: a bench with a broken step is void. */
 static void die(const char *what)
@@ -76,6 +83,8 @@ static int listen_loopback(struct sockaddr_in *addr)
 	memset(addr, 0, sizeof(*addr));
 	addr->sin_family = AF_INET;
 	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (by_hand)
+		set_opts(fd); /* before listen(): no connection without them */
 	if (bind(fd, (struct sockaddr *)addr, sizeof(*addr)) < 0 ||
 	    listen(fd, 64) < 0 ||
 	    getsockname(fd, (struct sockaddr *)addr, &len) < 0)
@@ -84,10 +93,22 @@ static int listen_loopback(struct sockaddr_in *addr)
 }
 
 /*
- * One connection to the listener lfd at addr: its two ends in *c (the
- * connecting one) and *s (the accepted one), left open.
+ * The accept of a measured connection, apart, so that callgrind can
+ * count it alone (its inclusive cost inside bench_loop).
  */
-static void open_conn(int lfd, const struct sockaddr_in *addr, int *c, int *s)
+__attribute__((noinline)) int bench_accept(int lfd, struct sockaddr_in *peer,
+					   socklen_t *len)
+{
+	return accept(lfd, (struct sockaddr *)peer, len);
+}
+
+/*
+ * One connection to the listener lfd at addr: its two ends in *c (the
+ * connecting one) and *s (the accepted one), left open. measured: the
+ * accept goes through bench_accept().
+ */
+static void open_conn(int lfd, const struct sockaddr_in *addr, int *c, int *s,
+		      bool measured)
 {
 	struct sockaddr_in peer;
 	socklen_t len = sizeof(peer);
@@ -99,10 +120,11 @@ static void open_conn(int lfd, const struct sockaddr_in *addr, int *c, int *s)
 		set_opts(*c);
 	if (connect(*c, (const struct sockaddr *)addr, sizeof(*addr)) < 0)
 		die("connect");
-	*s = accept(lfd, (struct sockaddr *)&peer, &len);
+	*s = measured ? bench_accept(lfd, &peer, &len) :
+			accept(lfd, (struct sockaddr *)&peer, &len);
 	if (*s < 0)
 		die("accept");
-	if (by_hand)
+	if (by_hand_accept)
 		set_opts(*s);
 }
 
@@ -114,7 +136,7 @@ __attribute__((noinline)) void bench_loop(int lfd,
 	int c, s;
 
 	for (long i = 0; i < n; i++) {
-		open_conn(lfd, addr, &c, &s);
+		open_conn(lfd, addr, &c, &s, true);
 		close(s);
 		close(c);
 	}
@@ -125,7 +147,7 @@ static bool verify(int c, int s)
 {
 	bool ok = true;
 
-	for (int e = 0; e < 2; e++) {
+	for (int e = server_only; e < 2; e++) {
 		for (size_t i = 0; i < BENCH_NOPTS; i++) {
 			int v = -1;
 			socklen_t len = sizeof(v);
@@ -164,6 +186,10 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc - 1; i++) {
 		if (strcmp(argv[i], "--by-hand") == 0)
 			by_hand = true;
+		else if (strcmp(argv[i], "--by-hand-accept") == 0)
+			by_hand_accept = server_only = true;
+		else if (strcmp(argv[i], "--server") == 0)
+			server_only = true;
 		else if (strcmp(argv[i], "--time") == 0)
 			timed = true;
 		else if (strcmp(argv[i], "--verify") == 0)
@@ -173,11 +199,11 @@ int main(int argc, char **argv)
 	}
 	if (i != argc - 1 || (n = strtol(argv[i], &end, 10)) < 0 || *end ||
 	    n > BENCH_MAX_CONN) {
-		fprintf(stderr, "usage: conn [--by-hand] [--time] [--verify] N\n");
+		fprintf(stderr, "usage: conn [--by-hand|--by-hand-accept] [--server] [--time] [--verify] N\n");
 		return 2;
 	}
 	lfd = listen_loopback(&addr);
-	open_conn(lfd, &addr, &c, &s); /* the warm-up connection */
+	open_conn(lfd, &addr, &c, &s, false); /* the warm-up connection */
 	if (check && !verify(c, s))
 		return 1;
 	close(s);
