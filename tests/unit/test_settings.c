@@ -482,6 +482,145 @@ START_TEST(index_agrees_with_a_full_scan)
 }
 END_TEST
 
+START_TEST(listener_key)
+{
+	ck_assert(s.listener);
+	ck_assert_int_eq(env1("KASHIM_LISTENER", "0"), 0);
+	ck_assert(!s.listener);
+	ck_assert_int_eq(env1("KASHIM_LISTENER", "yes"), 0);
+	ck_assert(s.listener);
+	ck_assert_int_eq(env1("KASHIM_LISTENER", "sometimes"), -1);
+	ck_assert_msg(strstr(err, "KASHIM_LISTENER=sometimes") != NULL, "%s", err);
+	ck_assert(s.listener);
+}
+END_TEST
+
+/* The options of plan p, as "IDLE=60 ..." text. */
+static const char *plan_text(const struct kashim_plan *p)
+{
+	static const char *const names[] = { "IDLE", "INTVL", "CNT", "UTO", "KA" };
+	static char buf[128];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < p->n; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s=%d",
+				      i ? " " : "", names[p->o[i].opt], p->o[i].value);
+	return buf;
+}
+
+START_TEST(plans_in_order_with_own_choices)
+{
+	struct kashim_plan p;
+	struct kashim_values v = s.top.v;
+
+	kashim_settings_finish(&s, "me");
+	ck_assert_str_eq(plan_text(&s.top.plan), "IDLE=60 INTVL=15 CNT=4 KA=1");
+	ck_assert_int_eq(s.top.plan.o[0].level, IPPROTO_TCP);
+	ck_assert_int_eq(s.top.plan.o[3].level, SOL_SOCKET);
+	ck_assert_int_eq(s.top.plan.o[3].name, SO_KEEPALIVE);
+	v.user_timeout = KASHIM_USER_TIMEOUT_AUTO;
+	kashim_plan_make(&v, 0, &p);
+	ck_assert_str_eq(plan_text(&p), "IDLE=60 INTVL=15 CNT=4 UTO=120000 KA=1");
+	kashim_plan_make(&v, 1u << KASHIM_OPT_KA, &p);
+	ck_assert_str_eq(plan_text(&p), "UTO=120000");
+	kashim_plan_make(&v, 1u << KASHIM_OPT_CNT | 1u << KASHIM_OPT_UTO, &p);
+	ck_assert_str_eq(plan_text(&p), "IDLE=60 INTVL=15 KA=1");
+	v.override = true;
+	kashim_plan_make(&v, 0x1f, &p);
+	ck_assert_str_eq(plan_text(&p), "IDLE=60 INTVL=15 CNT=4 UTO=120000 KA=1");
+}
+END_TEST
+
+/* Do s's answers agree with matching rule by rule, for many connections? */
+static void check_fixed_agrees(void)
+{
+	static const char *const addrs[] = { "10.1.1.1", "127.0.0.1", "::1" };
+	struct kashim_settings scan = s;
+	struct sockaddr_storage ss;
+
+	scan.fixed[0] = scan.fixed[1] = false;
+	for (int n = 0; n < 600; n++) {
+		unsigned dir = n % 2 ? KASHIM_DIR_OUTGOING : KASHIM_DIR_INCOMING;
+		uint16_t port = (uint16_t)(1 + (n * 131) % 65535);
+		const struct sockaddr *a = addr_of(addrs[n % 3], port, &ss);
+		const struct kashim_rule *r = kashim_rule_for(&s, dir, port, a);
+		const struct kashim_rule *want = kashim_rule_for(&scan, dir, port, a);
+
+		/* scan's top level is a copy: compare by name. */
+		ck_assert_msg(r == want || (r && want && !strcmp(r->name, want->name)),
+			      "port %u: '%s', matching gives '%s'", port,
+			      r ? r->name : "-", want ? want->name : "-");
+	}
+}
+
+START_TEST(no_matching_when_no_key_matters)
+{
+	kashim_settings_finish(&s, "me");
+	ck_assert(s.fixed[0] && s.fixed[1]);
+	ck_assert_ptr_eq(s.fixed_rule[0], &s.top);
+	check_fixed_agrees();
+	ck_assert_int_eq(env1("KASHIM_DIRECTION", "incoming"), 0);
+	kashim_settings_finish(&s, "me");
+	ck_assert(s.fixed[0] && !s.fixed_rule[0] && s.fixed_rule[1] == &s.top);
+	check_fixed_agrees();
+	ck_assert_int_eq(env1("KASHIM_PORTS", "1883"), 0);
+	kashim_settings_finish(&s, "me");
+	ck_assert(!s.fixed[0] && !s.fixed[1]);
+	check_fixed_agrees();
+}
+END_TEST
+
+START_TEST(no_matching_with_rules_that_cannot_differ)
+{
+	build_rules(); /* a: ports, hosts; b: hosts, outgoing; c: incoming */
+	ck_assert(!s.fixed[0] && !s.fixed[1]);
+	check_fixed_agrees();
+	/* A first rule without match keys decides everything. */
+	ck_assert_int_eq(kashim_set(&s, &s.rules[0], KASHIM_KEY_PORTS, "", err, sizeof(err)), 0);
+	ck_assert_int_eq(kashim_set(&s, &s.rules[0], KASHIM_KEY_HOSTS, "", err, sizeof(err)), 0);
+	free(s.seg_start); /* the index again, for a's new ports */
+	free(s.seg_rule);
+	s.seg_start = s.seg_rule = NULL;
+	s.nseg = 0;
+	kashim_settings_finish(&s, "mosquitto");
+	ck_assert(s.fixed[0] && s.fixed[1]);
+	ck_assert_ptr_eq(s.fixed_rule[1], &s.rules[0]);
+	check_fixed_agrees();
+	s.top.v.enable = false;
+	kashim_settings_finish(&s, "mosquitto");
+	ck_assert(!s.fixed_rule[0] && !s.fixed_rule[1]);
+	check_fixed_agrees();
+}
+END_TEST
+
+START_TEST(listener_rule_when_the_peer_does_not_matter)
+{
+	static const char *const addrs[] = { "10.1.2.3", "127.0.0.1", "2001:db8::1",
+					     "192.168.7.7", "::1" };
+	struct sockaddr_storage ss;
+	bool peer;
+
+	build_rules();
+	/* a (9000-9100) has hosts: only the peer can say. */
+	ck_assert_ptr_null(kashim_rule_for_listener(&s, 9050, &peer));
+	ck_assert(peer);
+	/* b is outgoing only; c (incoming, no hosts) decides. */
+	ck_assert_str_eq(kashim_rule_for_listener(&s, 22, &peer)->name, "c");
+	ck_assert(!peer);
+	for (uint16_t port = 1; port < 65535; port += 7) {
+		const struct kashim_rule *r = kashim_rule_for_listener(&s, port, &peer);
+
+		for (size_t i = 0; !peer && i < 5; i++)
+			ck_assert_ptr_eq(r, kashim_rule_for(&s, KASHIM_DIR_INCOMING, port,
+							   addr_of(addrs[i], port, &ss)));
+	}
+	s.top.v.enable = false;
+	ck_assert_ptr_null(kashim_rule_for_listener(&s, 22, &peer));
+	ck_assert(!peer);
+}
+END_TEST
+
 static Suite *settings_suite(void)
 {
 	Suite *su = suite_create("settings");
@@ -502,6 +641,8 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, preset_limits);
 	tcase_add_test(tc, preset_unknown_lists_known);
 	tcase_add_test(tc, preset_explicit_key_wins);
+	tcase_add_test(tc, listener_key);
+	tcase_add_test(tc, plans_in_order_with_own_choices);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("match");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -509,6 +650,9 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, rules_inherit_value_keys_not_match_keys);
 	tcase_add_test(tc, master_switch_and_no_address);
 	tcase_add_test(tc, index_agrees_with_a_full_scan);
+	tcase_add_test(tc, no_matching_when_no_key_matters);
+	tcase_add_test(tc, no_matching_with_rules_that_cannot_differ);
+	tcase_add_test(tc, listener_rule_when_the_peer_does_not_matter);
 	suite_add_tcase(su, tc);
 	return su;
 }
