@@ -41,7 +41,7 @@ static bool in_table(int fd)
 /* The local port of listener fd; 0 when unknown (asked once, then kept). */
 static uint16_t listener_port(int fd)
 {
-	struct sockaddr_storage a;
+	struct sockaddr_storage a = { 0 };
 	socklen_t len = sizeof(a);
 	uint16_t port = kashim_fd_port(fd);
 

@@ -378,7 +378,8 @@ if wait_file "$T/ready1" && wait_file "$T/ready2"; then
 		"ESTABLISHED on 23 6 3 41000
 ESTABLISHED on 23 6 3 41000" \
 		"$(printf '%s\n' "$OUT" | awk '$6 == "ESTABLISHED" { print $6, $7, $8, $9, $10, $11 }')"
-	expect "--status: the listener too" "LISTEN off" "$(printf '%s\n' "$OUT" | awk '$6 == "LISTEN" { print $6, $7 }')"
+	# The listener holds them too: kashim put them there for its accepts.
+	expect "--status: the listener too" "LISTEN on 23 6 3 41000" "$(printf '%s\n' "$OUT" | awk '$6 == "LISTEN" { print $6, $7, $8, $9, $10, $11 }')"
 	contains "--status: IPv4 addresses" "127.0.0.1:" "$OUT"
 	run "$KASHIM" --status "$P2"
 	expect "--status: without kashim, keep-alive off" "ESTABLISHED off
@@ -388,7 +389,7 @@ ESTABLISHED off" "$(printf '%s\n' "$OUT" | awk '$6 == "ESTABLISHED" { print $6, 
 	expect "--status --json: exit 0" 0 "$RC"
 	expect "--status --json: parsed, values as set" "ESTABLISHED True 23 6 3 41000 ipv4
 ESTABLISHED True 23 6 3 41000 ipv4
-LISTEN False" "$(printf '%s' "$OUT" | python3 -c '
+LISTEN True" "$(printf '%s' "$OUT" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 for s in sorted(d["processes"][0]["sockets"], key=lambda s: s["state"]):
@@ -413,6 +414,18 @@ c = [s for s in d["processes"][0]["sockets"] if s["state"] == "ESTABLISHED"]
 print(c[0]["keepalive"], c[1]["keepalive"], c[0]["family"], c[0]["peer"]["address"])
 ')"
 	expect "--status --json: the pid" "$P2" "$(printf '%s' "$OUT" | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["pid"])')"
+	# --no-listener: the accepted end gets them on its own, the listener not.
+	"$KASHIM" --no-listener --idle 24 "$PAIR" -n -r "$T/ready3" -H 30 &
+	P3=$!
+	PIDS="$PIDS $P3"
+	if wait_file "$T/ready3"; then
+		run "$KASHIM" --status "$P3"
+		expect "--no-listener: both ends as set, the listener untouched" "ESTABLISHED on 24
+ESTABLISHED on 24
+LISTEN off" "$(printf '%s\n' "$OUT" | awk '$6 ~ /^(ESTABLISHED|LISTEN)$/ { print $6, $7, $8 }' | sort | sed 's/^LISTEN off .*/LISTEN off/')"
+	else
+		fail "--no-listener: sockpair did not get ready"
+	fi
 	if [ "$(id -u)" = 0 ]; then
 		cp "$KASHIM" "$T/kashim-copy"
 		chmod 755 "$T/kashim-copy"
