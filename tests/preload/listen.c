@@ -15,6 +15,9 @@
  *   own         the program sets SO_KEEPALIVE and idle 100 on the
  *               listener before listen()
  *   count N     N connections accepted and not read back (for strace)
+ *   threads     4 threads accept at once from a new listener, with
+ *               connections already queued
+ *   fork        3 children accept from a listener the parent set up
  * MODE for a listener made by a parent without kashim:
  *   parent own|plain check - WANT [LISTENER], parent own|plain count N:
  *               make a listener (with SO_KEEPALIVE and idle 100 when
@@ -26,6 +29,8 @@
  * test could not run.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/wait.h>
 
 #include "common.h"
 
@@ -209,6 +214,82 @@ static void mode_here(const char *mode, const char *n)
 	check_listener(l);
 }
 
+#define THREADS 4
+#define PER_THREAD 25
+
+static int shared_l;
+
+/* One thread's accepts on shared_l, each read back; counts its failures. */
+static void *accepter(void *arg)
+{
+	long bad = 0;
+
+	(void)arg;
+	for (int i = 0; i < PER_THREAD; i++) {
+		int a = accept_one(shared_l, i % 2);
+
+		if (!ka_equal(ka_read(a), want))
+			bad++;
+		close(a);
+	}
+	return (void *)bad;
+}
+
+/*
+ * THREADS threads race for the first accepts of a new listener, with
+ * half the connections queued before and half made while they accept.
+ */
+static void mode_threads(void)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	pthread_t t[THREADS];
+	long bad = 0;
+	void *r;
+
+	shared_l = make_listener(AF_INET, false, &sa, &len);
+	for (int i = 0; i < THREADS * PER_THREAD / 2; i++)
+		client(&sa, len);
+	for (int i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, accepter, NULL);
+	for (int i = 0; i < THREADS * PER_THREAD / 2; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+
+		EXPECT(c >= 0 && connect(c, (struct sockaddr *)&sa, len) == 0,
+		       "threads: connect");
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], &r);
+		bad += (long)r;
+	}
+	EXPECT(bad == 0, "threads: %ld accepted sockets without the values", bad);
+	check_listener(shared_l);
+}
+
+/* A listener set up by the parent's first accept; children accept too. */
+static void mode_fork(void)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	int l = make_listener(AF_INET, false, &sa, &len), status;
+	pid_t kids[3];
+
+	client(&sa, len);
+	check_one("fork: the parent's first accept", l, false);
+	for (int k = 0; k < 3; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			more(l, &sa, len);
+			_exit(failures ? 1 : 0);
+		}
+	}
+	for (int k = 0; k < 3; k++)
+		EXPECT(kids[k] > 0 && waitpid(kids[k], &status, 0) == kids[k] &&
+			       WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		       "fork: child %d found sockets without the values", k);
+	check_listener(l);
+}
+
 /* What the program's own listener holds: keep-alive on, idle 100. */
 static struct ka own_values(void)
 {
@@ -290,7 +371,7 @@ int main(int argc, char **argv)
 		return failures ? 1 : 0;
 	}
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: listen v4|v6|dual|queued|own WANT [kashim|untouched]\n"
+		fprintf(stderr, "usage: listen v4|v6|dual|queued|own|threads|fork WANT [kashim|untouched]\n"
 				"       listen count N\n"
 				"       listen parent own|plain check - WANT [LISTENER]\n"
 				"       listen parent own|plain count N\n");
@@ -299,6 +380,10 @@ int main(int argc, char **argv)
 	set_want(argv[2], argc == 4 ? argv[3] : NULL, strcmp(argv[1], "own") == 0);
 	if (strcmp(argv[1], "dual") == 0)
 		mode_dual();
+	else if (strcmp(argv[1], "threads") == 0)
+		mode_threads();
+	else if (strcmp(argv[1], "fork") == 0)
+		mode_fork();
 	else
 		mode_here(argv[1], NULL);
 	return failures ? 1 : 0;

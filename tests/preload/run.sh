@@ -78,6 +78,8 @@ else
 	skip "dual-stack: no network namespace of its own here (unshare -n: needs root)"
 fi
 run "connections queued before the first accept" "$B/listen" queued 60,15,4,0 kashim; quiet $?
+run "threads racing for the first accepts" "$B/listen" threads 60,15,4,0 kashim; quiet $?
+run "children accepting after fork" "$B/listen" fork 60,15,4,0 kashim; quiet $?
 run "the program's own keep-alive on the listener" "$B/listen" own own untouched; quiet $?
 run "... with override" KASHIM_OVERRIDE=1 "$B/listen" own 60,15,4,0 kashim; quiet $?
 run "listener = false (environment)" KASHIM_LISTENER=0 "$B/listen" v4 60,15,4,0 untouched; quiet $?
