@@ -57,26 +57,26 @@ static uint16_t listener_port(int fd)
 
 /*
  * Put the incoming settings on TCP listener fd, in state st, when they do
- * not depend on the peer. Returns the listener's new state: with
- * KASHIM_FD_DONE when accepted sockets need nothing more, without it
- * when each must be dealt with on its own.
+ * not depend on the peer; *set says whether any rule went on it. Returns
+ * the listener's new state: with KASHIM_FD_DONE when accepted sockets
+ * need nothing more, without it when each must be dealt with on its own.
  */
-static uint8_t setup(int fd, uint8_t st)
+static uint8_t setup(int fd, uint8_t st, bool *set)
 {
 	const struct kashim_rule *r;
 	bool peer_matters;
 	uint16_t port = 0;
 
+	*set = false;
 	st &= (uint8_t)~KASHIM_FD_DONE;
-	if (!kashim_ready())
-		return st | KASHIM_FD_DONE; /* nothing to do for any of them */
 	if (!kashim_cfg.listener)
 		return st;
 	if (kashim_cfg.need_port && !(port = listener_port(fd)))
-		return st; /* not bound yet: listen() will pick a port */
+		return st; /* its port unknown: each accept on its own */
 	r = kashim_rule_for_listener(&kashim_cfg, port, &peer_matters);
 	if (peer_matters)
 		return st;
+	*set = r != NULL;
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_INCOMING, NULL);
 	kashim_debug("fd %d: listening socket; accepted sockets take %s%s%s from it",
@@ -117,6 +117,7 @@ uint8_t kashim_listener_adopt(int fd, uint8_t st, bool seen)
 	int on = 0, q;
 	socklen_t len = sizeof(on);
 	uint16_t word = 1;
+	bool set;
 
 	if (!in_table(fd))
 		return st;
@@ -129,8 +130,8 @@ uint8_t kashim_listener_adopt(int fd, uint8_t st, bool seen)
 	if (!seen && getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &len) == 0 &&
 	    on)
 		st |= KASHIM_FD_OWN_KA;
-	st = setup(fd, st);
-	if (st & KASHIM_FD_DONE) {
+	st = setup(fd, st, &set);
+	if (set) { /* what waits in the queue was copied without it */
 		q = queued(fd);
 		if (q < 0 || q >= (int)KASHIM_LISTENERS_SIZE - 1)
 			st &= (uint8_t)~KASHIM_FD_DONE;
