@@ -41,7 +41,7 @@ static bool in_table(int fd)
 /* The local port of listener fd; 0 when unknown (asked once, then kept). */
 static uint16_t listener_port(int fd)
 {
-	struct sockaddr_storage a = { 0 };
+	struct sockaddr_storage a = {0};
 	socklen_t len = sizeof(a);
 	uint16_t port = kashim_fd_port(fd);
 
@@ -79,9 +79,9 @@ static uint8_t setup(int fd, uint8_t st, bool *set)
 	*set = r != NULL;
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_INCOMING, NULL);
-	kashim_debug("fd %d: listening socket; accepted sockets take %s%s%s from it",
-		     fd, r ? "rule \"" : "nothing", r ? r->name : "",
-		     r ? "\"" : "");
+	kashim_debug(
+		"fd %d: listening socket; accepted sockets take %s%s%s from it",
+		fd, r ? "rule \"" : "nothing", r ? r->name : "", r ? "\"" : "");
 	return st | KASHIM_FD_DONE;
 }
 
@@ -148,10 +148,9 @@ bool kashim_listener_count_one(int fd)
 {
 	uint16_t n = __atomic_load_n(&kashim_listeners[fd], __ATOMIC_RELAXED);
 
-	while (n > 1 && !__atomic_compare_exchange_n(&kashim_listeners[fd], &n,
-						     (uint16_t)(n - 1), false,
-						     __ATOMIC_RELAXED,
-						     __ATOMIC_RELAXED))
+	while (n > 1 && !__atomic_compare_exchange_n(
+				&kashim_listeners[fd], &n, (uint16_t)(n - 1),
+				false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 	return n > 1;
 }

@@ -34,7 +34,7 @@
 
 #include "common.h"
 
-#define MORE 4 /* connections accepted after the first ones */
+#define MORE 4	  /* connections accepted after the first ones */
 #define WAITING 3 /* connections a parent leaves in the queue */
 
 static struct ka want, on_listener;
@@ -59,15 +59,16 @@ static int accept_one(int l, bool nb)
 {
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
-	int a = nb ? accept4(l, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK) :
-		     accept(l, (struct sockaddr *)&peer, &len);
+	int a = nb ? accept4(l, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK)
+		   : accept(l, (struct sockaddr *)&peer, &len);
 
 	if (a < 0) {
 		perror("accept");
 		exit(2);
 	}
 	if (nb)
-		EXPECT(fcntl(a, F_GETFL) & O_NONBLOCK, "accept4: not non-blocking");
+		EXPECT(fcntl(a, F_GETFL) & O_NONBLOCK,
+		       "accept4: not non-blocking");
 	return a;
 }
 
@@ -110,7 +111,8 @@ static int dual_listener(struct sockaddr_storage *sa, socklen_t *len)
 	a->sin6_family = AF_INET6;
 	a->sin6_addr = in6addr_any;
 	*len = sizeof(*a);
-	if (l < 0 || setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) ||
+	if (l < 0 ||
+	    setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) ||
 	    bind(l, (struct sockaddr *)sa, *len) || listen(l, 64) ||
 	    getsockname(l, (struct sockaddr *)sa, len)) {
 		perror("dual listener");
@@ -121,8 +123,8 @@ static int dual_listener(struct sockaddr_storage *sa, socklen_t *len)
 }
 
 /* The same port on 127.0.0.1. */
-static void v4_of(const struct sockaddr_storage *sa6, struct sockaddr_storage *sa4,
-		  socklen_t *len)
+static void v4_of(const struct sockaddr_storage *sa6,
+		  struct sockaddr_storage *sa4, socklen_t *len)
 {
 	struct sockaddr_in *a = (struct sockaddr_in *)sa4;
 
@@ -145,7 +147,8 @@ static void mode_dual(void)
 			client(&sa4, len4);
 		else
 			client(&sa, len);
-		check_one(i % 2 ? "dual-stack, IPv4" : "dual-stack, IPv6", l, i > 1);
+		check_one(i % 2 ? "dual-stack, IPv4" : "dual-stack, IPv6", l,
+			  i > 1);
 	}
 	check_listener(l);
 }
@@ -159,14 +162,16 @@ static int make_listener(int family, bool own, struct sockaddr_storage *sa,
 	memset(sa, 0, sizeof(*sa));
 	sa->ss_family = (sa_family_t)family;
 	if (family == AF_INET)
-		((struct sockaddr_in *)sa)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		((struct sockaddr_in *)sa)->sin_addr.s_addr =
+			htonl(INADDR_LOOPBACK);
 	else
 		((struct sockaddr_in6 *)sa)->sin6_addr = in6addr_loopback;
-	*len = family == AF_INET ? sizeof(struct sockaddr_in) :
-				   sizeof(struct sockaddr_in6);
+	*len = family == AF_INET ? sizeof(struct sockaddr_in)
+				 : sizeof(struct sockaddr_in6);
 	if (l < 0 ||
-	    (own && (setsockopt(l, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
-		     setsockopt(l, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)))) ||
+	    (own &&
+	     (setsockopt(l, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
+	      setsockopt(l, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)))) ||
 	    bind(l, (struct sockaddr *)sa, *len) || listen(l, 64) ||
 	    getsockname(l, (struct sockaddr *)sa, len)) {
 		perror("listener");
@@ -262,7 +267,8 @@ static void mode_threads(void)
 		pthread_join(t[i], &r);
 		bad += (long)r;
 	}
-	EXPECT(bad == 0, "threads: %ld accepted sockets without the values", bad);
+	EXPECT(bad == 0, "threads: %ld accepted sockets without the values",
+	       bad);
 	check_listener(shared_l);
 }
 
@@ -325,7 +331,8 @@ static void mode_child(int l, const char *mode, const char *n)
 		return;
 	}
 	for (int i = 0; i < WAITING; i++)
-		check_one("inherited, waiting before the first accept", l, i % 2);
+		check_one("inherited, waiting before the first accept", l,
+			  i % 2);
 	more(l, &sa, len);
 	check_listener(l);
 }
@@ -343,7 +350,8 @@ static int mode_parent(char **argv)
 	const char *lib = getenv("KASHIM_LIB");
 
 	if (!lib || getenv("LD_PRELOAD")) {
-		fprintf(stderr, "listen parent: KASHIM_LIB set and no LD_PRELOAD, please\n");
+		fprintf(stderr, "listen parent: KASHIM_LIB set and no "
+				"LD_PRELOAD, please\n");
 		return 2;
 	}
 	for (int i = 0; i < WAITING; i++)
@@ -371,13 +379,17 @@ int main(int argc, char **argv)
 		return failures ? 1 : 0;
 	}
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: listen v4|v6|dual|queued|own|threads|fork WANT [kashim|untouched]\n"
-				"       listen count N\n"
-				"       listen parent own|plain check - WANT [LISTENER]\n"
-				"       listen parent own|plain count N\n");
+		fprintf(stderr,
+			"usage: listen v4|v6|dual|queued|own|threads|fork WANT "
+			"[kashim|untouched]\n"
+			"       listen count N\n"
+			"       listen parent own|plain check - WANT "
+			"[LISTENER]\n"
+			"       listen parent own|plain count N\n");
 		return 2;
 	}
-	set_want(argv[2], argc == 4 ? argv[3] : NULL, strcmp(argv[1], "own") == 0);
+	set_want(argv[2], argc == 4 ? argv[3] : NULL,
+		 strcmp(argv[1], "own") == 0);
 	if (strcmp(argv[1], "dual") == 0)
 		mode_dual();
 	else if (strcmp(argv[1], "threads") == 0)
