@@ -38,16 +38,7 @@ KASHIM_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
 	-Wall -Wextra -Werror -Wshadow -Wformat=2 -Isrc \
 	-DKASHIM_VERSION='"$(VERSION)"' \
 	-DKASHIM_SYSCONFDIR='"$(sysconfdir)"'
-# With GCC, link-time optimisation: the hooks take the fd table, matching
-# and applying inline across units, which halves what kashim adds per
-# connection (make bench, row 2). Fat objects, so every other link of the
-# same objects (tests, the command) works without it.
-LTO_CFLAGS := $(if $(findstring gcc version,$(shell $(CC) -v 2>&1)),\
-	-flto=auto -ffat-lto-objects)
-ALL_CFLAGS = $(KASHIM_CFLAGS) $(LTO_CFLAGS) $(CFLAGS)
-# vfork.c's functions are called from hooks.c's assembly only, which
-# link-time optimisation cannot see: that unit is compiled without it.
-src/lib/vfork.o: LTO_CFLAGS :=
+ALL_CFLAGS = $(KASHIM_CFLAGS) $(CFLAGS)
 
 HEADERS := $(wildcard src/*/*.h)
 

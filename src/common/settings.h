@@ -283,6 +283,17 @@ const struct kashim_rule *kashim_rule_for_listener(const struct kashim_settings 
 						uint16_t port,
 						bool *peer_matters);
 
+/* kashim_rule_for() without a call when no key matters for direction. */
+static inline const struct kashim_rule *
+kashim_rule_quick(const struct kashim_settings *s, unsigned direction,
+		  uint16_t port, const struct sockaddr *peer)
+{
+	unsigned d = direction == KASHIM_DIR_INCOMING;
+
+	return s->fixed[d] ? s->fixed_rule[d] :
+			     kashim_rule_for(s, direction, port, peer);
+}
+
 /* Write s as a config file would hold it (for `kashim --check`). */
 void kashim_settings_print(const struct kashim_settings *s, void *stream);
 

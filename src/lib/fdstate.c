@@ -27,13 +27,15 @@
 /* Blocks for the numbers from FD_TABLE_SIZE up to INT_MAX. */
 #define FD_BLOCKS (((unsigned)INT_MAX - FD_TABLE_SIZE) / FD_BLOCK_SIZE + 1)
 /* Listeners' ports, for rules with ports on accepted sockets. */
-#define PORT_TABLE_SIZE (1u << 16)
+#define PORT_TABLE_SIZE KASHIM_FD_PORTS_SIZE
 
 uint8_t kashim_fd_table[KASHIM_FD_TABLE_SIZE];
 static uint8_t *fd_blocks[FD_BLOCKS];
-static uint16_t port_table[PORT_TABLE_SIZE];
+uint16_t kashim_fd_ports[PORT_TABLE_SIZE];
+#define port_table kashim_fd_ports
 /* The highest fd number ever given a state: where forgetting a range ends. */
-static int fd_high;
+int kashim_fd_high;
+#define fd_high kashim_fd_high
 
 /*
  * The byte of fd past the table: NULL when its block is not mapped and
@@ -93,7 +95,7 @@ static __attribute__((noinline)) void far_set(int fd, uint8_t bits, bool add)
 		note_high(fd);
 }
 
-void kashim_fd_set(int fd, uint8_t state)
+void kashim_fd_set_slow(int fd, uint8_t state)
 {
 	if (kashim_vfork_child())
 		return;
@@ -108,7 +110,7 @@ void kashim_fd_set(int fd, uint8_t state)
 		note_high(fd);
 }
 
-void kashim_fd_add(int fd, uint8_t bits)
+void kashim_fd_add_slow(int fd, uint8_t bits)
 {
 	if (kashim_vfork_child())
 		return;
@@ -173,13 +175,6 @@ uint8_t kashim_fd_learn(int mark_fd, int ask_fd)
 
 	kashim_fd_add(mark_fd, kind);
 	return kind;
-}
-
-bool kashim_is_tcp_triple(int domain, int type, int protocol)
-{
-	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	return (domain == AF_INET || domain == AF_INET6) &&
-	       type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
 }
 
 uint8_t kashim_own_bit(int level, int name)

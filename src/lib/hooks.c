@@ -34,6 +34,12 @@
 #endif
 
 /*
+ * The hooks on every connection's way (socket, connect, accept, close):
+ * everything they call in this unit, and the fd table, inline.
+ */
+#define FLAT __attribute__((flatten))
+
+/*
  * With _GNU_SOURCE glibc declares the address arguments as transparent
  * unions (typedefs, so #ifdef cannot see them); the definitions below
  * must match, and unwrap them with SA(). Other C libraries, musl among
@@ -109,7 +115,7 @@ static void outgoing(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!pending_tcp(fd, st))
 		goto out;
 	kashim_fd_add(fd, KASHIM_FD_SEEN | KASHIM_FD_TCP | KASHIM_FD_DONE);
-	r = kashim_ready() ? kashim_rule_for(&kashim_cfg, KASHIM_DIR_OUTGOING,
+	r = kashim_ready() ? kashim_rule_quick(&kashim_cfg, KASHIM_DIR_OUTGOING,
 					     port_of(addr), addr) : NULL;
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_OUTGOING, addr);
@@ -186,9 +192,9 @@ static __attribute__((noinline)) void incoming_one(int lfd, uint8_t lst,
 	if (!(lst & KASHIM_FD_SEEN)) { /* ask once per listener, not per accept */
 		lst |= kashim_fd_learn(lfd, fd);
 		if (lst & KASHIM_FD_TCP)
-			lst = kashim_listener_adopt(lfd, lst, false);
-	} else if ((lst & KASHIM_FD_TCP) && kashim_listener_new(lfd)) {
-		lst = kashim_listener_adopt(lfd, lst, true);
+			lst = kashim_listener_accept(lfd, lst, false);
+	} else if (lst & KASHIM_FD_TCP) {
+		lst = kashim_listener_accept(lfd, lst, true);
 	}
 	st = (lst & KASHIM_FD_OWN_MASK) | KASHIM_FD_SEEN | KASHIM_FD_DONE;
 	if (!(lst & KASHIM_FD_TCP)) {
@@ -202,7 +208,7 @@ static __attribute__((noinline)) void incoming_one(int lfd, uint8_t lst,
 		goto out;
 	}
 	peer = incoming_peer(fd, &buf);
-	r = kashim_rule_for(&kashim_cfg, KASHIM_DIR_INCOMING, incoming_port(lfd),
+	r = kashim_rule_quick(&kashim_cfg, KASHIM_DIR_INCOMING, incoming_port(lfd),
 			 peer);
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_INCOMING, peer);
@@ -228,7 +234,7 @@ static __attribute__((cold, noinline)) void incoming_said(int lfd, int fd,
 
 	peer = incoming_peer(fd, &buf);
 	if (kashim_ready())
-		r = kashim_rule_for(&kashim_cfg, KASHIM_DIR_INCOMING, port, peer);
+		r = kashim_rule_quick(&kashim_cfg, KASHIM_DIR_INCOMING, port, peer);
 	if (r)
 		kashim_report_inherited(fd, r, lst, peer);
 	else if (kashim_log_enabled(KASHIM_LOG_DEBUG))
@@ -237,14 +243,15 @@ static __attribute__((cold, noinline)) void incoming_said(int lfd, int fd,
 }
 
 /*
- * fd was accepted on listener lfd. From a listener that carries kashim's
- * values (or needs none) it is done at once, without a system call.
+ * fd was accepted on listener lfd, whose state was lst before accept()
+ * was called: a connection taken from the queue before the listener was
+ * marked done is dealt with on its own. From a listener marked done (it
+ * carries kashim's values, or needs none) it is done at once, without a
+ * system call.
  */
-static inline void incoming(int lfd, int fd)
+static inline void incoming(int lfd, int fd, uint8_t lst)
 {
-	uint8_t lst = kashim_fd_get(lfd);
-
-	if (!(lst & KASHIM_FD_DONE) || kashim_listener_catching_up(lfd)) {
+	if (!(lst & KASHIM_FD_DONE)) {
 		incoming_one(lfd, lst, fd);
 		return;
 	}
@@ -253,7 +260,7 @@ static inline void incoming(int lfd, int fd)
 		incoming_said(lfd, fd, lst);
 }
 
-KASHIM_EXPORT int socket(int domain, int type, int protocol)
+KASHIM_EXPORT FLAT int socket(int domain, int type, int protocol)
 {
 	REAL(socket);
 	int fd = next(domain, type, protocol);
@@ -265,7 +272,8 @@ KASHIM_EXPORT int socket(int domain, int type, int protocol)
 	return fd;
 }
 
-KASHIM_EXPORT int connect(int fd, kashim_const_addr_arg addr, socklen_t len)
+KASHIM_EXPORT FLAT int connect(int fd, kashim_const_addr_arg addr,
+				 socklen_t len)
 {
 	REAL(connect);
 	int rc = next(fd, SA(addr), len);
@@ -275,24 +283,26 @@ KASHIM_EXPORT int connect(int fd, kashim_const_addr_arg addr, socklen_t len)
 	return rc;
 }
 
-KASHIM_EXPORT int accept(int fd, kashim_addr_arg addr, socklen_t *len)
+KASHIM_EXPORT FLAT int accept(int fd, kashim_addr_arg addr, socklen_t *len)
 {
 	REAL(accept);
+	uint8_t lst = kashim_fd_get(fd); /* before the call: see incoming() */
 	int nfd = next(fd, SA(addr), len);
 
 	if (nfd >= 0)
-		incoming(fd, nfd);
+		incoming(fd, nfd, lst);
 	return nfd;
 }
 
-KASHIM_EXPORT int accept4(int fd, kashim_addr_arg addr, socklen_t *len,
+KASHIM_EXPORT FLAT int accept4(int fd, kashim_addr_arg addr, socklen_t *len,
 			  int flags)
 {
 	REAL(accept4);
+	uint8_t lst = kashim_fd_get(fd); /* before the call: see incoming() */
 	int nfd = next(fd, SA(addr), len, flags);
 
 	if (nfd >= 0)
-		incoming(fd, nfd);
+		incoming(fd, nfd, lst);
 	return nfd;
 }
 
@@ -320,7 +330,7 @@ KASHIM_EXPORT int listen(int fd, int backlog)
 }
 
 /* A closed fd number means nothing any more: forget what kashim knew. */
-KASHIM_EXPORT int close(int fd)
+KASHIM_EXPORT FLAT int close(int fd)
 {
 	REAL(close);
 	kashim_fd_set(fd, 0);

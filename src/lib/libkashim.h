@@ -6,6 +6,7 @@
 #define KASHIM_LIBKASHIM_H
 
 #include <stdbool.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -60,9 +61,13 @@ static inline uint8_t kashim_fd_get(int fd)
 	return kashim_fd_get_far(fd);
 }
 
-/* Set the state of fd, forgetting its listening port. */
-void kashim_fd_set(int fd, uint8_t state);
-void kashim_fd_add(int fd, uint8_t bits);
+/*
+ * Set the state of fd, forgetting its listening port; add bits to it.
+ * The out-of-line forms take every case (vfork child, numbers past the
+ * tables, a new highest number); the inline ones below the common one.
+ */
+void kashim_fd_set_slow(int fd, uint8_t state);
+void kashim_fd_add_slow(int fd, uint8_t bits);
 /* Forget fds first to last (closed together: close_range, closefrom). */
 void kashim_fd_forget_range(unsigned first, unsigned last);
 
@@ -80,7 +85,12 @@ void kashim_fd_set_port(int fd, uint16_t port);
 uint8_t kashim_fd_learn(int mark_fd, int ask_fd);
 
 /* Is this socket() call's triple TCP (any type flags, protocol 0 or TCP)? */
-bool kashim_is_tcp_triple(int domain, int type, int protocol);
+static inline bool kashim_is_tcp_triple(int domain, int type, int protocol)
+{
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	return (domain == AF_INET || domain == AF_INET6) &&
+	       type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
+}
 
 /* Own-choice bit for a setsockopt level and name, 0 if not tracked. */
 uint8_t kashim_own_bit(int level, int name);
@@ -100,6 +110,44 @@ static inline bool kashim_vfork_child(void)
 	return __builtin_expect(__atomic_load_n(&kashim_vforks,
 						__ATOMIC_RELAXED) != 0, 0) &&
 	       kashim_vfork_child_slow();
+}
+
+/* fdstate.c's listening ports and highest number, for the inline forms. */
+#define KASHIM_FD_PORTS_SIZE (1u << 16)
+KASHIM_HIDDEN extern uint16_t kashim_fd_ports[KASHIM_FD_PORTS_SIZE];
+KASHIM_HIDDEN extern int kashim_fd_high;
+
+/* Is fd a number the inline forms may take (state: what is stored)? */
+static inline bool kashim_fd_near(int fd, uint8_t state)
+{
+	return __builtin_expect((unsigned)fd < KASHIM_FD_TABLE_SIZE &&
+					(unsigned)fd < KASHIM_FD_PORTS_SIZE &&
+					(!state || fd <= __atomic_load_n(&kashim_fd_high,
+									 __ATOMIC_RELAXED)) &&
+					!__atomic_load_n(&kashim_vforks,
+							 __ATOMIC_RELAXED),
+				1);
+}
+
+/* Set the state of fd, forgetting its listening port: two stores. */
+static inline void kashim_fd_set(int fd, uint8_t state)
+{
+	if (!kashim_fd_near(fd, state)) {
+		kashim_fd_set_slow(fd, state);
+		return;
+	}
+	__atomic_store_n(&kashim_fd_table[fd], state, __ATOMIC_RELAXED);
+	__atomic_store_n(&kashim_fd_ports[fd], 0, __ATOMIC_RELAXED);
+}
+
+/* Add bits to the state of fd. */
+static inline void kashim_fd_add(int fd, uint8_t bits)
+{
+	if (!kashim_fd_near(fd, bits)) {
+		kashim_fd_add_slow(fd, bits);
+		return;
+	}
+	__atomic_fetch_or(&kashim_fd_table[fd], bits, __ATOMIC_RELAXED);
 }
 
 /* apply.c: put rule r's values on TCP socket fd. */
@@ -127,32 +175,14 @@ void kashim_report_inherited(int fd, const struct kashim_rule *r,
 /*
  * listener.c: incoming settings put on a listening socket once, at its
  * first accept. _listen() is called before listen(): a new listener.
- * _new() says whether listener fd is still to be set up; _adopt() sets
- * it up (st: its state, TCP; seen: whether kashim saw it made, else it
- * asks the kernel whether keep-alive is on), records and returns its new
- * state: with KASHIM_FD_DONE when sockets accepted from it need nothing.
+ * _accept() is the listener's part of an accept dealt with on its own
+ * (st: the listener's state, TCP; seen: whether kashim saw it made, else
+ * it asks the kernel whether keep-alive is on): it sets a new listener
+ * up, or marks one whose queue the kernel now reports empty. It records
+ * and returns the listener's state: with KASHIM_FD_DONE when sockets
+ * accepted from it later need nothing.
  */
 void kashim_listener_listen(int fd, uint8_t st);
-bool kashim_listener_new(int fd);
-uint8_t kashim_listener_adopt(int fd, uint8_t st, bool seen);
-
-/* Per listener fd: 0 new, 1 set up, 1 + n: n accepts to catch up. */
-#define KASHIM_LISTENERS_SIZE (1u << 16)
-KASHIM_HIDDEN extern uint16_t kashim_listeners[KASHIM_LISTENERS_SIZE];
-
-/* Count one accept of catching-up listener fd; false when none was left. */
-bool kashim_listener_count_one(int fd);
-
-/*
- * Must this accept on done listener fd still be dealt with on its own
- * (the connection was queued before the listener was set up)? Counts it
- * when so. One load on the path of every accept.
- */
-static inline bool kashim_listener_catching_up(int fd)
-{
-	return (unsigned)fd < KASHIM_LISTENERS_SIZE &&
-	       __atomic_load_n(&kashim_listeners[fd], __ATOMIC_RELAXED) > 1 &&
-	       kashim_listener_count_one(fd);
-}
+uint8_t kashim_listener_accept(int fd, uint8_t st, bool seen);
 
 #endif

@@ -16,8 +16,10 @@
  * any socket) or not (inherited, or from systemd socket activation: then
  * keep-alive already on counts as the program's choice). Connections
  * queued by then were copied from the listener before it had kashim's
- * values, so as many accepts as the queue held go on being dealt with
- * one by one.
+ * values: the mark waits until the kernel reports the queue empty, and
+ * until then each accepted socket is dealt with on its own. The hooks
+ * read the mark before they call accept(), so a connection taken from
+ * the queue before the mark was set is never taken for marked.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -27,15 +29,29 @@
 #include "log.h"
 
 /*
- * Per listener fd number: 0 until it is set up, then 1, or 1 + the
- * accepts still to deal with one by one. A listener beyond the table is
- * never set up: each of its accepted sockets is dealt with on its own.
+ * Per listener fd number: new (not set up yet), set (set up: marked, or
+ * each accept dealt with on its own), or draining (kashim's values are
+ * on it, the mark waits for an empty queue). A listener beyond the table
+ * is never set up: each of its accepted sockets is dealt with on its own.
  */
-uint16_t kashim_listeners[KASHIM_LISTENERS_SIZE];
+enum { LISTENER_NEW, LISTENER_SET, LISTENER_DRAINING };
+#define LISTENERS_SIZE (1u << 16)
+static uint8_t listeners[LISTENERS_SIZE];
 
 static bool in_table(int fd)
 {
-	return fd >= 0 && (unsigned)fd < KASHIM_LISTENERS_SIZE;
+	return fd >= 0 && (unsigned)fd < LISTENERS_SIZE;
+}
+
+static void set_word(int fd, uint8_t w)
+{
+	__atomic_store_n(&listeners[fd], w, __ATOMIC_RELAXED);
+}
+
+static uint8_t word(int fd)
+{
+	return in_table(fd) ? __atomic_load_n(&listeners[fd], __ATOMIC_RELAXED) :
+			      LISTENER_SET;
 }
 
 /* The local port of listener fd; 0 when unknown (asked once, then kept). */
@@ -88,15 +104,9 @@ static uint8_t setup(int fd, uint8_t st, bool *set)
 void kashim_listener_listen(int fd, uint8_t st)
 {
 	if (in_table(fd))
-		__atomic_store_n(&kashim_listeners[fd], 0, __ATOMIC_RELAXED);
+		set_word(fd, LISTENER_NEW);
 	if (st & KASHIM_FD_DONE) /* a failed connect() before: not for this */
 		kashim_fd_set(fd, st & (uint8_t)~KASHIM_FD_DONE);
-}
-
-bool kashim_listener_new(int fd)
-{
-	return in_table(fd) &&
-	       !__atomic_load_n(&kashim_listeners[fd], __ATOMIC_RELAXED);
 }
 
 /* Connections queued on listener fd, or -1 when the kernel cannot say. */
@@ -112,14 +122,37 @@ static int queued(int fd)
 	return (int)ti.tcpi_unacked; /* a listener's accept queue */
 }
 
-uint8_t kashim_listener_adopt(int fd, uint8_t st, bool seen)
+/*
+ * Mark draining listener fd (state st) once the kernel reports its queue
+ * empty. Returns its state.
+ */
+static uint8_t drained(int fd, uint8_t st)
 {
-	int on = 0, q;
+	int q;
+
+	if (word(fd) != LISTENER_DRAINING)
+		return st;
+	q = queued(fd);
+	if (q == 0) {
+		kashim_fd_add(fd, KASHIM_FD_DONE);
+		st |= KASHIM_FD_DONE;
+	}
+	if (q <= 0) /* marked, or the kernel cannot say: never */
+		set_word(fd, LISTENER_SET);
+	return st;
+}
+
+uint8_t kashim_listener_accept(int fd, uint8_t st, bool seen)
+{
+	int on = 0;
 	socklen_t len = sizeof(on);
-	uint16_t word = 1;
 	bool set;
 
 	if (!in_table(fd))
+		return st;
+	if (seen && word(fd) == LISTENER_DRAINING)
+		return drained(fd, st);
+	if (seen && word(fd) != LISTENER_NEW)
 		return st;
 	st &= (uint8_t)~KASHIM_FD_DONE;
 	if (!kashim_ready()) {
@@ -131,26 +164,13 @@ uint8_t kashim_listener_adopt(int fd, uint8_t st, bool seen)
 	    on)
 		st |= KASHIM_FD_OWN_KA;
 	st = setup(fd, st, &set);
-	if (set) { /* what waits in the queue was copied without it */
-		q = queued(fd);
-		if (q < 0 || q >= (int)KASHIM_LISTENERS_SIZE - 1)
-			st &= (uint8_t)~KASHIM_FD_DONE;
-		else
-			word = (uint16_t)(1 + q);
+	if (set && (st & KASHIM_FD_DONE)) {
+		set_word(fd, LISTENER_DRAINING);
+		kashim_fd_add(fd, st & (uint8_t)~KASHIM_FD_DONE);
+		return drained(fd, st & (uint8_t)~KASHIM_FD_DONE);
 	}
 out:
-	__atomic_store_n(&kashim_listeners[fd], word, __ATOMIC_RELAXED);
+	set_word(fd, LISTENER_SET);
 	kashim_fd_add(fd, st);
 	return st;
-}
-
-bool kashim_listener_count_one(int fd)
-{
-	uint16_t n = __atomic_load_n(&kashim_listeners[fd], __ATOMIC_RELAXED);
-
-	while (n > 1 && !__atomic_compare_exchange_n(
-				&kashim_listeners[fd], &n, (uint16_t)(n - 1),
-				false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-	return n > 1;
 }
