@@ -91,10 +91,12 @@ e2e_say "$(cat "$E2E_TMP/fleet.out") to the broker under kashim (pid $pid_broker
 touch "$E2E_TMP/done"
 # One verdict per socket of the broker's port: LISTEN or accepted, right
 # (the rule's values) or wrong.
-awk -v p=":$E2E_PORT" -v want="on $IDLE $INTERVAL $COUNT" '
-	$2 ~ p "$" {
-		kind = $4 == "LISTEN" ? "listener" : "accepted"
-		got = $5 " " $6 " " $7 " " $8
+# Columns (tab-separated): PID NAME FD LOCAL PEER STATE KEEPALIVE IDLE
+# INTERVAL COUNT ...
+awk -F '\t' -v p=":$E2E_PORT" -v want="on $IDLE $INTERVAL $COUNT" '
+	$4 ~ p "$" {
+		kind = $6 == "LISTEN" ? "listener" : "accepted"
+		got = $7 " " $8 " " $9 " " $10
 		if (got == want) right[kind]++; else { wrong[kind]++; if (!shown++) print "wrong: " $0 }
 	}
 	END {
