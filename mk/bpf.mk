@@ -35,11 +35,17 @@ LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
 BPF_ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 
-# Are the tools there? Then `make` builds kashim-bpf as well.
+# Are the tools there? Then `make` builds kashim-bpf as well, unless
+# KASHIM_BPF=no (the Debian build profile pkg.kashim.nobpf sets it).
+KASHIM_BPF ?= auto
+ifeq ($(KASHIM_BPF),no)
+BPF_TOOLS_OK :=
+else
 BPF_TOOLS_OK := $(shell command -v $(BPF_CLANG) >/dev/null 2>&1 && \
 	command -v $(BPF_STRIP) >/dev/null 2>&1 && \
 	[ -x "$(BPFTOOL)" -o -n "$$(command -v $(BPFTOOL) 2>/dev/null)" ] && \
 	$(PKG_CONFIG) --exists libbpf 2>/dev/null && echo yes)
+endif
 ifeq ($(BPF_TOOLS_OK),yes)
 ALL_TARGETS += $(BPF_CMD)
 else

@@ -23,9 +23,11 @@ build() {
 		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
 		tar -c --null -T - -f - | tar -x -C "$T/$1/kashim-$VERSION" -f -
 	(cd "$T/$1/kashim-$VERSION" && DEB_BUILD_OPTIONS="noddebs nocheck" \
-		timeout -k 10 600 dpkg-buildpackage -us -uc -B -a"$1") >"$T/build-$1.log" 2>&1 &&
+		timeout -k 10 600 dpkg-buildpackage -us -uc -B -a"$1" -Ppkg.kashim.nobpf) >"$T/build-$1.log" 2>&1 &&
 		mv "$T/$1"/*.deb "$T/"
 }
+# Built with the profile pkg.kashim.nobpf: what co-installs is libkashim,
+# and kashim-bpf's build tools are not installed for a foreign ARCH.
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 # Both at once: two builds of a few files each, on two cores.
 build "$native" & pid=$!
