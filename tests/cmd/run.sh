@@ -32,34 +32,7 @@ unset LD_PRELOAD
 export KASHIM_CONFIG=
 
 
-# expect NAME WANTED GOT: compare two strings.
-expect() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "wanted: $2" "got:    $3"; fi
-}
-
-# contains NAME NEEDLE TEXT: TEXT must hold NEEDLE.
-contains() {
-	case $3 in
-	*"$2"*) pass "$1" ;;
-	*) fail "$1" "wanted to find: $2" "in: $3" ;;
-	esac
-}
-
-# lacks NAME NEEDLE TEXT: TEXT must not hold NEEDLE.
-lacks() {
-	case $3 in
-	*"$2"*) fail "$1" "did not want: $2" "in: $3" ;;
-	*) pass "$1" ;;
-	esac
-}
-
-# run ARGS...: run the command; sets RC, OUT (stdout), ERR (stderr).
-run() {
-	"$@" >"$T/out" 2>"$T/err"
-	RC=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
+# expect, contains, lacks and run come from tests/lib/lib.sh.
 
 # line WHICH: the "out ..." or "in ..." line sockpair printed.
 line() { printf '%s\n' "$OUT" | sed -n "s/^$1 //p"; }

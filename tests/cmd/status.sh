@@ -30,25 +30,6 @@ kashim_env_clear
 unset LD_PRELOAD
 export KASHIM_CONFIG=
 
-expect() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "wanted: $2" "got:    $3"; fi
-}
-
-contains() {
-	case $3 in
-	*"$2"*) pass "$1" ;;
-	*) fail "$1" "wanted to find: $2" "in: $3" ;;
-	esac
-}
-
-# run ARGS...: run the command; sets RC, OUT (stdout), ERR (stderr).
-run() {
-	"$@" >"$T/out" 2>"$T/err"
-	RC=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
-
 # wait_files N PATTERN: wait until N files match PATTERN, at most 20 s.
 wait_files() {
 	i=0

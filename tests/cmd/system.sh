@@ -46,9 +46,6 @@ printf 'idle = 50\n' >"$SYSCONF"
 chmod 644 "$SYSCONF"
 rm -f "$P" 2>/dev/null # the dangling line makes rm itself complain
 
-run() { "$@" >"$T/out" 2>"$T/err"; RC=$?; OUT=$(cat "$T/out" 2>/dev/null); ERR=$(cat "$T/err" 2>/dev/null); }
-expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "wanted: $2" "got:    $3"; fi; }
-contains() { case $3 in *"$2"*) pass "$1" ;; *) fail "$1" "wanted to find: $2" "in: $3" ;; esac; }
 sum() { sha256sum "$P" 2>&1; }
 
 run "$KASHIM" --status-system

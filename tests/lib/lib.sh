@@ -5,6 +5,9 @@
 #                 DETAIL on a line of its own
 #   skip MSG      print "SKIP: MSG" (a reason is required; never silent)
 #   summary NAME  print "NAME: N passed, N failed" and exit 1 on a failure
+#   run CMD...    run CMD: RC, OUT (stdout) and ERR (stderr) are set
+#   expect NAME WANT GOT, contains NAME NEEDLE TEXT, lacks NAME NEEDLE
+#                 TEXT  one step each, passed or failed with what differed
 #   kashim_env_clear  unset every KASHIM_* variable of the environment,
 #                 whatever its name, so no setting of the caller's leaks in
 #   $T            a private temporary directory, removed at exit
@@ -61,4 +64,29 @@ kashim_exports_want() {
 		lib_vfork="vfork "
 	fi
 	echo "accept accept4 close close_range closefrom connect dup dup2 dup3 fclose fcntl fcntl64 listen recvmsg sendmsg sendto setsockopt socket $lib_vfork"
+}
+
+run() {
+	"$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	OUT=$(cat "$T/out" 2>/dev/null)
+	ERR=$(cat "$T/err" 2>/dev/null)
+}
+
+expect() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "wanted: $2" "got:    $3"; fi
+}
+
+contains() {
+	case $3 in
+	*"$2"*) pass "$1" ;;
+	*) fail "$1" "wanted to find: $2" "in: $3" ;;
+	esac
+}
+
+lacks() {
+	case $3 in
+	*"$2"*) fail "$1" "did not want: $2" "in: $3" ;;
+	*) pass "$1" ;;
+	esac
 }
