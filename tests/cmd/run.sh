@@ -15,16 +15,7 @@ FIX=$TOP/tests/fixtures/cmd
 PAIR=$B/sockpair
 . "$TOP/tests/lib/lib.sh"
 chmod 755 "$T"
-PIDS=
-
-# Kill what the tests started (by PID) and remove the scratch directory.
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	lib_cleanup
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+# lib.sh kills what the test starts (by PID, in $PIDS) at exit.
 
 # No config file of this host may change the results.
 kashim_env_clear

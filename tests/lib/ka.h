@@ -77,6 +77,21 @@ static inline struct ka kernel_ka(void)
 	return k;
 }
 
+/* The loopback address of family (AF_INET or AF_INET6), port 0. */
+static inline void loopback_addr(int family, struct sockaddr_storage *sa,
+				 socklen_t *len)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_addr.s_addr =
+			htonl(INADDR_LOOPBACK);
+	else
+		((struct sockaddr_in6 *)sa)->sin6_addr = in6addr_loopback;
+	*len = family == AF_INET ? sizeof(struct sockaddr_in)
+				 : sizeof(struct sockaddr_in6);
+}
+
 /*
  * A listening TCP socket on the loopback of family (AF_INET or
  * AF_INET6), any port; its address goes to sa and len. Exits with
@@ -87,15 +102,7 @@ static inline int listener(int family, struct sockaddr_storage *sa,
 {
 	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	memset(sa, 0, sizeof(*sa));
-	sa->ss_family = (sa_family_t)family;
-	if (family == AF_INET)
-		((struct sockaddr_in *)sa)->sin_addr.s_addr =
-			htonl(INADDR_LOOPBACK);
-	else
-		((struct sockaddr_in6 *)sa)->sin6_addr = in6addr_loopback;
-	*len = family == AF_INET ? sizeof(struct sockaddr_in)
-				 : sizeof(struct sockaddr_in6);
+	loopback_addr(family, sa, len);
 	if (fd < 0 || bind(fd, (struct sockaddr *)sa, *len) < 0 ||
 	    listen(fd, 512) < 0 ||
 	    getsockname(fd, (struct sockaddr *)sa, len) < 0) {

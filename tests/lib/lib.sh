@@ -11,6 +11,8 @@
 #   kashim_env_clear  unset every KASHIM_* variable of the environment,
 #                 whatever its name, so no setting of the caller's leaks in
 #   $T            a private temporary directory, removed at exit
+#   $PIDS         processes the test started: add each PID, and the exit
+#                 kills and reaps them by PID before $T goes
 #
 # A script that needs its own EXIT trap calls lib_cleanup from it.
 
@@ -18,10 +20,15 @@ lib_pass=0
 lib_fail=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/kashim-test.XXXXXX") || exit 1
 
+PIDS=
+
 lib_cleanup() {
+	for lib_pid in $PIDS; do kill "$lib_pid" 2>/dev/null; done
+	for lib_pid in $PIDS; do wait "$lib_pid" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap lib_cleanup EXIT
+trap 'exit 1' INT TERM
 
 pass() {
 	lib_pass=$((lib_pass + 1))

@@ -159,15 +159,7 @@ static int make_listener(int family, bool own, struct sockaddr_storage *sa,
 {
 	int l = socket(family, SOCK_STREAM, 0), one = 1, idle = 100;
 
-	memset(sa, 0, sizeof(*sa));
-	sa->ss_family = (sa_family_t)family;
-	if (family == AF_INET)
-		((struct sockaddr_in *)sa)->sin_addr.s_addr =
-			htonl(INADDR_LOOPBACK);
-	else
-		((struct sockaddr_in6 *)sa)->sin6_addr = in6addr_loopback;
-	*len = family == AF_INET ? sizeof(struct sockaddr_in)
-				 : sizeof(struct sockaddr_in6);
+	loopback_addr(family, sa, len);
 	if (l < 0 ||
 	    (own &&
 	     (setsockopt(l, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
