@@ -43,6 +43,7 @@ static struct {
 	size_t n;
 } checked;
 
+/* The edit distance of conf.h: a table of prefixes, 32 by 32 at most. */
 int kashim_name_distance(const char *a, const char *b)
 {
 	size_t m = strlen(a), n = strlen(b);
@@ -52,7 +53,8 @@ int kashim_name_distance(const char *a, const char *b)
 		return 99;
 	for (size_t i = 0; i <= m; i++)
 		for (size_t j = 0; j <= n; j++) {
-			int best = i && j ? d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+			int best = i && j ? d[i - 1][j - 1] +
+						    (a[i - 1] != b[j - 1])
 					  : (int)(i + j);
 
 			if (i && d[i - 1][j] + 1 < best)
@@ -77,7 +79,8 @@ static const char *nearest_key(const char *word, bool in_rule)
 	int best_d = KASHIM_NEAR_EDITS + 1;
 
 	for (size_t k = 0; k <= KASHIM_NKEYS; k++) {
-		const char *name = k < KASHIM_NKEYS ? kashim_keys[k].name : "rule";
+		const char *name =
+			k < KASHIM_NKEYS ? kashim_keys[k].name : "rule";
 		int d;
 
 		if (k == KASHIM_NKEYS && in_rule)
@@ -98,7 +101,8 @@ static const char *nearest_key(const char *word, bool in_rule)
  */
 static bool is_message(const char *fmt, const char *text)
 {
-	return strcmp(fmt, text) == 0 || strcmp(fmt, dgettext("confuse", text)) == 0;
+	return strcmp(fmt, text) == 0 ||
+	       strcmp(fmt, dgettext("confuse", text)) == 0;
 }
 
 /*
@@ -112,8 +116,8 @@ static void unknown_key(char *buf, size_t len, const char *word, bool in_rule)
 	const char *near;
 
 	if (key && in_rule) {
-		snprintf(buf, len, "%s: only at the top level, not inside a rule",
-			 word);
+		snprintf(buf, len,
+			 "%s: only at the top level, not inside a rule", word);
 		return;
 	}
 	if (in_rule && strcmp(word, "rule") == 0) {
@@ -142,8 +146,9 @@ static void twice_named(char *buf, size_t len, cfg_t *cfg, const char *title)
 	cfg_opt_t *sections = cfg_getopt(cfg, "rule");
 	size_t k = 0, n = sections ? cfg_opt_size(sections) : 0;
 
-	while (k < n && strcmp(cfg_title(cfg_opt_getnsec(sections, (unsigned)k)),
-			       title) != 0)
+	while (k < n &&
+	       strcmp(cfg_title(cfg_opt_getnsec(sections, (unsigned)k)),
+		      title) != 0)
 		k++;
 	snprintf(buf, len, TWICE_NAMED, title,
 		 section_line(errout.text, errout.n, errout.nrules + k),
@@ -702,7 +707,7 @@ static int section_line(char *text, size_t n, size_t k)
 	return 0;
 }
 
-/* Two rules of one name in different pieces: the message twice_named() gives. */
+/* Two rules of one name in different pieces: twice_named()'s message. */
 static int check_names(char *text, size_t n, const char *path,
 		       const struct kashim_settings *s, char *err,
 		       size_t errlen)
