@@ -418,6 +418,15 @@ START_TEST(many_rules_errors_name_their_line)
 		 path, 4 + 281 * 3, 4 + 3 * 3, 4 + 281 * 3);
 	ck_assert_str_eq(err, want);
 	ck_assert_uint_eq(s.nrules, 0);
+	/* Both in one piece past the first: libconfuse finds it. */
+	many_rules(path, 300, 280, "rule \"r290\" {\n}", -1, "");
+	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
+	unlink(path);
+	snprintf(want, sizeof(want),
+		 "%s:%d: rule \"r290\" is named twice, lines %d and %d: each rule needs a name of its own",
+		 path, 4 + 290 * 3 + 2, 4 + 281 * 3, 4 + 290 * 3 + 2);
+	ck_assert_str_eq(err, want);
+	ck_assert_uint_eq(s.nrules, 0);
 }
 END_TEST
 
