@@ -22,6 +22,7 @@ check-conf: build tests/build/docs-keys.tsv
 
 check-man: build tests/build/docs-keys.tsv
 	@tests/docs/check-man.sh tests/build/docs-keys.tsv $(VERSION)
+	@tests/docs/man-vs-behaviour.sh tests/build/docs-keys.tsv
 
 CHECK_TARGETS += check-conf check-man
 DEPS_PACKAGES += groff-base man-db python3 binutils

@@ -317,45 +317,16 @@ static const char *log_option(const struct cmd *c, int opt)
 	return "info";
 }
 
-/*
- * Edit distance of a and b (insertions, deletions, substitutions and
- * swaps of neighbours, each 1), for names up to 31 characters; 99 for
- * longer ones.
- */
-static int distance(const char *a, const char *b)
-{
-	size_t m = strlen(a), n = strlen(b);
-	int d[32][32];
-
-	if (m > 31 || n > 31)
-		return 99;
-	for (size_t i = 0; i <= m; i++)
-		for (size_t j = 0; j <= n; j++) {
-			int best = i && j ? d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
-					  : (int)(i + j);
-
-			if (i && d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (j && d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	return d[m][n];
-}
-
 /* The long option closest to name (without "--"), if near enough. */
 static const char *nearest_option(const char *name)
 {
 	struct option lo[NCMD_OPTS + 15];
 	const char *best = NULL;
-	int best_d = 3; /* two edits at most */
+	int best_d = KASHIM_NEAR_EDITS + 1;
 
 	build_longopts(lo);
 	for (const struct option *o = lo; o->name; o++) {
-		int d = distance(name, o->name);
+		int d = kashim_name_distance(name, o->name);
 
 		if (d < best_d) {
 			best_d = d;

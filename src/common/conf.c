@@ -8,6 +8,7 @@
 #include <confuse.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libintl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,9 @@ static struct {
 	char *buf;
 	size_t len;
 	int line0;
+	char *text;    /* the whole file, cleaned */
+	size_t n;      /* its length */
+	size_t nrules; /* rules in the pieces before this one */
 } errout;
 
 /*
@@ -39,9 +43,123 @@ static struct {
 	size_t n;
 } checked;
 
+/* The edit distance of conf.h: a table of prefixes, 32 by 32 at most. */
+int kashim_name_distance(const char *a, const char *b)
+{
+	size_t m = strlen(a), n = strlen(b);
+	int d[32][32];
+
+	if (m > 31 || n > 31)
+		return 99;
+	for (size_t i = 0; i <= m; i++)
+		for (size_t j = 0; j <= n; j++) {
+			int best = i && j ? d[i - 1][j - 1] +
+						    (a[i - 1] != b[j - 1])
+					  : (int)(i + j);
+
+			if (i && d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (j && d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[m][n];
+}
+
+/*
+ * The key closest to word, within KASHIM_NEAR_EDITS, or NULL; at the top
+ * level "rule" is a candidate too.
+ */
+static const char *nearest_key(const char *word, bool in_rule)
+{
+	const char *best = NULL;
+	int best_d = KASHIM_NEAR_EDITS + 1;
+
+	for (size_t k = 0; k <= KASHIM_NKEYS; k++) {
+		const char *name =
+			k < KASHIM_NKEYS ? kashim_keys[k].name : "rule";
+		int d;
+
+		if (k == KASHIM_NKEYS && in_rule)
+			break;
+		d = kashim_name_distance(word, name);
+		if (d < best_d) {
+			best_d = d;
+			best = name;
+		}
+	}
+	return best;
+}
+
+/*
+ * Does fmt, which libconfuse passed to the error callback, stand for
+ * text? It is text or, under a locale libconfuse is translated for, its
+ * translation.
+ */
+static bool is_message(const char *fmt, const char *text)
+{
+	return strcmp(fmt, text) == 0 ||
+	       strcmp(fmt, dgettext("confuse", text)) == 0;
+}
+
+/*
+ * libconfuse's "no such option" in kashim's words, into buf: a
+ * top-level key in a rule, or a key kashim does not have, with the
+ * nearest one it has.
+ */
+static void unknown_key(char *buf, size_t len, const char *word, bool in_rule)
+{
+	const struct kashim_key_def *key = kashim_key_by_name(word);
+	const char *near;
+
+	if (key && in_rule) {
+		snprintf(buf, len,
+			 "%s: only at the top level, not inside a rule", word);
+		return;
+	}
+	if (in_rule && strcmp(word, "rule") == 0) {
+		snprintf(buf, len, "a rule cannot hold another rule");
+		return;
+	}
+	near = nearest_key(word, in_rule);
+	snprintf(buf, len, "unknown key '%s'%s%s%s", word,
+		 near ? "; did you mean '" : "", near ? near : "",
+		 near ? "'?" : "");
+}
+
+/* Two rules of one name: the name, the line of each. */
+#define TWICE_NAMED \
+	"rule \"%s\" is named twice, lines %d and %d: each rule needs a name of its own"
+
+static int section_line(char *text, size_t n, size_t k);
+
+/*
+ * libconfuse's "found duplicate title" in kashim's words, into buf: the
+ * rule's name and the lines of both sections (the first is among cfg's
+ * rule sections, in the piece being parsed).
+ */
+static void twice_named(char *buf, size_t len, cfg_t *cfg, const char *title)
+{
+	cfg_opt_t *sections = cfg_getopt(cfg, "rule");
+	size_t k = 0, n = sections ? cfg_opt_size(sections) : 0;
+
+	while (k < n &&
+	       strcmp(cfg_title(cfg_opt_getnsec(sections, (unsigned)k)),
+		      title) != 0)
+		k++;
+	snprintf(buf, len, TWICE_NAMED, title,
+		 section_line(errout.text, errout.n, errout.nrules + k),
+		 errout.line0 + cfg->line);
+}
+
 /* libconfuse's error callback: "FILE:LINE: message". */
 static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
+	bool in_rule = cfg->name && strcmp(cfg->name, "rule") == 0;
+	va_list arg;
 	int n;
 
 	if (!errout.buf || errout.buf[0]) /* keep the first message */
@@ -49,8 +167,18 @@ static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
 	n = snprintf(errout.buf, errout.len, "%s:%d: ",
 		     cfg->filename ? cfg->filename : "?",
 		     errout.line0 + cfg->line);
-	if (n > 0 && (size_t)n < errout.len)
+	if (n <= 0 || (size_t)n >= errout.len)
+		return;
+	va_copy(arg, ap);
+	if (is_message(fmt, "no such option '%s'"))
+		unknown_key(errout.buf + n, errout.len - (size_t)n,
+			    va_arg(arg, const char *), in_rule);
+	else if (is_message(fmt, "found duplicate title '%s'"))
+		twice_named(errout.buf + n, errout.len - (size_t)n, cfg,
+			    va_arg(arg, const char *));
+	else
 		vsnprintf(errout.buf + n, errout.len - (size_t)n, fmt, ap);
+	va_end(arg);
 }
 
 /* The value of option opt as text: a list joins its items with ','. */
@@ -512,6 +640,7 @@ static int parse_piece(cfg_t *cfg, char *text, size_t n, int line0,
 	int rc = -1;
 
 	errout.line0 = line0;
+	errout.nrules = s->nrules;
 	if (!fp)
 		snprintf(err, errlen, "%s: out of memory", path);
 	else if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS) {
@@ -578,12 +707,13 @@ static int section_line(char *text, size_t n, size_t k)
 	return 0;
 }
 
-/* Two rules of one name in different pieces: libconfuse's message. */
+/* Two rules of one name in different pieces: twice_named()'s message. */
 static int check_names(char *text, size_t n, const char *path,
 		       const struct kashim_settings *s, char *err,
 		       size_t errlen)
 {
-	size_t dup;
+	size_t dup, first;
+	int line;
 
 	if (first_duplicate(s, &dup) < 0) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -591,8 +721,12 @@ static int check_names(char *text, size_t n, const char *path,
 	}
 	if (dup == s->nrules)
 		return 0;
-	snprintf(err, errlen, "%s:%d: found duplicate title '%s'", path,
-		 section_line(text, n, dup), s->rules[dup].name);
+	for (first = 0; first < dup; first++)
+		if (strcmp(s->rules[first].name, s->rules[dup].name) == 0)
+			break;
+	line = section_line(text, n, dup);
+	snprintf(err, errlen, "%s:%d: " TWICE_NAMED, path, line,
+		 s->rules[dup].name, section_line(text, n, first), line);
 	return -1;
 }
 
@@ -611,6 +745,8 @@ static int parse(char *text, size_t n, const struct pieces *p, const char *path,
 		snprintf(err, errlen, "%s: out of memory", path);
 	errout.buf = err;
 	errout.len = errlen;
+	errout.text = text;
+	errout.n = n;
 	err[0] = '\0';
 	checked.opt = NULL;
 	kashim_settings_defaults(&scratch);

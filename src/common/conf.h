@@ -38,4 +38,13 @@ typedef int kashim_conf_load_fn(const char *path, uid_t ruid,
 int kashim_conf_check_owner(int fd, const char *path, uid_t ruid, char *err,
 			    size_t errlen);
 
+/*
+ * Edit distance of a and b: insertions, deletions, substitutions and
+ * swaps of neighbours, each 1; 99 when either is over 31 characters.
+ * Both the command's options and the file's keys offer the name at most
+ * KASHIM_NEAR_EDITS away as "did you mean".
+ */
+int kashim_name_distance(const char *a, const char *b);
+#define KASHIM_NEAR_EDITS 2
+
 #endif

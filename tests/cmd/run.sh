@@ -250,7 +250,7 @@ while IFS='|' read -r file want; do
 	contains "--check $file: FILE:LINE: message" "$f:$want" "$ERR"
 	expect "--check $file: stdout empty" "" "$OUT"
 done <<'EOF'
-unknown-key.conf|4: no such option 'idel'
+unknown-key.conf|4: unknown key 'idel'; did you mean 'idle'?
 bad-value.conf|5: count: '500' is not a number from 1 to 127
 bad-rule.conf|6: hosts: '192.168.0.0/40': prefix must be 0 to 32
 bad-ports.conf|4: ports: port range '9100-9000' is reversed

@@ -20,6 +20,27 @@ static char err[1024];
 static glob_t bad_files;
 static glob_t all_files; /* every fixture, for the --check round trip */
 
+/*
+ * Fixtures meant to be refused whose names do not start with "bad-", and
+ * the test that reads each; every other fixture must load.
+ */
+static const char *const refused_elsewhere[] = {
+	"fixtures/cmd/syntax.conf",	 /* tests/cmd/run.sh */
+	"fixtures/cmd/unknown-key.conf", /* tests/cmd/run.sh */
+	NULL,
+};
+
+/* Is the fixture at path meant to be refused? */
+static bool meant_to_be_refused(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	for (const char *const *p = refused_elsewhere; *p; p++)
+		if (strcmp(path, *p) == 0)
+			return true;
+	return strncmp(base, "bad-", 4) == 0;
+}
+
 static void setup(void)
 {
 	kashim_settings_defaults(&s);
@@ -92,29 +113,60 @@ START_TEST(missing_file_is_silent)
 }
 END_TEST
 
-/* "# expect: LINE: text" on the first line of each bad-*.conf. */
+/*
+ * The first line of each bad-*.conf says what the file must get:
+ * "# expect: LINE: text", the message starts with FILE:LINE: text;
+ * "# exactly: LINE: text", the message is FILE:LINE: text and no more.
+ */
 START_TEST(bad_file_names_its_line)
 {
 	const char *path = bad_files.gl_pathv[_i];
 	char first[256], want[512], *text;
 	FILE *f = fopen(path, "r");
+	bool exact;
 	int line;
 
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(fgets(first, sizeof(first), f));
 	fclose(f);
 	first[strcspn(first, "\n")] = '\0';
-	ck_assert_int_eq(sscanf(first, "# expect: %d:", &line), 1);
-	text = strchr(first + 10, ':') + 1;
+	exact = strncmp(first, "# exactly: ", 11) == 0;
+	ck_assert_msg(exact || strncmp(first, "# expect: ", 10) == 0,
+		      "%s: no '# expect:' or '# exactly:' line", path);
+	ck_assert_int_eq(sscanf(strchr(first, ':') + 1, "%d:", &line), 1);
+	text = strchr(strchr(first, ':') + 1, ':') + 1;
 	while (*text == ' ')
 		text++;
 	snprintf(want, sizeof(want), "%s:%d: %s", path, line, text);
 	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
-	ck_assert_msg(strncmp(err, want, strlen(want)) == 0,
-		      "got '%s', want '%s'", err, want);
+	if (exact)
+		ck_assert_str_eq(err, want);
+	else
+		ck_assert_msg(strncmp(err, want, strlen(want)) == 0,
+			      "got '%s', want '%s'", err, want);
 	/* Rejected whole: nothing of the file is left. */
 	ck_assert_uint_eq(s.nrules, 0);
 	ck_assert_int_eq(s.top.v.idle, 60);
+}
+END_TEST
+
+/*
+ * The one "did you mean" measure, the command's and the file's: a swap,
+ * a letter too many, a letter in the wrong case are one edit each.
+ */
+START_TEST(name_distance_counts_edits)
+{
+	ck_assert_int_eq(kashim_name_distance("idle", "idle"), 0);
+	ck_assert_int_eq(kashim_name_distance("idel", "idle"), 1);
+	ck_assert_int_eq(kashim_name_distance("intervall", "interval"), 1);
+	ck_assert_int_eq(kashim_name_distance("Idle", "idle"), 1);
+	ck_assert_int_eq(kashim_name_distance("", "idle"), 4);
+	ck_assert_int_eq(kashim_name_distance("log_levle", "log_level"), 1);
+	ck_assert_int_gt(kashim_name_distance("colour", "count"), KASHIM_NEAR_EDITS);
+	ck_assert_int_eq(kashim_name_distance("a-name-longer-than-thirty-one-c",
+					      "a"), 30);
+	ck_assert_int_eq(kashim_name_distance("a-name-longer-than-thirty-one-ch",
+					      "a"), 99);
 }
 END_TEST
 
@@ -222,25 +274,36 @@ START_TEST(refused_when_others_may_write)
 }
 END_TEST
 
+/*
+ * A file owned by neither root nor the reader is refused; its owner may
+ * read it. Root gives the file to nobody; anyone else reads their own
+ * file as another user would.
+ */
 START_TEST(refused_when_owned_by_someone_else)
 {
-	const char *path;
+	uid_t owner = getuid() == 0 ? 65534 : getuid();
+	uid_t other = owner == 1000 ? 1001 : 1000;
+	const char *path = temp_copy(0644, owner);
+	char want[64];
 
-	if (getuid() != 0)
-		return; /* only root can give a file away */
-	path = temp_copy(0644, 65534);
-	/* Owned by nobody, read by root: refused. */
-	ck_assert_int_eq(kashim_conf_load(path, 0, &s, err, sizeof(err)),
+	snprintf(want, sizeof(want), "owned by uid %u,", (unsigned)owner);
+	ck_assert_int_eq(kashim_conf_load(path, other, &s, err, sizeof(err)),
 			 KASHIM_CONF_ERROR);
-	ck_assert_ptr_nonnull(strstr(err, "owned by uid 65534"));
-	/* Owned by the real user: accepted. */
-	ck_assert_int_eq(kashim_conf_load(path, 65534, &s, err, sizeof(err)),
+	ck_assert_msg(strstr(err, want), "got '%s', want '%s'", err, want);
+	ck_assert_int_eq(kashim_conf_load(path, owner, &s, err, sizeof(err)),
 			 KASHIM_CONF_OK);
-	kashim_settings_free(&s);
-	/* Owned by root, read by anyone: accepted. */
-	chown(path, 0, (gid_t)-1);
+	unlink(path);
+}
+END_TEST
+
+/* A file owned by root is read by anyone. Only root can make one. */
+START_TEST(root_owned_file_is_read_by_anyone)
+{
+	const char *path = temp_copy(0644, 0);
+
 	ck_assert_int_eq(kashim_conf_load(path, 1000, &s, err, sizeof(err)),
 			 KASHIM_CONF_OK);
+	ck_assert_int_eq(s.top.v.idle, 30);
 	unlink(path);
 }
 END_TEST
@@ -338,7 +401,7 @@ END_TEST
 /* An error or a duplicate name far into a big file: its own line. */
 START_TEST(many_rules_errors_name_their_line)
 {
-	char path[PATH_MAX], want[PATH_MAX + 80];
+	char path[PATH_MAX], want[PATH_MAX + 160];
 	int line = many_rules(path, 300, -1, "", 250, "idle = 0");
 
 	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
@@ -350,8 +413,18 @@ START_TEST(many_rules_errors_name_their_line)
 	line = many_rules(path, 300, 280, "rule \"r3\" {\n}", -1, "");
 	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
 	unlink(path);
-	snprintf(want, sizeof(want), "%s:%d: found duplicate title 'r3'", path,
-		 4 + 281 * 3);
+	snprintf(want, sizeof(want),
+		 "%s:%d: rule \"r3\" is named twice, lines %d and %d: each rule needs a name of its own",
+		 path, 4 + 281 * 3, 4 + 3 * 3, 4 + 281 * 3);
+	ck_assert_str_eq(err, want);
+	ck_assert_uint_eq(s.nrules, 0);
+	/* Both in one piece past the first: libconfuse finds it. */
+	many_rules(path, 300, 280, "rule \"r290\" {\n}", -1, "");
+	ck_assert_int_eq(load(path), KASHIM_CONF_ERROR);
+	unlink(path);
+	snprintf(want, sizeof(want),
+		 "%s:%d: rule \"r290\" is named twice, lines %d and %d: each rule needs a name of its own",
+		 path, 4 + 290 * 3 + 2, 4 + 281 * 3, 4 + 290 * 3 + 2);
 	ck_assert_str_eq(err, want);
 	ck_assert_uint_eq(s.nrules, 0);
 }
@@ -420,17 +493,26 @@ static void write_private(const char *text, char *path)
 }
 
 /*
- * Every valid fixture: what `kashim --check` prints reads back to the
- * same settings, field by field, and prints the same text again.
+ * Every fixture: one meant to be refused (named bad-*, or listed in
+ * refused_elsewhere) is refused; any other loads, and what `kashim
+ * --check` prints for it reads back to the same settings, field by
+ * field, and prints the same text again.
  */
 START_TEST(check_output_reads_back)
 {
 	const char *path = all_files.gl_pathv[_i];
 	struct kashim_settings back;
 	char tmp[PATH_MAX], *text, *again;
+	int rc = load(path);
 
-	if (load(path) != KASHIM_CONF_OK)
-		return; /* a file meant to be refused: bad_file_names_its_line */
+	if (meant_to_be_refused(path)) {
+		ck_assert_msg(rc == KASHIM_CONF_ERROR,
+			      "%s is meant to be refused, but loads", path);
+		return;
+	}
+	ck_assert_msg(rc == KASHIM_CONF_OK,
+		      "%s does not load, so its --check output cannot be read back: %s",
+		      path, err);
 	kashim_settings_finish(&s, NULL);
 	text = printed(&s);
 	write_private(text, tmp);
@@ -590,11 +672,14 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, quoting_read_literally);
 	tcase_add_test(tc, missing_file_is_silent);
 	tcase_add_loop_test(tc, bad_file_names_its_line, 0, (int)bad_files.gl_pathc);
+	tcase_add_test(tc, name_distance_counts_edits);
 	tcase_add_test(tc, environment_over_file);
 	tcase_add_test(tc, presets_at_each_level);
 	tcase_add_test(tc, preset_unknown_in_file);
 	tcase_add_test(tc, refused_when_others_may_write);
 	tcase_add_test(tc, refused_when_owned_by_someone_else);
+	if (getuid() == 0)
+		tcase_add_test(tc, root_owned_file_is_read_by_anyone);
 	tcase_add_test(tc, directory_is_refused);
 	tcase_add_test(tc, fifo_is_refused_without_blocking);
 	tcase_add_test(tc, empty_file_holds_the_defaults);
@@ -615,6 +700,7 @@ static Suite *conf_suite(void)
 int main(void)
 {
 	SRunner *sr;
+	size_t refused = 0;
 	int failed;
 
 	if (glob("fixtures/bad-*.conf", 0, NULL, &bad_files) != 0 ||
@@ -628,9 +714,18 @@ int main(void)
 		fprintf(stderr, "test_conf: fixtures missing\n");
 		return EXIT_FAILURE;
 	}
+	for (size_t i = 0; i < all_files.gl_pathc; i++)
+		refused += meant_to_be_refused(all_files.gl_pathv[i]);
+	printf("conf: %zu fixtures read back through --check; %zu meant to be "
+	       "refused are checked refused instead\n",
+	       all_files.gl_pathc - refused, refused);
+	fflush(stdout);
 	sr = srunner_create(conf_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
+	if (getuid() != 0)
+		printf("SKIP: conf: root_owned_file_is_read_by_anyone: only root "
+		       "can give a file to root\n");
 	srunner_free(sr);
 	globfree(&bad_files);
 	globfree(&all_files);
