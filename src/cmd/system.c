@@ -22,6 +22,7 @@
 
 #include "cmd.h"
 #include "common/conf.h"
+#include "common/io.h"
 
 #define PRELOAD KASHIM_PRELOAD_FILE
 #define PRELOAD_MAX (1 << 20)
@@ -126,22 +127,6 @@ fail:
 	return -1;
 }
 
-/* Write all of buf to fd. Returns 0 or -1. */
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Sync the directory of the preload file, so the rename is on disk. */
 static void sync_dir(void)
 {
@@ -174,7 +159,7 @@ static int replace_preload(const struct sys *y, const char *text, size_t n)
 		goto fail;
 	if (fchmod(fd, y->exists ? y->st.st_mode & 07777 : 0644) < 0 ||
 	    (y->exists && fchown(fd, y->st.st_uid, y->st.st_gid) < 0) ||
-	    write_all(fd, text, n) < 0 || fsync(fd) < 0) {
+	    kashim_write_all(fd, text, n) < 0 || fsync(fd) < 0) {
 		close(fd);
 		goto fail_tmp;
 	}
