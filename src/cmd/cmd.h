@@ -2,11 +2,12 @@
  * cmd.h - the parts of the `kashim` command, shared between its files.
  *
  * main.c parses the options and runs COMMAND; check.c is `--check`,
- * status.c is `--status` (with parallel.c, tcptab.c and report.c, see
- * status.h), elf.c warns about programs LD_PRELOAD cannot reach and
- * tells which C library a program runs with, system.c is
- * `--enable-system`, `--disable-system` and `--status-system`. Nothing
- * here is part of the library.
+ * status.c is `--status` (with scan.c, parallel.c, tcptab.c and
+ * report.c, see status.h), elf.c warns about programs LD_PRELOAD cannot
+ * reach and tells which C library a program runs with, system.c is
+ * `--enable-system`, `--disable-system` and `--status-system`, and
+ * library.c finds libkashim.so for main.c and system.c. Nothing here is
+ * part of the library.
  */
 #ifndef KASHIM_CMD_H
 #define KASHIM_CMD_H
@@ -89,7 +90,7 @@ int kashim_cmd_path_limit(const char *text, struct kashim_status_opts *o);
 int kashim_cmd_status(const struct kashim_status_opts *o);
 
 /*
- * Find libkashim.so: beside the command (build tree), then through the
+ * library.c: find libkashim.so: beside the command (build tree), then through the
  * relative path from bindir to libdir, then in libdir. Returns 0 with
  * its real path in lib (PATH_MAX bytes), or -1 after a message.
  */
