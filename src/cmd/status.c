@@ -18,10 +18,14 @@
 
 #include "status.h"
 
-/* The name of process pid (/proc/PID/comm) into name[16]. */
+/*
+ * The name of process pid (/proc/PID/comm) into name[16]: the bytes the
+ * process set, a newline among them kept (only the one the kernel adds
+ * is dropped).
+ */
 static int read_comm(pid_t pid, char *name)
 {
-	char path[64];
+	char path[64], buf[17];
 	ssize_t n;
 	int fd;
 
@@ -29,12 +33,16 @@ static int read_comm(pid_t pid, char *name)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	n = read(fd, name, 15);
+	n = read(fd, buf, 16);
 	close(fd);
 	if (n <= 0)
 		return -1;
+	if (buf[n - 1] == '\n')
+		n--;
+	if (n > 15)
+		n = 15;
+	memcpy(name, buf, (size_t)n);
 	name[n] = '\0';
-	name[strcspn(name, "\n")] = '\0';
 	return 0;
 }
 
@@ -201,9 +209,13 @@ static void print_refused(const struct status *st)
 		return;
 	fprintf(stderr, "kashim: --status: %zu process%s not inspectable:",
 		st->nrefused, st->nrefused == 1 ? "" : "es");
-	for (size_t i = 0; i < st->nrefused; i++)
-		fprintf(stderr, "%s %s (%d)", i ? "," : "", st->refused[i].name,
+	for (size_t i = 0; i < st->nrefused; i++) {
+		char name[16];
+
+		fprintf(stderr, "%s %s (%d)", i ? "," : "",
+			kashim_name_text(st->refused[i].name, name),
 			(int)st->refused[i].pid);
+	}
 	fprintf(stderr, "; %s\n", refusal_hint(st->refused[0].err));
 }
 

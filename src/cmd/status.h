@@ -153,6 +153,13 @@ bool kashim_conn_cut(const struct conn *c, int limit);
 /* Count what the summary line shows. */
 void kashim_status_sum(const struct status *st, struct status_sum *sum);
 
+/*
+ * A process name (at most 15 bytes) fit for one line or field, into buf
+ * (16 bytes): control characters and bytes that are not valid UTF-8
+ * become '?'. Returns buf, or "?" for an empty name.
+ */
+const char *kashim_name_text(const char *name, char *buf);
+
 /* Print st in the format its options ask for. */
 void kashim_status_print(const struct status *st);
 
