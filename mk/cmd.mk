@@ -80,3 +80,5 @@ check-cmd: build $(CMD_TEST_PROGS)
 	@echo "# --enable-system, --disable-system, --status-system (private mount namespace)"
 	@tests/cmd/system.sh $(sysconfdir)/kashim.conf
 	@tests/cmd/status.sh
+	@echo "# --status PID on a server of 10,000 connections killed during the scan"
+	@tests/cmd/exiting.sh

@@ -198,31 +198,66 @@ static int scan_fds(struct scan *sc, pid_t pid)
 	return rc;
 }
 
-/* Is pid a kernel thread (PF_KTHREAD in /proc/PID/stat)? It holds no
- * sockets, so one kashim may not read is not worth a mention. */
-static bool kernel_thread(pid_t pid)
+/* Flags of the kernel's task_struct, as /proc/PID/stat shows them. */
+#define PF_EXITING 0x00000004UL /* the process is being torn down */
+#define PF_KTHREAD 0x00200000UL
+
+/*
+ * The state letter and the flags field of /proc/PID/stat. Returns 0, or
+ * -1 when it cannot be read (the process is gone).
+ */
+static int read_stat(pid_t pid, char *state, unsigned long *flags)
 {
 	char path[64], buf[512], *p;
-	unsigned long flags = 0;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return -1;
 	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* after the name: state ppid pgrp session
-				* tty_nr tpgid flags */
+	/* After the name: state ppid pgrp session tty_nr tpgid flags. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -1;
+	*state = p[2];
 	for (int field = 0; p && field < 7; field++)
 		p = strchr(p + 1, ' ');
-	if (p)
-		flags = strtoul(p + 1, NULL, 10);
-	return (flags & 0x00200000UL) != 0; /* PF_KTHREAD */
+	if (!p)
+		return -1;
+	*flags = strtoul(p + 1, NULL, 10);
+	return 0;
+}
+
+/* Is pid a kernel thread (PF_KTHREAD)? It holds no sockets, so one
+ * kashim may not read is not worth a mention. */
+static bool kernel_thread(pid_t pid)
+{
+	unsigned long flags = 0;
+	char state;
+
+	return read_stat(pid, &state, &flags) == 0 && (flags & PF_KTHREAD);
+}
+
+/*
+ * Is pid on its way out: killed or exiting (PF_EXITING), or a zombie?
+ * Its fds go before its pidfd says it has exited, so a scan in that
+ * window sees some sockets or none. Read before the pidfd is polled:
+ * the PID cannot be reused while the pidfd still says running.
+ */
+static bool proc_exiting(pid_t pid)
+{
+	unsigned long flags = 0;
+	char state = 'R';
+
+	if (read_stat(pid, &state, &flags) < 0)
+		return false; /* reaped: the pidfd says so */
+	return (flags & PF_EXITING) || state == 'Z' || state == 'X';
 }
 
 /*
@@ -272,7 +307,7 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 		return errno == ESRCH ? -ESRCH : refuse(st, pid, name, errno);
 	sc.tab = kashim_tcptab_of(tabs, pid);
 	rc = scan_fds(&sc, pid);
-	if (rc == 0 && !proc_still_there(sc.pidfd))
+	if (rc == 0 && (proc_exiting(pid) || !proc_still_there(sc.pidfd)))
 		rc = KASHIM_SCAN_GONE; /* what was read is only a part */
 	close(sc.pidfd);
 	if (rc == -ENOENT || rc == -ESRCH)
