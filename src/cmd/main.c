@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -515,6 +516,21 @@ static int absolute_config(struct cmd *c)
 	return 0;
 }
 
+/*
+ * A --config FILE that is not there: blame the option as it was typed
+ * (the loader, reading KASHIM_CONFIG that kashim set from it, would
+ * name the variable). Returns 0, or -1 after the message.
+ */
+static int config_there(const struct cmd *c)
+{
+	struct stat st;
+
+	if (!c->config || !c->config[0] || stat(c->config_abs, &st) == 0)
+		return 0;
+	fprintf(stderr, "kashim: --config %s: %s\n", c->config, strerror(errno));
+	return -1;
+}
+
 /* Put the options into the environment. Returns 0 or -1. */
 static int export_env(struct cmd *c)
 {
@@ -642,7 +658,7 @@ static int run(struct cmd *c, char **argv)
 	char lib[PATH_MAX];
 	int err;
 
-	if (export_env(c) < 0 || check_all(&s) < 0)
+	if (export_env(c) < 0 || config_there(c) < 0 || check_all(&s) < 0)
 		return KASHIM_EXIT_USAGE;
 	if (s.log_level != KASHIM_LOG_NONE)
 		kashim_cmd_warn_reach(argv[0]);
@@ -727,6 +743,8 @@ static int dispatch(struct cmd *c, int argc, char **argv, int first)
 	} else if (c->check) {
 		if (export_env(c) < 0)
 			return KASHIM_EXIT_FAILED;
+		if (!nargs && config_there(c) < 0)
+			return 1;
 		return kashim_cmd_check(nargs ? argv[first] : NULL);
 	} else if (nargs == 0) {
 		fprintf(stderr, "kashim: no COMMAND given\n"
