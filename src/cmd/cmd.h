@@ -97,12 +97,14 @@ int kashim_cmd_status(const struct kashim_status_opts *o);
 int kashim_cmd_find_library(char *lib);
 
 /*
- * `kashim --enable-system` (how > 0), `--disable-system` (how < 0) or
- * `--status-system` (how 0) on /etc/ld.so.preload. Returns the exit
- * status: 0 done (or enabled, for status), 1 refused or failed (a
- * missing file named, for status), 3 not enabled (status only).
+ * `kashim --enable-system` (how > 0; force: in place of another copy of
+ * kashim), `--disable-system` (how < 0) or `--status-system` (how 0) on
+ * /etc/ld.so.preload. Returns the exit status: 0 done (or enabled, for
+ * status), 1 refused or failed (for status: enabled but a missing file
+ * named, a file or config programs cannot take), 3 not enabled (status
+ * only).
  */
-int kashim_cmd_system(int how);
+int kashim_cmd_system(int how, bool force);
 
 /*
  * Before COMMAND is run: print one warning line on stderr when the file

@@ -67,6 +67,7 @@ enum {
 	OPT_ALL,
 	OPT_PROMETHEUS,
 	OPT_PATH_LIMIT,
+	OPT_FORCE,
 };
 
 /* What the command line asked for. */
@@ -76,6 +77,7 @@ struct cmd {
 	const char *config;            /* --config FILE */
 	char config_abs[PATH_MAX];     /* ... made absolute */
 	int system;                    /* OPT_*_SYSTEM, or 0 */
+	bool force;                    /* --force, with --enable-system */
 	bool check, status, json, prometheus;
 	struct kashim_status_opts so;  /* --status: operands, --all, ... */
 	bool status_usage;             /* an option that needs --status */
@@ -184,17 +186,29 @@ static void usage_modes(void)
 	     "host loads it (the /usr/$LIB/... form for a multiarch install). "
 	     "Refused, exit 1, unless " KASHIM_SYSTEM_CONFIG " checks valid "
 	     "and is readable by every user, and /bin/true runs with the "
-	     "library preloaded and prints nothing. The file is replaced "
-	     "whole (a temporary file renamed into place), keeping its mode; "
+	     "library preloaded and prints nothing; refused too when "
+	     "/etc/ld.so.preload is not readable by every user (chmod 644 "
+	     "it), holds a NUL byte, is over 1 MiB, or names another copy "
+	     "of kashim (see --force). The file is replaced whole (a "
+	     "temporary file renamed into place; for a symbolic link, beside "
+	     "its target, and the target replaced), keeping its mode; "
 	     "nothing is done when the line is already there. Needs root");
+	help("--force",
+	     "with --enable-system: when /etc/ld.so.preload names another "
+	     "copy of kashim (say, the package's beside a make install), "
+	     "replace that entry with this one; without it, enabling is "
+	     "refused");
 	help("--disable-system",
 	     "remove kashim's line from /etc/ld.so.preload, leaving every "
 	     "other line and comment as it was; nothing is done when there "
 	     "is none. Needs root");
 	help("--status-system",
 	     "say whether /etc/ld.so.preload names the library, on which line, "
-	     "and whether that path exists. Exit 0 when enabled, 3 when not, "
-	     "1 when the line names a missing file");
+	     "and whether that path exists; when it does, read the system "
+	     "config file as the programs do and say where the library's "
+	     "messages go. Exit 0 when enabled, 3 when not, 1 when the line "
+	     "names a missing file or the programs cannot take the file or "
+	     "the config (they then leave every socket alone)");
 	help("-h, --help", "this help");
 	help("-V, --version", "the version");
 }
@@ -206,7 +220,7 @@ static void usage(void)
 	       "       kashim [--config FILE] [OPTIONS] --check [FILE]\n"
 	       "       kashim --status PID|NAME...|--all [--path-limit S|PRESET]\n"
 	       "              [--json|--prometheus]\n"
-	       "       kashim --enable-system | --disable-system | "
+	       "       kashim --enable-system [--force] | --disable-system | "
 	       "--status-system\n\n");
 	wrap("Run COMMAND with TCP keep-alive on every TCP connection it "
 	     "makes or accepts (IPv4 and IPv6). The options become KASHIM_* "
@@ -255,6 +269,7 @@ static void build_longopts(struct option *lo)
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
 		{ "path-limit", required_argument, NULL, OPT_PATH_LIMIT },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -341,7 +356,7 @@ static int distance(const char *a, const char *b)
 /* The long option closest to name (without "--"), if near enough. */
 static const char *nearest_option(const char *name)
 {
-	struct option lo[NCMD_OPTS + 15];
+	struct option lo[NCMD_OPTS + 16];
 	const char *best = NULL;
 	int best_d = 3; /* two edits at most */
 
@@ -419,6 +434,14 @@ static int take_other(struct cmd *c, int opt, const char *arg,
 	case OPT_DISABLE_SYSTEM:
 		return take_system(c, opt, word, "--disable-system");
 	case OPT_STATUS_SYSTEM: c->system = opt; return 0;
+	case OPT_FORCE:
+		if (strcmp(word, "--force") != 0) {
+			fprintf(stderr, "kashim: %s: write --force in full\n",
+				word);
+			return -1;
+		}
+		c->force = true;
+		return 0;
 	case OPT_ALL: c->so.all = c->status_usage = true; return 0;
 	case OPT_PROMETHEUS: c->prometheus = c->status_usage = true; return 0;
 	case OPT_PATH_LIMIT:
@@ -469,7 +492,7 @@ static void to_end(char **argv, int i, int n)
  */
 static int parse_args(struct cmd *c, int argc, char **argv)
 {
-	struct option lo[NCMD_OPTS + 15]; /* + the 14 fixed ones and the end */
+	struct option lo[NCMD_OPTS + 16]; /* + the 15 fixed ones and the end */
 	int opt, rc = 0, n = argc, at = optind;
 
 	build_longopts(lo);
@@ -727,12 +750,15 @@ static int dispatch(struct cmd *c, int argc, char **argv, int first)
 {
 	int nargs = argc - first;
 
-	if (c->system && (c->check || c->status || nargs))
+	if (c->force && c->system != OPT_ENABLE_SYSTEM)
+		fprintf(stderr, "kashim: --force goes with --enable-system\n");
+	else if (c->system && (c->check || c->status || nargs))
 		fprintf(stderr, "kashim: --enable-system, --disable-system and "
 				"--status-system take nothing else\n");
 	else if (c->system)
 		return kashim_cmd_system(c->system == OPT_ENABLE_SYSTEM ? 1 :
-					 c->system == OPT_DISABLE_SYSTEM ? -1 : 0);
+					 c->system == OPT_DISABLE_SYSTEM ? -1 : 0,
+					 c->force);
 	else if ((c->json || c->status_usage) && !c->status)
 		fprintf(stderr, "kashim: --json, --all, --path-limit and "
 				"--prometheus go with --status\n");
