@@ -485,8 +485,8 @@ static void to_end(char **argv, int i, int n)
 
 /*
  * Parse the options (up to COMMAND: "+" stops at the first operand; the
- * operands of --check and --status are moved to the end, so options
- * may stand on either side of them). Returns the index of the first
+ * operands of --check and --status are moved to the end, in the order
+ * given, so options may stand on either side of them). Returns the index of the first
  * operand, -1 for a usage error, or -2 when --help or --version has
  * been answered.
  */
@@ -513,6 +513,13 @@ static int parse_args(struct cmd *c, int argc, char **argv)
 		if (opt != -1 && rc != 0)
 			return rc < 0 ? -1 : -2;
 		at = optind;
+	}
+	/* Each operand moved went before the ones moved earlier: undo. */
+	for (int i = n, j = argc - 1; i < j; i++, j--) {
+		char *t = argv[i];
+
+		argv[i] = argv[j];
+		argv[j] = t;
 	}
 	return optind;
 }

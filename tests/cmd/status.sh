@@ -244,6 +244,10 @@ expect "odd names, the table: a header, 4 rows and the summary, 12 fields a row"
 expect "odd names, the table: each name on one line, '?' for what cannot be shown" \
 	"2 k?l$$
 2 r?" "$(printf '%s\n' "$OUT" | awk -F '\t' 'NR > 1 && NF == 12 { print $2 }' | sort | uniq -c | sed 's/^ *//')"
+expect "two PIDs: the rows in the order the PIDs were given" "$ODD1_PID $ODD2_PID|$ODD2_PID $ODD1_PID" \
+	"$(printf '%s\n' "$OUT" | awk -F '\t' 'NR > 1 && NF == 12 { print $1 }' | uniq | tr '\n' ' ' | sed 's/ $//')|$("$KASHIM" --status "$ODD2_PID" --json "$ODD1_PID" | python3 -c '
+import json, sys
+print(" ".join(str(p["pid"]) for p in json.load(sys.stdin)["processes"]))')"
 if command -v script >/dev/null 2>&1; then
 	script -qec "$KASHIM --status $ODD1_PID $ODD2_PID" /dev/null | tr -d '\r' >"$T/odd.tty"
 	expect "odd names, the terminal: 6 lines, the last column starts at one place" "6 1" \
