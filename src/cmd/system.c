@@ -185,7 +185,8 @@ static int read_preload(struct sys *y)
 		y->nul = (size_t)(z - y->text);
 	return 0;
 fail:
-	fprintf(stderr, "kashim: cannot read %s: %s\n", y->path, strerror(errno));
+	fprintf(stderr, "kashim: cannot read %s: %s\n", y->path,
+		strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -353,7 +354,8 @@ static char *no_env(const char *name)
  * /etc/ld.so.preload does: no KASHIM_* variable, syslog by default.
  * Returns kashim_settings_load()'s result; s must be freed.
  */
-static int load_system(struct kashim_settings *s, struct kashim_load_result *res)
+static int load_system(struct kashim_settings *s,
+		       struct kashim_load_result *res)
 {
 	const struct kashim_sources src = {
 		.getenv = no_env,
@@ -412,8 +414,8 @@ static int file_ok(const struct sys *y, bool enabling)
 	if (enabling && y->exists && !(y->st.st_mode & S_IROTH)) {
 		fprintf(stderr,
 			"kashim: refused: %s has mode %04o: programs not run "
-			"by root cannot read it, so they would not load kashim; "
-			"run chmod 644 %s first; nothing changed\n",
+			"by root cannot read it, so they would not load "
+			"kashim; run chmod 644 %s first; nothing changed\n",
 			y->path, (unsigned)(y->st.st_mode & 07777), y->path);
 		return -1;
 	}
@@ -428,7 +430,8 @@ static int file_ok(const struct sys *y, bool enabling)
  * the number of entries removed.
  */
 static int strip_line(const struct sys *y,
-		      bool (*drop)(const struct sys *y, const char *e, size_t n),
+		      bool (*drop)(const struct sys *y, const char *e,
+				   size_t n),
 		      const char *p, size_t n, char *out, size_t *olen)
 {
 	size_t start = *olen, i = 0;
@@ -487,7 +490,7 @@ static int strip(const struct sys *y,
 }
 
 /* Say that another copy of kashim is named already. Returns 1. */
-static int other_copy(const struct sys *y, const struct other *o)
+static int other_copy(const struct other *o)
 {
 	fprintf(stderr,
 		"kashim: refused: %s line %d names another copy of kashim, %s: "
@@ -496,7 +499,6 @@ static int other_copy(const struct sys *y, const struct other *o)
 		"--disable-system), or replace it with this one: kashim "
 		"--enable-system --force; nothing changed\n",
 		PRELOAD, o->lineno, o->name);
-	(void)y;
 	return 1;
 }
 
@@ -532,7 +534,7 @@ static int enable(struct sys *y)
 		return 0;
 	}
 	if (o.lineno && !y->force)
-		return other_copy(y, &o);
+		return other_copy(&o);
 	if (config_ok() < 0 || test_run(y) < 0)
 		return 1;
 	text = malloc(size);
@@ -647,8 +649,8 @@ static void say_log(const struct kashim_settings *s)
 		printf("its messages go to syslog, as kashim[PID] (read them "
 		       "with journalctl -t kashim, or in /var/log/syslog)\n");
 		if (stat("/dev/log", &st) < 0)
-			printf("but /dev/log does not exist here (a container or "
-			       "a chroot?): its messages are lost\n");
+			printf("/dev/log does not exist here (a container or a "
+			       "chroot?): its messages are lost\n");
 	} else if (strcmp(s->log_target, "stderr") == 0) {
 		printf("its messages go to the standard error of each "
 		       "program (log_target = stderr)\n");
@@ -689,6 +691,7 @@ static int status_config(void)
 /* --status-system: which line, if any, and whether its file is there. */
 static int status(const struct sys *y)
 {
+	struct other o = { 0 };
 	int rc = 3;
 
 	each_entry(y, report, &rc);
@@ -707,6 +710,11 @@ static int status(const struct sys *y)
 		printf("%s holds a NUL byte at byte %zu: the loader reads "
 		       "nothing after it (the lines above are all it reads)\n",
 		       y->path, y->nul);
+	if (rc == 0 && each_entry(y, find_other, &o))
+		printf("but line %d names another copy of kashim too, %s: every "
+		       "program loads both, and each sets every option (kashim "
+		       "--enable-system --force keeps this one only)\n",
+		       o.lineno, o.name);
 	if (rc == 0 && !(y->st.st_mode & S_IROTH)) {
 		printf("but %s has mode %04o: programs not run by root cannot "
 		       "read it and do not load kashim (run chmod 644 %s)\n",

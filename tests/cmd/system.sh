@@ -204,6 +204,10 @@ expect "enable --force: exit 0" 0 "$RC"
 expect "enable --force: the other copy's line replaced by this one" "# the package
 $LIB" "$(cat "$P")"
 contains "enable --force: says so" "replaced $T/pkg/libkashim.so (another copy of kashim) by $LIB" "$OUT"
+printf '%s\n' "$T/pkg/libkashim.so" >>"$P"
+run "$KASHIM" --status-system
+contains "status, another copy named too: said" "but line 3 names another copy of kashim too, $T/pkg/libkashim.so" "$OUT"
+printf '# the package\n%s\n' "$LIB" >"$P"
 run "$KASHIM" --disable-system --force
 expect "--force without --enable-system: exit 2" 2 "$RC"
 
