@@ -48,13 +48,14 @@ COMMON_OBJS := src/common/settings.o src/common/rules.o
 LOAD_OBJS := src/common/load.o
 PRINT_OBJS := src/common/print.o
 CONF_OBJS := src/common/conf.o
+IO_OBJS := src/common/io.o
 
 # src/lib: the preloaded library.
 LIB := src/libkashim.so
 SONAME := libkashim.so.0
 LIB_OBJS := src/lib/hooks.o src/lib/real.o src/lib/init.o src/lib/apply.o \
 	src/lib/fdstate.o src/lib/log.o src/lib/arena.o src/lib/listener.o \
-	src/lib/vfork.o $(COMMON_OBJS) $(LOAD_OBJS)
+	src/lib/vfork.o $(COMMON_OBJS) $(LOAD_OBJS) $(IO_OBJS)
 # The config module, dlopen()ed by the library with libconfuse behind it.
 MODULE := src/kashim-conf.so
 MODULE_OBJS := $(CONF_OBJS) $(COMMON_OBJS)

@@ -8,10 +8,12 @@
 # moved), then at KASHIM_LIBDIR.
 
 CMD := src/kashim
-CMD_OBJS := src/cmd/main.o src/cmd/check.o src/cmd/status.o src/cmd/tcptab.o \
-	src/cmd/report.o src/cmd/parallel.o src/cmd/elf.o src/cmd/system.o
+CMD_OBJS := src/cmd/main.o src/cmd/check.o src/cmd/status.o src/cmd/scan.o \
+	src/cmd/tcptab.o src/cmd/report.o src/cmd/parallel.o src/cmd/elf.o \
+	src/cmd/system.o src/cmd/library.o
 # What it shares with the library and the config module.
-CMD_LINK := $(CMD_OBJS) $(COMMON_OBJS) $(LOAD_OBJS) $(PRINT_OBJS) $(CONF_OBJS)
+CMD_LINK := $(CMD_OBJS) $(COMMON_OBJS) $(LOAD_OBJS) $(PRINT_OBJS) $(CONF_OBJS) \
+	$(IO_OBJS)
 
 # The relative path from $(bindir) to $(libdir), e.g. ../lib.
 KASHIM_BIN_TO_LIB := $(shell realpath -m --relative-to='$(bindir)' '$(libdir)' 2>/dev/null || echo ../lib)
@@ -23,7 +25,7 @@ CHECK_TARGETS += check-cmd
 DEPS_PACKAGES += libc6-dev util-linux binutils coreutils golang-go
 CLEAN_FILES += $(CMD)
 
-src/cmd/main.o: ALL_CFLAGS += -DKASHIM_BIN_TO_LIB='"$(KASHIM_BIN_TO_LIB)"' \
+src/cmd/library.o: ALL_CFLAGS += -DKASHIM_BIN_TO_LIB='"$(KASHIM_BIN_TO_LIB)"' \
 	-DKASHIM_LIBDIR='"$(libdir)"'
 
 $(CMD): $(CMD_LINK) src/.ldflags
@@ -78,3 +80,5 @@ check-cmd: build $(CMD_TEST_PROGS)
 	@echo "# --enable-system, --disable-system, --status-system (private mount namespace)"
 	@tests/cmd/system.sh $(sysconfdir)/kashim.conf
 	@tests/cmd/status.sh
+	@echo "# --status PID on a server of 10,000 connections killed during the scan"
+	@tests/cmd/exiting.sh

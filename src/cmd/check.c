@@ -186,7 +186,12 @@ static void print_timings(const struct kashim_settings *s)
 {
 	char what[KASHIM_NAME_MAX + 8];
 
-	printf("\n# timing (path limits: kashim.conf(5), PRESETS)\n");
+	printf("\n# timing (path limits: kashim.conf(5), PRESETS)\n"
+	       "# TCP keep-alive does not refresh the idle timer of a proxy that "
+	       "ends TCP\n# (AWS ALB and CLB, other L7 proxies): the probes stop "
+	       "at the proxy, which\n# counts only the application's data; "
+	       "there the application's own pings\n# (MQTT keep-alive) must be "
+	       "shorter than the proxy's idle timeout\n");
 	print_timing("top level", &s->top);
 	for (size_t i = 0; i < s->nrules; i++) {
 		snprintf(what, sizeof(what), "rule \"%s\"", s->rules[i].name);

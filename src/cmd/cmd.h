@@ -2,11 +2,12 @@
  * cmd.h - the parts of the `kashim` command, shared between its files.
  *
  * main.c parses the options and runs COMMAND; check.c is `--check`,
- * status.c is `--status` (with parallel.c, tcptab.c and report.c, see
- * status.h), elf.c warns about programs LD_PRELOAD cannot reach and
- * tells which C library a program runs with, system.c is
- * `--enable-system`, `--disable-system` and `--status-system`. Nothing
- * here is part of the library.
+ * status.c is `--status` (with scan.c, parallel.c, tcptab.c and
+ * report.c, see status.h), elf.c warns about programs LD_PRELOAD cannot
+ * reach and tells which C library a program runs with, system.c is
+ * `--enable-system`, `--disable-system` and `--status-system`, and
+ * library.c finds libkashim.so for main.c and system.c. Nothing here is
+ * part of the library.
  */
 #ifndef KASHIM_CMD_H
 #define KASHIM_CMD_H
@@ -89,19 +90,21 @@ int kashim_cmd_path_limit(const char *text, struct kashim_status_opts *o);
 int kashim_cmd_status(const struct kashim_status_opts *o);
 
 /*
- * Find libkashim.so: beside the command (build tree), then through the
+ * library.c: find libkashim.so: beside the command (build tree), then through the
  * relative path from bindir to libdir, then in libdir. Returns 0 with
  * its real path in lib (PATH_MAX bytes), or -1 after a message.
  */
 int kashim_cmd_find_library(char *lib);
 
 /*
- * `kashim --enable-system` (how > 0), `--disable-system` (how < 0) or
- * `--status-system` (how 0) on /etc/ld.so.preload. Returns the exit
- * status: 0 done (or enabled, for status), 1 refused or failed (a
- * missing file named, for status), 3 not enabled (status only).
+ * `kashim --enable-system` (how > 0; force: in place of another copy of
+ * kashim), `--disable-system` (how < 0) or `--status-system` (how 0) on
+ * /etc/ld.so.preload. Returns the exit status: 0 done (or enabled, for
+ * status), 1 refused or failed (for status: enabled but a missing file
+ * named, a file or config programs cannot take), 3 not enabled (status
+ * only).
  */
-int kashim_cmd_system(int how);
+int kashim_cmd_system(int how, bool force);
 
 /*
  * Before COMMAND is run: print one warning line on stderr when the file

@@ -14,20 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "common/conf.h"
 #include "common/settings.h"
-
-/* Where the library is, relative to the command's directory (make). */
-#ifndef KASHIM_BIN_TO_LIB
-#define KASHIM_BIN_TO_LIB "../lib"
-#endif
-/* Where `make install` puts the library, the last place looked at. */
-#ifndef KASHIM_LIBDIR
-#define KASHIM_LIBDIR "/usr/local/lib"
-#endif
 
 /*
  * A settings option: the key it sets (its name is kashim_keys[key].option),
@@ -75,6 +67,7 @@ enum {
 	OPT_ALL,
 	OPT_PROMETHEUS,
 	OPT_PATH_LIMIT,
+	OPT_FORCE,
 };
 
 /* What the command line asked for. */
@@ -84,6 +77,7 @@ struct cmd {
 	const char *config;            /* --config FILE */
 	char config_abs[PATH_MAX];     /* ... made absolute */
 	int system;                    /* OPT_*_SYSTEM, or 0 */
+	bool force;                    /* --force, with --enable-system */
 	bool check, status, json, prometheus;
 	struct kashim_status_opts so;  /* --status: operands, --all, ... */
 	bool status_usage;             /* an option that needs --status */
@@ -192,17 +186,29 @@ static void usage_modes(void)
 	     "host loads it (the /usr/$LIB/... form for a multiarch install). "
 	     "Refused, exit 1, unless " KASHIM_SYSTEM_CONFIG " checks valid "
 	     "and is readable by every user, and /bin/true runs with the "
-	     "library preloaded and prints nothing. The file is replaced "
-	     "whole (a temporary file renamed into place), keeping its mode; "
+	     "library preloaded and prints nothing; refused too when "
+	     "/etc/ld.so.preload is not readable by every user (chmod 644 "
+	     "it), holds a NUL byte, is over 1 MiB, or names another copy "
+	     "of kashim (see --force). The file is replaced whole (a "
+	     "temporary file renamed into place; for a symbolic link, beside "
+	     "its target, and the target replaced), keeping its mode; "
 	     "nothing is done when the line is already there. Needs root");
+	help("--force",
+	     "with --enable-system: when /etc/ld.so.preload names another "
+	     "copy of kashim (say, the package's beside a make install), "
+	     "replace that entry with this one; without it, enabling is "
+	     "refused");
 	help("--disable-system",
 	     "remove kashim's line from /etc/ld.so.preload, leaving every "
 	     "other line and comment as it was; nothing is done when there "
 	     "is none. Needs root");
 	help("--status-system",
 	     "say whether /etc/ld.so.preload names the library, on which line, "
-	     "and whether that path exists. Exit 0 when enabled, 3 when not, "
-	     "1 when the line names a missing file");
+	     "and whether that path exists; when it does, read the system "
+	     "config file as the programs do and say where the library's "
+	     "messages go. Exit 0 when enabled, 3 when not, 1 when the line "
+	     "names a missing file or the programs cannot take the file or "
+	     "the config (they then leave every socket alone)");
 	help("-h, --help", "this help");
 	help("-V, --version", "the version");
 }
@@ -214,7 +220,7 @@ static void usage(void)
 	       "       kashim [--config FILE] [OPTIONS] --check [FILE]\n"
 	       "       kashim --status PID|NAME...|--all [--path-limit S|PRESET]\n"
 	       "              [--json|--prometheus]\n"
-	       "       kashim --enable-system | --disable-system | "
+	       "       kashim --enable-system [--force] | --disable-system | "
 	       "--status-system\n\n");
 	wrap("Run COMMAND with TCP keep-alive on every TCP connection it "
 	     "makes or accepts (IPv4 and IPv6). The options become KASHIM_* "
@@ -263,6 +269,7 @@ static void build_longopts(struct option *lo)
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
 		{ "path-limit", required_argument, NULL, OPT_PATH_LIMIT },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -320,7 +327,7 @@ static const char *log_option(const struct cmd *c, int opt)
 /* The long option closest to name (without "--"), if near enough. */
 static const char *nearest_option(const char *name)
 {
-	struct option lo[NCMD_OPTS + 15];
+	struct option lo[NCMD_OPTS + 16];
 	const char *best = NULL;
 	int best_d = KASHIM_NEAR_EDITS + 1;
 
@@ -398,6 +405,14 @@ static int take_other(struct cmd *c, int opt, const char *arg,
 	case OPT_DISABLE_SYSTEM:
 		return take_system(c, opt, word, "--disable-system");
 	case OPT_STATUS_SYSTEM: c->system = opt; return 0;
+	case OPT_FORCE:
+		if (strcmp(word, "--force") != 0) {
+			fprintf(stderr, "kashim: %s: write --force in full\n",
+				word);
+			return -1;
+		}
+		c->force = true;
+		return 0;
 	case OPT_ALL: c->so.all = c->status_usage = true; return 0;
 	case OPT_PROMETHEUS: c->prometheus = c->status_usage = true; return 0;
 	case OPT_PATH_LIMIT:
@@ -441,14 +456,14 @@ static void to_end(char **argv, int i, int n)
 
 /*
  * Parse the options (up to COMMAND: "+" stops at the first operand; the
- * operands of --check and --status are moved to the end, so options
- * may stand on either side of them). Returns the index of the first
+ * operands of --check and --status are moved to the end, in the order
+ * given, so options may stand on either side of them). Returns the index of the first
  * operand, -1 for a usage error, or -2 when --help or --version has
  * been answered.
  */
 static int parse_args(struct cmd *c, int argc, char **argv)
 {
-	struct option lo[NCMD_OPTS + 15]; /* + the 14 fixed ones and the end */
+	struct option lo[NCMD_OPTS + 16]; /* + the 15 fixed ones and the end */
 	int opt, rc = 0, n = argc, at = optind;
 
 	build_longopts(lo);
@@ -469,6 +484,13 @@ static int parse_args(struct cmd *c, int argc, char **argv)
 		if (opt != -1 && rc != 0)
 			return rc < 0 ? -1 : -2;
 		at = optind;
+	}
+	/* Each operand moved went before the ones moved earlier: undo. */
+	for (int i = n, j = argc - 1; i < j; i++, j--) {
+		char *t = argv[i];
+
+		argv[i] = argv[j];
+		argv[j] = t;
 	}
 	return optind;
 }
@@ -493,6 +515,21 @@ static int absolute_config(struct cmd *c)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A --config FILE that is not there: blame the option as it was typed
+ * (the loader, reading KASHIM_CONFIG that kashim set from it, would
+ * name the variable). Returns 0, or -1 after the message.
+ */
+static int config_there(const struct cmd *c)
+{
+	struct stat st;
+
+	if (!c->config || !c->config[0] || stat(c->config_abs, &st) == 0)
+		return 0;
+	fprintf(stderr, "kashim: --config %s: %s\n", c->config, strerror(errno));
+	return -1;
 }
 
 /* Put the options into the environment. Returns 0 or -1. */
@@ -568,41 +605,6 @@ out:
 	return rc;
 }
 
-/*
- * Find libkashim.so: beside the command (build tree), then through the
- * relative path from bindir to libdir (an installed tree, wherever it
- * was copied), then in libdir. Returns 0 with its real path in lib.
- */
-int kashim_cmd_find_library(char *lib)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		char cand[PATH_MAX + 64], *slash;
-
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		*slash = '\0';
-		snprintf(cand, sizeof(cand), "%s/%s", self, KASHIM_LIBRARY);
-		if (access(cand, R_OK) == 0 && realpath(cand, lib))
-			return 0;
-		snprintf(cand, sizeof(cand), "%s/%s/%s", self,
-			 KASHIM_BIN_TO_LIB, KASHIM_LIBRARY);
-		if (access(cand, R_OK) == 0 && realpath(cand, lib))
-			return 0;
-	}
-	if (access(KASHIM_LIBDIR "/" KASHIM_LIBRARY, R_OK) == 0 &&
-	    realpath(KASHIM_LIBDIR "/" KASHIM_LIBRARY, lib))
-		return 0;
-	fprintf(stderr,
-		"kashim: cannot find %s beside the command, in %s/%s "
-		"or in %s\n",
-		KASHIM_LIBRARY, n > 0 ? self : "(unknown)", KASHIM_BIN_TO_LIB,
-		KASHIM_LIBDIR);
-	return -1;
-}
-
 /* The C library this command, and the build of the library beside it, use. */
 #ifdef __GLIBC__
 #define OWN_LIBC KASHIM_LIBC_GLIBC
@@ -657,7 +659,7 @@ static int run(struct cmd *c, char **argv)
 	char lib[PATH_MAX];
 	int err;
 
-	if (export_env(c) < 0 || check_all(&s) < 0)
+	if (export_env(c) < 0 || config_there(c) < 0 || check_all(&s) < 0)
 		return KASHIM_EXIT_USAGE;
 	if (s.log_level != KASHIM_LOG_NONE)
 		kashim_cmd_warn_reach(argv[0]);
@@ -726,12 +728,15 @@ static int dispatch(struct cmd *c, int argc, char **argv, int first)
 {
 	int nargs = argc - first;
 
-	if (c->system && (c->check || c->status || nargs))
+	if (c->force && c->system != OPT_ENABLE_SYSTEM)
+		fprintf(stderr, "kashim: --force goes with --enable-system\n");
+	else if (c->system && (c->check || c->status || nargs))
 		fprintf(stderr, "kashim: --enable-system, --disable-system and "
 				"--status-system take nothing else\n");
 	else if (c->system)
 		return kashim_cmd_system(c->system == OPT_ENABLE_SYSTEM ? 1 :
-					 c->system == OPT_DISABLE_SYSTEM ? -1 : 0);
+					 c->system == OPT_DISABLE_SYSTEM ? -1 : 0,
+					 c->force);
 	else if ((c->json || c->status_usage) && !c->status)
 		fprintf(stderr, "kashim: --json, --all, --path-limit and "
 				"--prometheus go with --status\n");
@@ -742,6 +747,8 @@ static int dispatch(struct cmd *c, int argc, char **argv, int first)
 	} else if (c->check) {
 		if (export_env(c) < 0)
 			return KASHIM_EXIT_FAILED;
+		if (!nargs && config_there(c) < 0)
+			return 1;
 		return kashim_cmd_check(nargs ? argv[first] : NULL);
 	} else if (nargs == 0) {
 		fprintf(stderr, "kashim: no COMMAND given\n"

@@ -80,19 +80,73 @@ static const char *ep_text(const struct endpoint *e, bool v6, char *buf,
 	return buf;
 }
 
-/* A process name fit for one field: control characters become '?'. */
-static const char *safe_name(const char *name, char *buf)
+/*
+ * The length of the valid UTF-8 sequence at s (1 to 4), or 0 when the
+ * byte at s does not start one (a stray continuation byte, an overlong
+ * form, a surrogate, past U+10FFFF, or cut short).
+ */
+static size_t utf8_len(const unsigned char *s)
 {
-	size_t i = 0;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
 
-	for (; i < 15 && name[i]; i++) {
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			buf[i] = '?';
-		else
-			buf[i] = name[i];
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+const char *kashim_name_text(const char *name, char *buf)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t i = 0, o = 0;
+
+	while (i < 15 && s[i]) {
+		size_t n = utf8_len(s + i);
+
+		/* C0, DEL and C1 controls, and bytes that are not UTF-8. */
+		if (n == 0 || s[i] < 0x20 || s[i] == 0x7f ||
+		    (s[i] == 0xc2 && s[i + 1] < 0xa0) || i + n > 15) {
+			buf[o++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(buf + o, s + i, n);
+		o += n;
+		i += n;
 	}
-	buf[i] = '\0';
+	buf[o] = '\0';
 	return buf[0] ? buf : "?";
+}
+
+/* How many columns text takes on a terminal: its UTF-8 characters. */
+static int text_width(const char *text)
+{
+	int w = 0;
+
+	for (; *text; text++)
+		w += ((unsigned char)*text & 0xc0) != 0x80;
+	return w;
 }
 
 /* The text of an option that is unknown (-1) or a number. */
@@ -134,7 +188,7 @@ static void row_cells(const struct status *st, const struct proc *p,
 	char name[16], ep[CELL];
 
 	snprintf(cell[0], CELL, "%d", (int)p->pid);
-	snprintf(cell[1], CELL, "%s", safe_name(p->name, name));
+	snprintf(cell[1], CELL, "%s", kashim_name_text(p->name, name));
 	snprintf(cell[2], CELL, "%d", c->fd);
 	snprintf(cell[3], CELL, "%s", ep_text(&c->local, c->v6, ep, CELL));
 	snprintf(cell[4], CELL, "%s", ep_text(&c->peer, c->v6, ep, CELL));
@@ -148,6 +202,19 @@ static void row_cells(const struct status *st, const struct proc *p,
 	snprintf(cell[11], CELL, "%s", limit_cell(c, st->opts->limit));
 }
 
+/* One cell padded to w columns, on the side cols[i] says, then sep. */
+static void print_cell(int i, const char *cell, int w, const char *sep)
+{
+	int pad = w - text_width(cell);
+
+	if (pad < 0)
+		pad = 0;
+	if (cols[i].right)
+		printf("%*s%s%s", pad, "", cell, sep);
+	else
+		printf("%s%*s%s", cell, pad, "", sep);
+}
+
 /* Print one row: aligned to widths w, or separated by tabs (w NULL). */
 static void print_row(char cell[NCOL][CELL], const int *w)
 {
@@ -157,8 +224,7 @@ static void print_row(char cell[NCOL][CELL], const int *w)
 		if (!w || i == NCOL - 1) /* the last column is not padded */
 			printf("%s%s", cell[i], sep);
 		else
-			printf(cols[i].right ? "%*s%s" : "%-*s%s", w[i], cell[i],
-			       sep);
+			print_cell(i, cell[i], w[i], sep);
 	}
 }
 
@@ -183,8 +249,8 @@ static void widths(const struct status *st, int *w)
 		for (size_t k = pr->first; k < pr->first + pr->n; k++) {
 			row_cells(st, pr, &st->conns[k], cell);
 			for (int i = 0; i < NCOL; i++)
-				if ((int)strlen(cell[i]) > w[i])
-					w[i] = (int)strlen(cell[i]);
+				if (text_width(cell[i]) > w[i])
+					w[i] = text_width(cell[i]);
 		}
 	}
 }
@@ -232,19 +298,29 @@ static void print_table(const struct status *st)
 
 /* ---- JSON ---- */
 
-/* A JSON string, escaped. */
+/*
+ * A JSON string, escaped: always valid UTF-8. Control characters are
+ * written as \\u00XX, and each byte that is not part of valid UTF-8
+ * (a process name is whatever bytes the process wrote) as \\ufffd, the
+ * replacement character.
+ */
 static void json_str(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	const unsigned char *p = (const unsigned char *)s;
 
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\u%04x", ch);
+	putchar('"');
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else if (n == 0)
+			printf("\\ufffd");
 		else
-			putchar(ch);
+			fwrite(p, 1, n, stdout);
+		p += n ? n : 1;
 	}
 	putchar('"');
 }
@@ -414,16 +490,27 @@ static size_t fold_names(const struct status *st, struct by_name *v)
 	return j + 1;
 }
 
-/* A label value, escaped as the exposition format asks. */
+/*
+ * A label value, escaped as the exposition format asks (backslash,
+ * double quote, newline), and valid UTF-8: a byte that is not part of
+ * it becomes U+FFFD.
+ */
 static void prom_label(const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			printf("\\%c", *s);
-		else if (*s == '\n')
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (*p == '\\' || *p == '"')
+			printf("\\%c", *p);
+		else if (*p == '\n')
 			printf("\\n");
+		else if (n == 0)
+			printf("\xef\xbf\xbd");
 		else
-			putchar(*s);
+			fwrite(p, 1, n, stdout);
+		p += n ? n : 1;
 	}
 }
 

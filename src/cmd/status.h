@@ -1,8 +1,10 @@
 /*
  * status.h - the parts of `kashim --status`, shared between status.c
- * (which processes, and one process's scan), tcptab.c (the kernel's TCP
- * tables, read once per network namespace) and report.c (the table,
- * JSON and Prometheus output). Nothing here is part of the library.
+ * (which processes), scan.c (one process's scan), parallel.c (the scans
+ * over the CPUs), tcptab.c (the kernel's TCP tables, read once per
+ * network namespace) and report.c (the table, JSON and Prometheus
+ * output). The calls go one way: status.c -> parallel.c -> scan.c ->
+ * tcptab.c. Nothing here is part of the library.
  */
 #ifndef KASHIM_STATUS_H
 #define KASHIM_STATUS_H
@@ -79,7 +81,7 @@ struct status_sum {
 	size_t processes, connections, keepalive, without, cut, listening;
 };
 
-/* ---- status.c ---- */
+/* ---- scan.c: one process ---- */
 
 /* Room for want elements of size bytes in *v (a T **). Returns 0 or -1. */
 int kashim_grow(void *v, size_t *cap, size_t want, size_t size);
@@ -150,6 +152,13 @@ bool kashim_conn_cut(const struct conn *c, int limit);
 
 /* Count what the summary line shows. */
 void kashim_status_sum(const struct status *st, struct status_sum *sum);
+
+/*
+ * A process name (at most 15 bytes) fit for one line or field, into buf
+ * (16 bytes): control characters and bytes that are not valid UTF-8
+ * become '?'. Returns buf, or "?" for an empty name.
+ */
+const char *kashim_name_text(const char *name, char *buf);
 
 /* Print st in the format its options ask for. */
 void kashim_status_print(const struct status *st);

@@ -22,6 +22,7 @@
 #define _PATH_LOG "/dev/log"
 #endif
 
+#include "common/io.h"
 #include "log.h"
 #include "real.h"
 
@@ -41,21 +42,6 @@ static int syslog_priority(int level)
 	case KASHIM_LOG_WARN: return LOG_WARNING;
 	case KASHIM_LOG_INFO: return LOG_INFO;
 	default: return LOG_DEBUG;
-	}
-}
-
-/* Write all of buf to fd, retrying on EINTR and short writes. */
-static void write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		buf += w;
-		n -= (size_t)w;
 	}
 }
 
@@ -122,7 +108,7 @@ static void to_file(const char *line, size_t n)
 	if (fd < 0)
 		return;
 	if (regular_file(fd))
-		write_all(fd, line, n);
+		kashim_write_all(fd, line, n);
 	kashim_real_close(fd);
 }
 
@@ -152,7 +138,7 @@ void kashim_log(int level, const char *fmt, ...)
 	line[n] = '\n';
 	len = (size_t)n + 1 - (size_t)head; /* from "kashim[" to the newline */
 	if (log_target[0] != '/')
-		write_all(STDERR_FILENO, line + head, len);
+		kashim_write_all(STDERR_FILENO, line + head, len);
 	else
 		to_file(line + head, len);
 out:

@@ -10,6 +10,7 @@
  * holder -c PORT -n N -p P -r DIR -H SECONDS
  *     P client processes of N connections each (forked), each writing
  *     DIR/ready.PID when connected
+ * -N NAME first writes NAME, whatever its bytes, into /proc/self/comm.
  * Every mode exits after SECONDS, or 1 on error. Opening no more than the
  * file limit allows is the caller's business (the server raises its soft
  * limit to the hard one).
@@ -122,12 +123,22 @@ static int clients(int port, int n, int procs, const char *dir, int hold)
 	return 0;
 }
 
+/* Name this process: name's bytes into /proc/self/comm, as they are. */
+static void set_comm(const char *name)
+{
+	int fd = open("/proc/self/comm", O_WRONLY);
+
+	if (fd < 0 || write(fd, name, strlen(name)) != (ssize_t)strlen(name) ||
+	    close(fd) < 0)
+		die("holder: /proc/self/comm");
+}
+
 int main(int argc, char **argv)
 {
 	const char *server = NULL, *ready = NULL;
 	int port = 0, n = 1, procs = 0, hold = 30, c;
 
-	while ((c = getopt(argc, argv, "s:c:n:p:r:H:")) != -1) {
+	while ((c = getopt(argc, argv, "s:c:n:p:r:H:N:")) != -1) {
 		switch (c) {
 		case 's': server = optarg; break;
 		case 'c': port = atoi(optarg); break;
@@ -135,6 +146,7 @@ int main(int argc, char **argv)
 		case 'p': procs = atoi(optarg); break;
 		case 'r': ready = optarg; break;
 		case 'H': hold = atoi(optarg); break;
+		case 'N': set_comm(optarg); break;
 		default: return 2;
 		}
 	}

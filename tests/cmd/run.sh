@@ -199,8 +199,14 @@ contains "broken --config file: FILE:LINE" "$BADV:5: count:" "$ERR"
 expect "broken --config file: COMMAND not run" no "$([ -e "$T/ran" ] && echo yes || echo no)"
 run "$KASHIM" --config "$T/missing.conf" true
 expect "--config missing file: exit 2" 2 "$RC"
-expect "--config missing file: the loader's message, prefixed kashim:" \
-	"kashim: $T/missing.conf: No such file or directory (named by KASHIM_CONFIG)" "$ERR"
+expect "--config missing file: blames --config, not KASHIM_CONFIG" \
+	"kashim: --config $T/missing.conf: No such file or directory" "$ERR"
+run sh -c 'cd "$1" && "$2" --config nosuch.conf true' sh "$T" "$KASHIM"
+expect "--config nosuch.conf (relative): exit 2, the option blamed as typed" \
+	"2 kashim: --config nosuch.conf: No such file or directory" "$RC $ERR"
+run sh -c 'cd "$1" && "$2" --config nosuch.conf --check' sh "$T" "$KASHIM"
+expect "--config nosuch.conf --check: exit 1, the option blamed" \
+	"1 kashim: --config nosuch.conf: No such file or directory" "$RC $ERR"
 cp "$GOOD" "$T/rel.conf"
 chmod 644 "$T/rel.conf"
 run sh -c 'cd "$1" && "$2" --config rel.conf sh -c "cd / && exec \"\$0\"" "$3"' sh "$T" "$KASHIM" "$PAIR"
@@ -234,6 +240,9 @@ expect "--check idle above every limit: still exit 0" 0 "$RC"
 expect "--check idle above every limit: one warning naming the rule" \
 	'kashim: warning: rule "slow": idle 600 s is at or above every path limit kashim knows (aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s): a NAT or load balancer with any of them forgets an idle connection before its first probe' "$ERR"
 contains "--check: a rule's preset, its values" "$(printf '  idle = 300\n  interval = 20\n  count = 5')" "$OUT"
+contains "--check: keep-alive does not reach past an L7 proxy" \
+	"$(printf '# TCP keep-alive does not refresh the idle timer of a proxy that ends TCP\n# (AWS ALB and CLB, other L7 proxies)')" "$OUT"
+contains "--check: there the application's pings must be shorter" "the application's own pings" "$OUT"
 contains "--check: a preset survives the limit it is named for" '# rule "aws": a dead peer is given up after 400 s (idle 300 + interval 20 x count 5); idle 300 s survives aws 350 s, gcp 600 s; not azure 240 s, cgnat 120 s, mobile 60 s' "$OUT"
 run env KASHIM_CONFIG="$GOOD" "$KASHIM" --check
 contains "--check without FILE: \$KASHIM_CONFIG" "$GOOD is valid" "$OUT"

@@ -215,6 +215,59 @@ else
 	skip "script(1) is missing: the aligned table was not checked"
 fi
 
+echo "# process names that are not UTF-8 or hold a newline (any user can set them)"
+ODD1=$(printf 'r\377')
+ODD2=$(printf 'k\nl%s' "$$")
+"$T/$CLI" -N "$ODD1" -c "$PORT" -n 2 -r "$T/odd.1" -H 120 &
+PIDS="$PIDS $!"
+ODD1_PID=$!
+"$T/$CLI" -N "$ODD2" -c "$PORT" -n 2 -r "$T/odd.2" -H 120 &
+PIDS="$PIDS $!"
+ODD2_PID=$!
+wait_files 2 "$T/odd.*" || fail "the oddly named clients did not connect"
+"$KASHIM" --status --all --json >"$T/odd.json" 2>/dev/null
+expect "odd names, --all --json: valid UTF-8 JSON, names as kashim(1) says" \
+	"'r\\ufffd' 2 'k\\nl$$' 2" "$(python3 -c '
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+d = json.loads(raw.decode("utf-8", errors="strict"))
+by = {p["pid"]: p for p in d["processes"]}
+out = []
+for pid in sys.argv[2:]:
+    p = by[int(pid)]
+    out.append("%s %d" % (ascii(p["name"]), len(p["sockets"])))
+print(" ".join(out))
+' "$T/odd.json" "$ODD1_PID" "$ODD2_PID" 2>&1 | tail -n 1)"
+run "$KASHIM" --status "$ODD1_PID" "$ODD2_PID"
+expect "odd names, the table: a header, 4 rows and the summary, 12 fields a row" "6 0" \
+	"$(printf '%s\n' "$OUT" | wc -l) $(printf '%s\n' "$OUT" | grep -v '^summary' | awk -F '\t' 'NF != 12' | wc -l)"
+expect "odd names, the table: each name on one line, '?' for what cannot be shown" \
+	"2 k?l$$
+2 r?" "$(printf '%s\n' "$OUT" | awk -F '\t' 'NR > 1 && NF == 12 { print $2 }' | sort | uniq -c | sed 's/^ *//')"
+expect "two PIDs: the rows in the order the PIDs were given" "$ODD1_PID $ODD2_PID|$ODD2_PID $ODD1_PID" \
+	"$(printf '%s\n' "$OUT" | awk -F '\t' 'NR > 1 && NF == 12 { print $1 }' | uniq | tr '\n' ' ' | sed 's/ $//')|$("$KASHIM" --status "$ODD2_PID" --json "$ODD1_PID" | python3 -c '
+import json, sys
+print(" ".join(str(p["pid"]) for p in json.load(sys.stdin)["processes"]))')"
+if command -v script >/dev/null 2>&1; then
+	script -qec "$KASHIM --status $ODD1_PID $ODD2_PID" /dev/null | tr -d '\r' >"$T/odd.tty"
+	expect "odd names, the terminal: 6 lines, the last column starts at one place" "6 1" \
+		"$(wc -l <"$T/odd.tty") $(grep -v '^summary' "$T/odd.tty" | sed 's/[^ ]*$//' | awk '{ print length($0) }' | sort -u | wc -l)"
+fi
+"$KASHIM" --status "$ODD1_PID" "$ODD2_PID" --prometheus >"$T/odd.prom" 2>/dev/null
+expect "odd names, --prometheus: UTF-8, the newline escaped" \
+	"kashim_connections{process=\"k\\\\nl$$\",keepalive=\"off\"} 2|kashim_connections{process=\"r\\ufffd\",keepalive=\"off\"} 2" \
+	"$(python3 -c '
+import sys
+t = open(sys.argv[1], "rb").read().decode("utf-8", errors="strict")
+print("|".join(ascii(l)[1:-1] for l in t.splitlines() if l.startswith("kashim_connections{") and "off" in l))
+' "$T/odd.prom" 2>&1 | tail -n 1)"
+if [ -x "$PROMTOOL" ]; then
+	"$PROMTOOL" check metrics <"$T/odd.prom" >"$T/promtool.out" 2>&1 &&
+		pass "odd names: promtool check metrics: no finding" ||
+		fail "odd names: promtool check metrics" "$(cat "$T/promtool.out")"
+fi
+kill "$ODD1_PID" "$ODD2_PID" 2>/dev/null
+
 echo "# another user's processes: not inspectable, named on one line"
 if [ "$(id -u)" = 0 ]; then
 	cp "$KASHIM" "$T/kashim-copy"

@@ -1,0 +1,326 @@
+/*
+ * scan.c - one process's scan for `kashim --status`: its TCP sockets as
+ * the kernel holds them.
+ *
+ * The sockets are listed from /proc/PID/fd, looked up by inode in the
+ * TCP tables of the process's network namespace (tcptab.c: state and
+ * addresses, read once per namespace), and each TCP socket is
+ * duplicated into this process with pidfd_getfd(), which needs ptrace
+ * rights over PID, to read its options with getsockopt: the values
+ * shown are the kernel's, not what kashim meant to set. status.c picks
+ * the processes, parallel.c runs the scans over the CPUs.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "status.h"
+
+int kashim_grow(void *v, size_t *cap, size_t want, size_t size)
+{
+	void **p = v;
+	size_t n = *cap ? *cap : 64;
+	void *nv;
+
+	if (want <= *cap)
+		return 0;
+	while (n < want)
+		n *= 2;
+	nv = realloc(*p, n * size);
+	if (!nv)
+		return -1;
+	*p = nv;
+	*cap = n;
+	return 0;
+}
+
+/* An int option of socket s, or -1 when the kernel will not say. */
+static int int_opt(int s, int level, int name)
+{
+	int v;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(s, level, name, &v, &len) == 0 ? v : -1;
+}
+
+/* The keep-alive options of socket s (a duplicate) into c. */
+static void read_options(int s, struct conn *c)
+{
+	c->keepalive = int_opt(s, SOL_SOCKET, SO_KEEPALIVE);
+	c->idle = int_opt(s, IPPROTO_TCP, TCP_KEEPIDLE);
+	c->interval = int_opt(s, IPPROTO_TCP, TCP_KEEPINTVL);
+	c->count = int_opt(s, IPPROTO_TCP, TCP_KEEPCNT);
+	c->user_timeout = int_opt(s, IPPROTO_TCP, TCP_USER_TIMEOUT);
+}
+
+/* An address from getsockname() or getpeername() into e. */
+static void endpoint_from(struct endpoint *e, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+	e->known = true;
+	/* False positive: the analyzer does not see getsockname() fill ss. */
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
+	if (ss->ss_family == AF_INET) {
+		memcpy(e->addr, &in->sin_addr, 4);
+		e->port = ntohs(in->sin_port);
+	} else {
+		memcpy(e->addr, &in6->sin6_addr, 16);
+		e->port = ntohs(in6->sin6_port);
+	}
+}
+
+/*
+ * A socket the TCP tables do not list (made since they were read, or in
+ * another namespace): ask the duplicate s itself. False unless TCP/IP.
+ */
+static bool read_unlisted(int s, struct conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct tcp_info ti;
+	int domain = int_opt(s, SOL_SOCKET, SO_DOMAIN);
+
+	if (int_opt(s, SOL_SOCKET, SO_PROTOCOL) != IPPROTO_TCP ||
+	    (domain != AF_INET && domain != AF_INET6))
+		return false;
+	c->v6 = domain == AF_INET6;
+	if (getsockname(s, (struct sockaddr *)&ss, &len) == 0)
+		endpoint_from(&c->local, &ss);
+	len = sizeof(ss);
+	if (getpeername(s, (struct sockaddr *)&ss, &len) == 0)
+		endpoint_from(&c->peer, &ss);
+	len = sizeof(ti);
+	c->state = getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0
+			   ? ti.tcpi_state
+			   : 0;
+	return true;
+}
+
+/* The fd number an entry of /proc/PID/fd names, or -1. */
+static int fd_number(const char *name)
+{
+	char *end;
+	long v = strtol(name, &end, 10);
+
+	return (*name && !*end && v >= 0 && v <= 0x7fffffff) ? (int)v : -1;
+}
+
+/* The inode of the socket entry name of the open directory dfd, or 0. */
+static unsigned long socket_inode(int dfd, const char *name)
+{
+	char link[64];
+	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
+
+	if (n < 8)
+		return 0;
+	link[n] = '\0';
+	return strncmp(link, "socket:", 7) == 0 ? kashim_link_inode(link) : 0;
+}
+
+/* What one process's scan needs at hand. */
+struct scan {
+	struct status *st;
+	const struct tcptab *tab;
+	int pidfd;
+};
+
+/*
+ * Add socket fd of the process (inode ino) to the answer if it is TCP.
+ * Returns 0 or -errno (EPERM: no ptrace rights).
+ */
+static int add_socket(struct scan *sc, int fd, unsigned long ino)
+{
+	const struct tcp_entry *e = kashim_tcptab_find(sc->tab, ino);
+	struct status *st = sc->st;
+	struct conn *c;
+	int s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
+
+	if (s < 0) /* EBADF: closed meanwhile, not an error */
+		return errno == EBADF ? 0 : -errno;
+	if (kashim_grow(&st->conns, &st->conns_cap, st->nconns + 1, sizeof(*c)) < 0) {
+		close(s);
+		return -ENOMEM;
+	}
+	c = &st->conns[st->nconns];
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	if (e) {
+		c->v6 = e->v6;
+		c->state = e->state;
+		c->local = e->local;
+		c->peer = e->peer;
+	}
+	if (e || read_unlisted(s, c)) {
+		read_options(s, c);
+		st->nconns++;
+	}
+	close(s);
+	return 0;
+}
+
+static int by_fd(const void *a, const void *b)
+{
+	return ((const struct conn *)a)->fd - ((const struct conn *)b)->fd;
+}
+
+/* Add the TCP sockets listed in /proc/PID/fd. Returns 0 or -errno. */
+static int scan_fds(struct scan *sc, pid_t pid)
+{
+	char dir[64];
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while (rc == 0 && (e = readdir(d))) {
+		int fd = fd_number(e->d_name);
+		unsigned long ino = fd < 0 ? 0 : socket_inode(dirfd(d), e->d_name);
+
+		if (ino)
+			rc = add_socket(sc, fd, ino);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Flags of the kernel's task_struct, as /proc/PID/stat shows them. */
+#define PF_EXITING 0x00000004UL /* the process is being torn down */
+#define PF_KTHREAD 0x00200000UL
+
+/*
+ * The state letter and the flags field of /proc/PID/stat. Returns 0, or
+ * -1 when it cannot be read (the process is gone).
+ */
+static int read_stat(pid_t pid, char *state, unsigned long *flags)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* After the name: state ppid pgrp session tty_nr tpgid flags. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -1;
+	*state = p[2];
+	for (int field = 0; p && field < 7; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -1;
+	*flags = strtoul(p + 1, NULL, 10);
+	return 0;
+}
+
+/* Is pid a kernel thread (PF_KTHREAD)? It holds no sockets, so one
+ * kashim may not read is not worth a mention. */
+static bool kernel_thread(pid_t pid)
+{
+	unsigned long flags = 0;
+	char state;
+
+	return read_stat(pid, &state, &flags) == 0 && (flags & PF_KTHREAD);
+}
+
+/*
+ * Is pid on its way out: killed or exiting (PF_EXITING), or a zombie?
+ * Its fds go before its pidfd says it has exited, so a scan in that
+ * window sees some sockets or none. Read before the pidfd is polled:
+ * the PID cannot be reused while the pidfd still says running.
+ */
+static bool proc_exiting(pid_t pid)
+{
+	unsigned long flags = 0;
+	char state = 'R';
+
+	if (read_stat(pid, &state, &flags) < 0)
+		return false; /* reaped: the pidfd says so */
+	return (flags & PF_EXITING) || state == 'Z' || state == 'X';
+}
+
+/*
+ * Is the process pidfd refers to still running? A pidfd polls readable
+ * once its process has exited, even when the PID has been reused since.
+ */
+static bool proc_still_there(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
+}
+
+/* Note that pid could not be read, for the one line that names them. */
+static int refuse(struct status *st, pid_t pid, const char *name, int err)
+{
+	struct refusal *r;
+
+	if (kernel_thread(pid))
+		return 0;
+
+	if (kashim_grow(&st->refused, &st->refused_cap, st->nrefused + 1,
+			sizeof(*r)) < 0)
+		return -ENOMEM;
+	r = &st->refused[st->nrefused++];
+	r->pid = pid;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->err = err;
+	return 0;
+}
+
+int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
+			const char *name)
+{
+	struct scan sc = { st, NULL, -1 };
+	struct proc *p;
+	int rc;
+
+	if (kashim_grow(&st->procs, &st->procs_cap, st->nprocs + 1, sizeof(*p)) < 0)
+		return -ENOMEM;
+	p = &st->procs[st->nprocs];
+	p->pid = pid;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->first = st->nconns;
+	sc.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (sc.pidfd < 0)
+		return errno == ESRCH ? -ESRCH : refuse(st, pid, name, errno);
+	sc.tab = kashim_tcptab_of(tabs, pid);
+	rc = scan_fds(&sc, pid);
+	if (rc == 0 && (proc_exiting(pid) || !proc_still_there(sc.pidfd)))
+		rc = KASHIM_SCAN_GONE; /* what was read is only a part */
+	close(sc.pidfd);
+	if (rc == -ENOENT || rc == -ESRCH)
+		rc = -ESRCH;
+	if (rc < 0) {
+		st->nconns = p->first; /* what was read of it is dropped */
+		return rc == -ESRCH || rc == KASHIM_SCAN_GONE || rc == -ENOMEM
+			       ? rc
+			       : refuse(st, pid, name, -rc);
+	}
+	p->n = st->nconns - p->first;
+	if (p->n)
+		qsort(st->conns + p->first, p->n, sizeof(*st->conns), by_fd);
+	st->nprocs++;
+	return 0;
+}
