@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "kashim-bpf.h"
-#include "common/settings.h"
+#include "common/rules.h"
 
 /* Where links and maps are pinned: one directory per cgroup id. */
 #define KBPF_PIN_ROOT "/sys/fs/bpf"
