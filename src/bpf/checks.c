@@ -115,9 +115,10 @@ static const char *why_not_permitted(char *buf, size_t len)
 static int probe_bpf(const char *rel, char *err, size_t errlen)
 {
 	const struct bpf_insn prog[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
-		  .imm = 1 },
-		{ .code = BPF_JMP | BPF_EXIT },
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K,
+		 .dst_reg = BPF_REG_0,
+		 .imm = 1},
+		{.code = BPF_JMP | BPF_EXIT},
 	};
 	char why[256];
 	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCK_OPS, NULL, "GPL", prog, 2,
@@ -139,7 +140,9 @@ static int probe_bpf(const char *rel, char *err, size_t errlen)
 			 "this kernel (%s) has no cgroup BPF programs of the "
 			 "kinds kashim-bpf needs (bpf() says: %s; it needs "
 			 "CONFIG_BPF_SYSCALL and CONFIG_CGROUP_BPF)",
-			 rel, fd == ENOTSUPP_KERNEL ? "not supported" : strerror(fd));
+			 rel,
+			 fd == ENOTSUPP_KERNEL ? "not supported"
+					       : strerror(fd));
 	else
 		snprintf(err, errlen, "cannot load a BPF program: %s",
 			 strerror(fd));
@@ -349,8 +352,10 @@ static bool mounted_elsewhere(const struct stat *here)
 		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAG...] - ... */
 		if (sep && sscanf(line, "%*s %*s %*s %*s %4095s", where) == 1 &&
 		    !strcmp(where, KBPF_PIN_ROOT))
-			found = memmem(line, (size_t)(sep - line), " shared:", 8) ||
-				memmem(line, (size_t)(sep - line), " master:", 8);
+			found = memmem(line, (size_t)(sep - line),
+				       " shared:", 8) ||
+				memmem(line, (size_t)(sep - line),
+				       " master:", 8);
 	}
 	if (f)
 		fclose(f);

@@ -4,9 +4,10 @@
  * Rule i of the settings is bit i of every mask, the top level bit
  * nrules. The port segments are the library's index (common/rules.c), so
  * a port's segment (a binary search in the program) tells which rules
- * name it; each rule's plans are the library's too. Address blocks and program names go into longest-prefix
- * tries: the value of each entry is every rule with an entry that
- * contains it, so the longest match alone answers for all rules.
+ * name it; each rule's plans are the library's too. Address blocks and program
+ * names go into longest-prefix tries: the value of each entry is every rule
+ * with an entry that contains it, so the longest match alone answers for all
+ * rules.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -40,11 +40,11 @@ static const struct {
 	enum kashim_key key;
 	const char *flag;
 } settings_opts[] = {
-	{ KASHIM_KEY_PRESET, NULL },	{ KASHIM_KEY_IDLE, NULL },
-	{ KASHIM_KEY_INTERVAL, NULL },	{ KASHIM_KEY_COUNT, NULL },
-	{ KASHIM_KEY_USER_TIMEOUT, NULL }, { KASHIM_KEY_OVERRIDE, "1" },
-	{ KASHIM_KEY_PORTS, NULL },	{ KASHIM_KEY_HOSTS, NULL },
-	{ KASHIM_KEY_DIRECTION, NULL },
+	{KASHIM_KEY_PRESET, NULL},	 {KASHIM_KEY_IDLE, NULL},
+	{KASHIM_KEY_INTERVAL, NULL},	 {KASHIM_KEY_COUNT, NULL},
+	{KASHIM_KEY_USER_TIMEOUT, NULL}, {KASHIM_KEY_OVERRIDE, "1"},
+	{KASHIM_KEY_PORTS, NULL},	 {KASHIM_KEY_HOSTS, NULL},
+	{KASHIM_KEY_DIRECTION, NULL},
 };
 
 #define NSETTINGS_OPTS (sizeof(settings_opts) / sizeof(settings_opts[0]))
@@ -71,10 +71,11 @@ static void usage(FILE *f)
 		fprintf(f, "%s%s%s", i ? " " : "",
 			kashim_keys[settings_opts[i].key].option,
 			settings_opts[i].flag ? "" : " V");
-	fprintf(f, "\nPuts kashim's keep-alive settings on every TCP connection "
-		   "made or\n"
-		   "accepted in a cgroup v2, whatever program makes it. See "
-		   "kashim-bpf(8).\n");
+	fprintf(f,
+		"\nPuts kashim's keep-alive settings on every TCP connection "
+		"made or\n"
+		"accepted in a cgroup v2, whatever program makes it. See "
+		"kashim-bpf(8).\n");
 }
 
 /* Print "kashim-bpf: msg" and return exit status 1. */
@@ -85,7 +86,8 @@ static int fail(const char *msg)
 }
 
 /* Print "kashim-bpf: " and a formatted line, then the usage; exit 2. */
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 static int bad_usage(const char *fmt, ...)
 {
@@ -145,14 +147,15 @@ static int bad_option(int opt, const char *word)
 static int parse(int argc, char **argv, struct args *a)
 {
 	static const struct option fixed[] = {
-		{ "cgroup", required_argument, NULL, 'g' },
-		{ "unit", required_argument, NULL, 'u' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{"cgroup", required_argument, NULL, 'g'},
+		{"unit", required_argument, NULL, 'u'},
+		{"config", required_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 	};
-	struct option opts[sizeof(fixed) / sizeof(fixed[0]) + NSETTINGS_OPTS + 1];
+	struct option
+		opts[sizeof(fixed) / sizeof(fixed[0]) + NSETTINGS_OPTS + 1];
 	size_t n = sizeof(fixed) / sizeof(fixed[0]);
 	int c, rc;
 
@@ -161,8 +164,7 @@ static int parse(int argc, char **argv, struct args *a)
 		opts[n++] = (struct option){
 			kashim_keys[settings_opts[i].key].option + 2,
 			settings_opts[i].flag ? no_argument : required_argument,
-			NULL, OPT_SETTING + (int)i
-		};
+			NULL, OPT_SETTING + (int)i};
 	memset(&opts[n], 0, sizeof(opts[n]));
 	opterr = 0; /* every message here says kashim-bpf:, not argv[0] */
 	if (argc > 1 && argv[1][0] != '-') { /* the verb comes first */
@@ -200,7 +202,8 @@ static int parse(int argc, char **argv, struct args *a)
 		}
 	}
 	if (!a->verb)
-		return bad_usage("%s", "say what to do: attach, detach or status");
+		return bad_usage("%s",
+				 "say what to do: attach, detach or status");
 	if (optind < argc)
 		return bad_usage("unexpected argument \"%s\"", argv[optind]);
 	return 0;

@@ -44,10 +44,11 @@ int main(int argc, char **argv)
 			 SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: deny_bpf EPERM|EINVAL COMMAND [ARG...]\n");
+		fprintf(stderr,
+			"usage: deny_bpf EPERM|EINVAL COMMAND [ARG...]\n");
 		return 2;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||

@@ -25,9 +25,10 @@ static long sys_bpf(int cmd, union bpf_attr *attr)
 int main(int argc, char **argv)
 {
 	struct bpf_insn prog[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
-		  .imm = 1 },
-		{ .code = BPF_JMP | BPF_EXIT },
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K,
+		 .dst_reg = BPF_REG_0,
+		 .imm = 1},
+		{.code = BPF_JMP | BPF_EXIT},
 	};
 	union bpf_attr a;
 	int cg, fd;
