@@ -82,7 +82,8 @@ static const char *why_not_permitted(char *buf, size_t len)
 	bool seccomp = false;
 
 	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "Seccomp:", 8) && atoi(line + 8) == 2)
+		if (!strncmp(line, "Seccomp:", 8) &&
+		    strtol(line + 8, NULL, 10) == 2)
 			seccomp = true;
 	if (f)
 		fclose(f);
@@ -120,32 +121,33 @@ static int probe_bpf(const char *rel, char *err, size_t errlen)
 		 .imm = 1},
 		{.code = BPF_JMP | BPF_EXIT},
 	};
-	char why[256];
 	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCK_OPS, NULL, "GPL", prog, 2,
 			       NULL);
+	int e;
 
 	if (fd >= 0) {
 		close(fd);
 		return 0;
 	}
-	fd = errno;
-	if (fd == EPERM || fd == EACCES)
+	e = errno;
+	if (e == EPERM || e == EACCES) {
+		char why[256];
+
 		snprintf(err, errlen,
 			 "the kernel does not permit bpf() to this process "
 			 "(%s): likely %s",
-			 strerror(fd), why_not_permitted(why, sizeof(why)));
-	else if (fd == EINVAL || fd == ENOTSUPP_KERNEL || fd == EOPNOTSUPP ||
-		 fd == ENOSYS)
+			 strerror(e), why_not_permitted(why, sizeof(why)));
+	} else if (e == EINVAL || e == ENOTSUPP_KERNEL || e == EOPNOTSUPP ||
+		   e == ENOSYS)
 		snprintf(err, errlen,
 			 "this kernel (%s) has no cgroup BPF programs of the "
 			 "kinds kashim-bpf needs (bpf() says: %s; it needs "
 			 "CONFIG_BPF_SYSCALL and CONFIG_CGROUP_BPF)",
 			 rel,
-			 fd == ENOTSUPP_KERNEL ? "not supported"
-					       : strerror(fd));
+			 e == ENOTSUPP_KERNEL ? "not supported" : strerror(e));
 	else
 		snprintf(err, errlen, "cannot load a BPF program: %s",
-			 strerror(fd));
+			 strerror(e));
 	return -1;
 }
 
