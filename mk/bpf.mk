@@ -118,9 +118,11 @@ uninstall-bpf:
 #
 # tests/bpf/test_image.c compares the maps' lookups with the library's
 # kashim_rule_for() over random config files, without a kernel.
-# tests/bpf/run.sh makes its own cgroup, attaches, starts clients and
-# servers in it and outside it, reads every socket back with
-# `kashim --status`, detaches and removes the cgroup. dead_link.sh is
+# tests/bpf/run.sh makes its own cgroup, decides whether the host can
+# run BPF at all with tests/bpf/probe.c (a raw bpf() call, not
+# kashim-bpf), attaches, starts clients and servers in it and outside
+# it, reads every socket back with `kashim --status`, detaches and
+# removes the cgroup. dead_link.sh is
 # the end-to-end test of tests/e2e/ with a static client under kashim-bpf. The Go client and
 # the io_uring client need golang-go and liburing-dev: where the mirror
 # cannot deliver them, their cases print SKIP with the reason.
@@ -128,7 +130,8 @@ uninstall-bpf:
 BPF_TEST_PACKAGES := util-linux python3 libc6-dev iproute2 nftables mawk
 DEPS_PACKAGES += $(BPF_PACKAGES) $(BPF_TEST_PACKAGES)
 BPF_TEST_DIR := tests/build/bpf
-BPF_TEST_PROGS := $(BPF_TEST_DIR)/peer $(BPF_TEST_DIR)/peer-static
+BPF_TEST_PROGS := $(BPF_TEST_DIR)/peer $(BPF_TEST_DIR)/peer-static \
+	$(BPF_TEST_DIR)/probe $(BPF_TEST_DIR)/deny_bpf
 BPF_OPTIONAL := golang-go liburing-dev
 
 $(BPF_TEST_DIR):
@@ -140,6 +143,14 @@ $(BPF_TEST_DIR)/test_image: tests/bpf/test_image.c $(BPF_DIR)/image.o \
 	$(CC) $(TEST_CFLAGS) -o $@ $^ $(CONFUSE_LIBS)
 
 $(BPF_TEST_DIR)/peer: tests/bpf/peer.c | $(BPF_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+# Can this host load and attach BPF at all? Decides the SKIP, without
+# kashim-bpf. And a command run with bpf() refused by seccomp.
+$(BPF_TEST_DIR)/probe: tests/bpf/probe.c | $(BPF_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(BPF_TEST_DIR)/deny_bpf: tests/bpf/deny_bpf.c | $(BPF_TEST_DIR)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 # Out of LD_PRELOAD's reach: kashim-bpf must set its sockets all the same.

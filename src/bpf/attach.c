@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -280,6 +282,36 @@ static struct kashim_bpf *load(const char *dir, bool again, char *err,
 fail:
 	kashim_bpf__destroy(skel);
 	return NULL;
+}
+
+int kbpf_lock(char *err, size_t errlen)
+{
+	/* Left open: the lock goes when the process exits. */
+	int fd = open(KBPF_PIN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", KBPF_PIN_DIR, strerror(errno));
+		return -1;
+	}
+	/* Another one's turn lasts a fraction of a second: wait for it. */
+	for (int i = 0; (rc = flock(fd, LOCK_EX | LOCK_NB)) < 0 &&
+			errno == EWOULDBLOCK && i < KBPF_LOCK_WAIT * 10;
+	     i++)
+		usleep(100 * 1000);
+	if (rc == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		snprintf(err, errlen,
+			 "another kashim-bpf attach or detach is in progress "
+			 "(it has held the lock on %s for %d s); run this one "
+			 "again when it has finished",
+			 KBPF_PIN_DIR, KBPF_LOCK_WAIT);
+	else
+		snprintf(err, errlen, "%s: cannot lock: %s", KBPF_PIN_DIR,
+			 strerror(errno));
+	close(fd);
+	return -1;
 }
 
 int kbpf_attach(int cgfd, uint64_t cgid, const struct kbpf_image *im,

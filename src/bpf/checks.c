@@ -1,7 +1,8 @@
 /*
  * checks.c - everything kashim-bpf refuses before it loads anything:
- * missing privileges, an old kernel or one without the features, no
- * cgroup v2, a path that is not a cgroup, no bpffs.
+ * missing privileges, bpf() not permitted, an old kernel or one without
+ * the features, no cgroup v2, a path that is not a cgroup, pins that
+ * would not outlive the command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "kbpf.h"
@@ -69,6 +71,86 @@ static int kernel_version(char *text, size_t len)
 	return (int)(major * 1000 + minor);
 }
 
+/* ENOTSUPP, the kernel's own "not supported" (524), seen from bpf(). */
+#define ENOTSUPP_KERNEL 524
+
+/* The likely reason bpf() is not permitted to this root process. */
+static const char *why_not_permitted(char *buf, size_t len)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	bool seccomp = false;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Seccomp:", 8) &&
+		    strtol(line + 8, NULL, 10) == 2)
+			seccomp = true;
+	if (f)
+		fclose(f);
+	if (seccomp)
+		return "a seccomp filter refuses it: this process runs under "
+		       "one (container runtimes and systemd's "
+		       "SystemCallFilter= refuse bpf() by default)";
+	f = fopen("/sys/kernel/security/lockdown", "r");
+	line[0] = '\0';
+	if (f && fgets(line, sizeof(line), f) && !strstr(line, "[none]")) {
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(buf, len, "kernel lockdown (%s)", line);
+	} else {
+		snprintf(buf, len,
+			 "no CAP_BPF or CAP_SYS_ADMIN in the initial user "
+			 "namespace (a container), or a security module "
+			 "(SELinux, AppArmor)");
+	}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/*
+ * Load the smallest sock_ops program: does the kernel take BPF programs
+ * of that kind from this process at all? Returns 0, or -1 with err
+ * telling "not permitted here" (EPERM, EACCES) from "this kernel lacks
+ * it" (EINVAL, ENOTSUPP, EOPNOTSUPP, ENOSYS).
+ */
+static int probe_bpf(const char *rel, char *err, size_t errlen)
+{
+	const struct bpf_insn prog[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K,
+		 .dst_reg = BPF_REG_0,
+		 .imm = 1},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCK_OPS, NULL, "GPL", prog, 2,
+			       NULL);
+	int e;
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	e = errno;
+	if (e == EPERM || e == EACCES) {
+		char why[256];
+
+		snprintf(err, errlen,
+			 "the kernel does not permit bpf() to this process "
+			 "(%s): likely %s",
+			 strerror(e), why_not_permitted(why, sizeof(why)));
+	} else if (e == EINVAL || e == ENOTSUPP_KERNEL || e == EOPNOTSUPP ||
+		   e == ENOSYS)
+		snprintf(err, errlen,
+			 "this kernel (%s) has no cgroup BPF programs of the "
+			 "kinds kashim-bpf needs (bpf() says: %s; it needs "
+			 "CONFIG_BPF_SYSCALL and CONFIG_CGROUP_BPF)",
+			 rel,
+			 e == ENOTSUPP_KERNEL ? "not supported" : strerror(e));
+	else
+		snprintf(err, errlen, "cannot load a BPF program: %s",
+			 strerror(e));
+	return -1;
+}
+
 int kbpf_check_kernel(char *err, size_t errlen)
 {
 	char rel[65] = "?";
@@ -81,6 +163,8 @@ int kbpf_check_kernel(char *err, size_t errlen)
 			 rel);
 		return -1;
 	}
+	if (probe_bpf(rel, err, errlen) < 0)
+		return -1;
 	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCKOPT, NULL) !=
 		    1 ||
 	    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, NULL) != 1 ||
@@ -227,20 +311,98 @@ int kbpf_unit_cgroup(const char *unit, char *path, size_t len, char *err,
 	return 0;
 }
 
-int kbpf_pin_root(char *err, size_t errlen)
+/* The initial mount namespace's number from Linux 6.18 on (nsfs.h). */
+#define MNT_NS_INIT_INO 0xEFFFFFF8u
+
+/*
+ * Is this process in the initial mount namespace (PID 1's)? 1 yes, 0 no,
+ * -1 cannot tell (PID 1 hidden, on a kernel that gives the initial
+ * namespace no fixed number).
+ */
+static int initial_mount_ns(void)
+{
+	struct stat self, init;
+	char rel[65];
+
+	if (stat("/proc/self/ns/mnt", &self) < 0)
+		return -1;
+	if (stat("/proc/1/ns/mnt", &init) == 0)
+		return self.st_dev == init.st_dev && self.st_ino == init.st_ino;
+	if (self.st_ino == MNT_NS_INIT_INO)
+		return 1;
+	return kernel_version(rel, sizeof(rel)) >= 6018 ? 0 : -1;
+}
+
+/*
+ * Is the BPF filesystem at KBPF_PIN_ROOT mounted outside this mount
+ * namespace too: the same one as PID 1's, or a mount that propagates
+ * to or from another namespace (shared: or master: in mountinfo)?
+ */
+static bool mounted_elsewhere(const struct stat *here)
+{
+	char line[8192], where[4096];
+	struct stat init;
+	FILE *f;
+	bool found = false;
+
+	if (stat("/proc/1/root" KBPF_PIN_ROOT, &init) == 0)
+		return init.st_dev == here->st_dev;
+	f = fopen("/proc/self/mountinfo", "r");
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAG...] - ... */
+		if (sep && sscanf(line, "%*s %*s %*s %*s %4095s", where) == 1 &&
+		    !strcmp(where, KBPF_PIN_ROOT))
+			found = memmem(line, (size_t)(sep - line),
+				       " shared:", 8) ||
+				memmem(line, (size_t)(sep - line),
+				       " master:", 8);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Say why pins here would not outlive the command, and the fix. */
+static int private_pins(bool mounted, char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+		 "%s %s: the links pinned there would go when this mount "
+		 "namespace ends (a systemd unit with PrivateMounts=, a "
+		 "container), and with them the attachment. Mount bpffs in the "
+		 "initial mount namespace (mount -t bpf bpf %s) and bind it in "
+		 "(BindPaths=%s, docker run -v %s:%s), or run kashim-bpf there",
+		 KBPF_PIN_ROOT,
+		 mounted ? "is a BPF filesystem of this mount namespace's own, "
+			   "not the initial namespace's"
+			 : "is not mounted in this mount namespace",
+		 KBPF_PIN_ROOT, KBPF_PIN_ROOT, KBPF_PIN_ROOT, KBPF_PIN_ROOT);
+	return -1;
+}
+
+int kbpf_pin_root(bool may_mount, char *err, size_t errlen)
 {
 	struct statfs fs;
+	struct stat st;
+	bool bpffs = statfs(KBPF_PIN_ROOT, &fs) == 0 &&
+		     fs.f_type == BPF_FS_MAGIC && stat(KBPF_PIN_ROOT, &st) == 0;
+	int initial = initial_mount_ns();
 
-	if (statfs(KBPF_PIN_ROOT, &fs) < 0 || fs.f_type != BPF_FS_MAGIC) {
-		if (mount("bpf", KBPF_PIN_ROOT, "bpf", 0, "mode=0700") < 0) {
-			snprintf(err, errlen,
-				 "%s is not a BPF filesystem and cannot be "
-				 "mounted as one: %s",
-				 KBPF_PIN_ROOT, strerror(errno));
-			return -1;
-		}
+	if (bpffs && initial == 0 && !mounted_elsewhere(&st))
+		return private_pins(true, err, errlen);
+	if (!bpffs && initial != 1)
+		return private_pins(false, err, errlen);
+	if (!bpffs && !may_mount)
+		return KBPF_PINS_NONE;
+	if (!bpffs && mount("bpf", KBPF_PIN_ROOT, "bpf", 0, "mode=0700") < 0) {
+		snprintf(err, errlen,
+			 "%s is not a BPF filesystem and cannot be mounted as "
+			 "one: %s",
+			 KBPF_PIN_ROOT, strerror(errno));
+		return -1;
 	}
-	if (mkdir(KBPF_PIN_DIR, 0700) < 0 && errno != EEXIST) {
+	if (may_mount && mkdir(KBPF_PIN_DIR, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", KBPF_PIN_DIR, strerror(errno));
 		return -1;
 	}

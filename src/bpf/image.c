@@ -2,11 +2,12 @@
  * image.c - kashim's settings as the BPF maps hold them.
  *
  * Rule i of the settings is bit i of every mask, the top level bit
- * nrules. The port line is cut into segments at every end of a range, so
+ * nrules. The port segments are the library's index (common/rules.c), so
  * a port's segment (a binary search in the program) tells which rules
- * name it. Address blocks and program names go into longest-prefix
- * tries: the value of each entry is every rule with an entry that
- * contains it, so the longest match alone answers for all rules.
+ * name it; each rule's plans are the library's too. Address blocks and program
+ * names go into longest-prefix tries: the value of each entry is every rule
+ * with an entry that contains it, so the longest match alone answers for all
+ * rules.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +23,29 @@ static const struct kashim_rule *rule_at(const struct kashim_settings *s,
 	return i < s->nrules ? &s->rules[i] : &s->top;
 }
 
-/* The values rule r puts on a socket, with `auto` worked out. */
+/* The option bits are the library's: plan bits are copied across. */
+_Static_assert(KBPF_OPT_IDLE == 1u << KASHIM_OPT_IDLE &&
+		       KBPF_OPT_INTVL == 1u << KASHIM_OPT_INTVL &&
+		       KBPF_OPT_CNT == 1u << KASHIM_OPT_CNT &&
+		       KBPF_OPT_UTO == 1u << KASHIM_OPT_UTO &&
+		       KBPF_OPT_KA == 1u << KASHIM_OPT_KA &&
+		       KBPF_NPLANS == 1u << KASHIM_NOPTS,
+	       "kashim-bpf.h's option bits follow enum kashim_opt");
+
+/*
+ * The values rule r puts on a socket, with `auto` worked out, and the
+ * library's plan for each set of options a program may have set itself.
+ */
 static void fill_values(const struct kashim_rule *r, struct kbpf_values *v)
 {
 	memset(v, 0, sizeof(*v));
+	for (unsigned own = 0; own < KBPF_NPLANS; own++) {
+		struct kashim_plan p;
+
+		kashim_plan_make(&r->v, own, &p);
+		for (unsigned i = 0; i < p.n; i++)
+			v->plan[own] |= (uint8_t)(1u << p.o[i].opt);
+	}
 	v->flags = (r->v.enable ? KBPF_V_ENABLE : 0) |
 		   (r->v.override ? KBPF_V_OVERRIDE : 0);
 	v->idle = (uint32_t)r->v.idle;
@@ -35,75 +55,34 @@ static void fill_values(const struct kashim_rule *r, struct kbpf_values *v)
 	snprintf(v->name, sizeof(v->name), "%s", r->name);
 }
 
-/* Does any range of m hold port? An empty list holds every port. */
-static bool holds_port(const struct kashim_match *m, uint32_t port)
-{
-	for (size_t i = 0; i < m->nports; i++)
-		if (m->ports[i].lo <= port && port <= m->ports[i].hi)
-			return true;
-	return m->nports == 0;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The segment starts: 0 and every lo and hi + 1, sorted, unique. */
-static size_t port_cuts(const struct kashim_settings *s, uint32_t *cut,
-			size_t max)
-{
-	size_t n = 0, out = 0;
-
-	cut[n++] = 0;
-	for (size_t i = 0; i <= s->nrules; i++) {
-		const struct kashim_match *m = &rule_at(s, i)->m;
-
-		for (size_t j = 0; j < m->nports && n + 2 <= max; j++) {
-			cut[n++] = m->ports[j].lo;
-			cut[n++] = m->ports[j].hi + 1u;
-		}
-	}
-	qsort(cut, n, sizeof(*cut), cmp_u32);
-	for (size_t i = 0; i < n; i++)
-		if (cut[i] <= 65535 && (!out || cut[i] != cut[out - 1]))
-			cut[out++] = cut[i];
-	return out;
-}
-
-/* The port segments and which rules each one matches. */
+/*
+ * The port segments are those of the library's index (rules.c), and each
+ * one's mask the rules whose ports hold it, by the library's own test.
+ */
 static int build_ports(const struct kashim_settings *s, struct kbpf_image *im,
 		       char *err, size_t errlen)
 {
-	size_t total = 1, n;
-	uint32_t *cut;
+	size_t n = s->nseg ? s->nseg : 1;
 
-	for (size_t i = 0; i <= s->nrules; i++)
-		total += 2 * rule_at(s, i)->m.nports;
-	cut = calloc(total, sizeof(*cut));
-	if (!cut) {
-		snprintf(err, errlen, "out of memory");
+	if (!s->nseg && (s->nrules || s->top.m.nports)) {
+		snprintf(err, errlen, "out of memory for the port index");
 		return -1;
 	}
-	n = port_cuts(s, cut, total);
 	if (n > KBPF_MAX_SEGS) {
 		snprintf(err, errlen,
 			 "ports: the rules cut the port line into %zu pieces; "
 			 "kashim-bpf holds at most %d",
 			 n, KBPF_MAX_SEGS);
-		free(cut);
 		return -1;
 	}
 	for (size_t k = 0; k < n; k++) {
-		im->segs[k].start = cut[k];
+		im->segs[k].start = s->nseg ? s->seg_start[k] : 0;
 		for (size_t i = 0; i <= s->nrules; i++)
-			if (holds_port(&rule_at(s, i)->m, cut[k]))
+			if (kashim_port_matches(&rule_at(s, i)->m,
+						(uint16_t)im->segs[k].start))
 				im->segs[k].mask |= 1ull << i;
 	}
 	im->conf.nseg = (uint32_t)n;
-	free(cut);
 	return 0;
 }
 

@@ -27,18 +27,28 @@
 #define KBPF_DIR_OUT 1u
 #define KBPF_DIR_IN 2u
 
-/* Bits of kbpf_sk.own: the options the program set itself. */
-#define KBPF_OWN_KA 1u
-#define KBPF_OWN_IDLE 2u
-#define KBPF_OWN_INTVL 4u
-#define KBPF_OWN_CNT 8u
-#define KBPF_OWN_UTO 16u
+/*
+ * The options, as bits: of kbpf_sk.own (those the program set itself)
+ * and of a plan (those kashim sets). Bit n is the library's option n
+ * (enum kashim_opt in common/rules.h; image.c checks that they agree).
+ */
+#define KBPF_OPT_IDLE 1u
+#define KBPF_OPT_INTVL 2u
+#define KBPF_OPT_CNT 4u
+#define KBPF_OPT_UTO 8u
+#define KBPF_OPT_KA 16u
+#define KBPF_NPLANS 32 /* one plan for each set of own options */
 
 /* Bits of kbpf_values.flags. */
 #define KBPF_V_ENABLE 1u
 #define KBPF_V_OVERRIDE 2u
 
-/* The values a rule puts on a socket; uto in ms, 0 = leave it. */
+/*
+ * The values a rule puts on a socket (uto in ms), and which of them: for
+ * a socket whose program set the options own itself, the program sets
+ * those of plan[own]. The plans are the library's (kashim_plan_make()),
+ * made in user space; the program only follows them.
+ */
 struct kbpf_values {
 	__u32 flags;
 	__u32 idle;
@@ -46,6 +56,7 @@ struct kbpf_values {
 	__u32 cnt;
 	__u32 uto;
 	__u32 pad;
+	__u8 plan[KBPF_NPLANS];
 	char name[KBPF_NAME_LEN]; /* for `status` only */
 };
 
@@ -88,7 +99,7 @@ struct kbpf_prog_key {
 struct kbpf_sk {
 	__u64 gen;	 /* the attachment prog_mask was computed for */
 	__u64 prog_mask; /* rules whose programs name this socket's maker */
-	__u32 own;	 /* KBPF_OWN_* */
+	__u32 own;	 /* KBPF_OPT_* */
 	__u32 prog_known;
 };
 

@@ -9,7 +9,8 @@
  *    itself, so its own choice wins as under the library;
  *  - sockops puts the matching rule's values on the socket inside
  *    connect() (TCP_CONNECT_CB) and on accepted sockets
- *    (PASSIVE_ESTABLISHED_CB).
+ *    (PASSIVE_ESTABLISHED_CB), the options its plan names for what the
+ *    program set itself; the plans are made in user space.
  * The storage is cloned to accepted sockets: what was noted on a
  * listener counts for every connection it accepts.
  */
@@ -199,29 +200,25 @@ static __always_inline void set_opt(struct bpf_sock_ops *ops, int level,
 }
 
 /*
- * Put values v on the socket, leaving alone what the program set itself
- * (own) unless v overrides. Returns the number of options set.
+ * Put values v on the socket as the plan for own (the options the program
+ * set itself) says. Returns the number of options set.
  */
 static __always_inline int apply(struct bpf_sock_ops *ops,
 				 const struct kbpf_values *v, __u32 own)
 {
-	int n = 0;
+	__u32 plan = v->plan[own & (KBPF_NPLANS - 1)];
 
-	if (v->flags & KBPF_V_OVERRIDE)
-		own = 0;
-	if (!(own & KBPF_OWN_KA)) {
-		if (!(own & KBPF_OWN_IDLE) && ++n)
-			set_opt(ops, SOL_TCP, TCP_KEEPIDLE, v->idle);
-		if (!(own & KBPF_OWN_INTVL) && ++n)
-			set_opt(ops, SOL_TCP, TCP_KEEPINTVL, v->intvl);
-		if (!(own & KBPF_OWN_CNT) && ++n)
-			set_opt(ops, SOL_TCP, TCP_KEEPCNT, v->cnt);
-	}
-	if (v->uto && !(own & KBPF_OWN_UTO) && ++n)
+	if (plan & KBPF_OPT_IDLE)
+		set_opt(ops, SOL_TCP, TCP_KEEPIDLE, v->idle);
+	if (plan & KBPF_OPT_INTVL)
+		set_opt(ops, SOL_TCP, TCP_KEEPINTVL, v->intvl);
+	if (plan & KBPF_OPT_CNT)
+		set_opt(ops, SOL_TCP, TCP_KEEPCNT, v->cnt);
+	if (plan & KBPF_OPT_UTO)
 		set_opt(ops, SOL_TCP, TCP_USER_TIMEOUT, v->uto);
-	if (!(own & KBPF_OWN_KA) && ++n)
+	if (plan & KBPF_OPT_KA)
 		set_opt(ops, SOL_SOCKET, SO_KEEPALIVE, 1);
-	return n;
+	return plan != 0;
 }
 
 /* A new connection in direction dir with port (host order). */
@@ -268,22 +265,22 @@ int kashim_sockops(struct bpf_sock_ops *ops)
 	return 1;
 }
 
-/* The KBPF_OWN_* bit of a keep-alive option, 0 for any other. */
+/* The KBPF_OPT_* bit of a keep-alive option, 0 for any other. */
 static __always_inline __u32 own_bit(int level, int name)
 {
 	if (level == SOL_SOCKET)
-		return name == SO_KEEPALIVE ? KBPF_OWN_KA : 0;
+		return name == SO_KEEPALIVE ? KBPF_OPT_KA : 0;
 	if (level != SOL_TCP)
 		return 0;
 	switch (name) {
 	case TCP_KEEPIDLE:
-		return KBPF_OWN_IDLE;
+		return KBPF_OPT_IDLE;
 	case TCP_KEEPINTVL:
-		return KBPF_OWN_INTVL;
+		return KBPF_OPT_INTVL;
 	case TCP_KEEPCNT:
-		return KBPF_OWN_CNT;
+		return KBPF_OPT_CNT;
 	case TCP_USER_TIMEOUT:
-		return KBPF_OWN_UTO;
+		return KBPF_OPT_UTO;
 	}
 	return 0;
 }

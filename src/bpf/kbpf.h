@@ -7,11 +7,12 @@
 #ifndef KASHIM_KBPF_H
 #define KASHIM_KBPF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kashim-bpf.h"
-#include "common/settings.h"
+#include "common/rules.h"
 
 /* Where links and maps are pinned: one directory per cgroup id. */
 #define KBPF_PIN_ROOT "/sys/fs/bpf"
@@ -59,8 +60,26 @@ int kbpf_open_cgroup(const char *path, uint64_t *id, char *err, size_t errlen);
 int kbpf_unit_cgroup(const char *unit, char *path, size_t len, char *err,
 		     size_t errlen);
 
-/* Make sure bpffs is at KBPF_PIN_ROOT and KBPF_PIN_DIR exists. */
-int kbpf_pin_root(char *err, size_t errlen);
+/*
+ * Make sure the pins under KBPF_PIN_ROOT will outlive this command: a BPF
+ * filesystem there that the initial mount namespace has too. In that
+ * namespace, mount one there when there is none and may_mount, and make
+ * KBPF_PIN_DIR. Returns 0, KBPF_PINS_NONE (none there, none mounted:
+ * nothing can be pinned), or -1 with the reason and the fix in err (a
+ * BPF filesystem private to this mount namespace, or none where
+ * mounting one would make it private).
+ */
+#define KBPF_PINS_NONE 1
+int kbpf_pin_root(bool may_mount, char *err, size_t errlen);
+
+/*
+ * Keep every other kashim-bpf attach or detach out until this process
+ * exits (an flock on KBPF_PIN_DIR), waiting up to KBPF_LOCK_WAIT seconds
+ * for one in progress. Returns 0, or -1 with err saying that another one
+ * is in progress.
+ */
+#define KBPF_LOCK_WAIT 5
+int kbpf_lock(char *err, size_t errlen);
 
 /*
  * Attach the programs with the settings of im to the cgroup open as

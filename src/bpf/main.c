@@ -2,18 +2,21 @@
  * main.c - the kashim-bpf command: attach kashim's settings to every TCP
  * connection of a cgroup with BPF, detach them, show them.
  *
- *   kashim-bpf attach (--cgroup PATH | --unit NAME) [--config FILE] [-v]
+ *   kashim-bpf attach (--cgroup PATH | --unit NAME) [--config FILE]
+ *                     [--idle S ...] [-v]
  *   kashim-bpf detach (--cgroup PATH | --unit NAME)
  *   kashim-bpf status
  *
  * The settings are read exactly as the library reads them: defaults <
  * config file < KASHIM_* environment, through the same code as
- * `kashim --check`. Every refusal exits 1 with its reason and leaves
- * nothing half-attached.
+ * `kashim --check`; the settings options are kashim's own, from the same
+ * table of keys. Every refusal exits 1 with its reason and leaves
+ * nothing half-attached; a command-line error exits 2.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,30 @@
 #include "common/load.h"
 #include "kbpf.h"
 
+/* Exit statuses: a refusal, and a command-line error (as `kashim`'s). */
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+
+/*
+ * The settings options, each spelt as in the table of keys
+ * (kashim_keys[key].option) and checked by its parser; flag is the value
+ * of an option that takes none. Each becomes its KASHIM_* variable, as
+ * under `kashim`: defaults < config file < environment < options.
+ */
+static const struct {
+	enum kashim_key key;
+	const char *flag;
+} settings_opts[] = {
+	{KASHIM_KEY_PRESET, NULL},	 {KASHIM_KEY_IDLE, NULL},
+	{KASHIM_KEY_INTERVAL, NULL},	 {KASHIM_KEY_COUNT, NULL},
+	{KASHIM_KEY_USER_TIMEOUT, NULL}, {KASHIM_KEY_OVERRIDE, "1"},
+	{KASHIM_KEY_PORTS, NULL},	 {KASHIM_KEY_HOSTS, NULL},
+	{KASHIM_KEY_DIRECTION, NULL},
+};
+
+#define NSETTINGS_OPTS (sizeof(settings_opts) / sizeof(settings_opts[0]))
+#define OPT_SETTING 256 /* getopt code of settings_opts[i]: OPT_SETTING + i */
+
 /* What the command line asked for. */
 struct args {
 	const char *verb;
@@ -30,45 +57,121 @@ struct args {
 	const char *unit;
 	const char *config;
 	bool verbose;
+	bool settings; /* some settings option was given */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: kashim-bpf attach (--cgroup PATH | --unit NAME) "
-		   "[--config FILE] [--verbose]\n"
+		   "[--config FILE] [SETTINGS] [--verbose]\n"
 		   "       kashim-bpf detach (--cgroup PATH | --unit NAME)\n"
 		   "       kashim-bpf status\n"
-		   "Puts kashim's keep-alive settings on every TCP connection "
-		   "made or\n"
-		   "accepted in a cgroup v2, whatever program makes it. See "
-		   "kashim-bpf(8).\n");
+		   "SETTINGS, as for kashim(1): ");
+	for (size_t i = 0; i < NSETTINGS_OPTS; i++)
+		fprintf(f, "%s%s%s", i ? " " : "",
+			kashim_keys[settings_opts[i].key].option,
+			settings_opts[i].flag ? "" : " V");
+	fprintf(f,
+		"\nPuts kashim's keep-alive settings on every TCP connection "
+		"made or\n"
+		"accepted in a cgroup v2, whatever program makes it. See "
+		"kashim-bpf(8).\n");
 }
 
 /* Print "kashim-bpf: msg" and return exit status 1. */
 static int fail(const char *msg)
 {
 	fprintf(stderr, "kashim-bpf: %s\n", msg);
-	return 1;
+	return EXIT_REFUSED;
+}
+
+/* Print "kashim-bpf: " and a formatted line, then the usage; exit 2. */
+static int bad_usage(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kashim-bpf: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * Settings option i with text (the flag's value when it takes none):
+ * checked by the key's own parser, then put into its variable. Returns
+ * 0, or 2 after "kashim-bpf: --OPTION: message".
+ */
+static int take(size_t i, const char *text)
+{
+	const struct kashim_key_def *k = &kashim_keys[settings_opts[i].key];
+	struct kashim_settings scratch;
+	char err[320];
+	const char *msg = err;
+	size_t len = strlen(k->name);
+	int rc;
+
+	if (settings_opts[i].flag)
+		text = settings_opts[i].flag;
+	kashim_settings_defaults(&scratch);
+	rc = kashim_set(&scratch, &scratch.top, settings_opts[i].key, text, err,
+			sizeof(err));
+	kashim_settings_free(&scratch);
+	if (rc == 0 && setenv(k->env, text, 1) == 0)
+		return 0;
+	if (rc == 0)
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+	/* kashim_set() says "KEY: message"; the user typed an option. */
+	if (!strncmp(err, k->name, len) && err[len] == ':')
+		msg = err + len + 2;
+	fprintf(stderr, "kashim-bpf: %s: %s\n", k->option, msg);
+	return EXIT_USAGE;
+}
+
+/* What getopt refused in word (opt '?': unknown, ':': no argument). */
+static int bad_option(int opt, const char *word)
+{
+	if (opt == ':')
+		return bad_usage("%s needs an argument", word);
+	if (optopt && optopt < OPT_SETTING && word[1] != '-')
+		return bad_usage("unknown option -%c", optopt);
+	return bad_usage("unknown option %s", word);
 }
 
 /* Parse argv into a. Returns 0, or an exit status (usage: 2). */
 static int parse(int argc, char **argv, struct args *a)
 {
-	static const struct option opts[] = {
+	static const struct option fixed[] = {
 		{"cgroup", required_argument, NULL, 'g'},
 		{"unit", required_argument, NULL, 'u'},
 		{"config", required_argument, NULL, 'c'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
-		{0}};
-	int c;
+	};
+	struct option
+		opts[sizeof(fixed) / sizeof(fixed[0]) + NSETTINGS_OPTS + 1];
+	size_t n = sizeof(fixed) / sizeof(fixed[0]);
+	int c, rc;
 
+	memcpy(opts, fixed, sizeof(fixed));
+	for (size_t i = 0; i < NSETTINGS_OPTS; i++)
+		opts[n++] = (struct option){
+			kashim_keys[settings_opts[i].key].option + 2,
+			settings_opts[i].flag ? no_argument : required_argument,
+			NULL, OPT_SETTING + (int)i};
+	memset(&opts[n], 0, sizeof(opts[n]));
+	opterr = 0; /* every message here says kashim-bpf:, not argv[0] */
 	if (argc > 1 && argv[1][0] != '-') { /* the verb comes first */
 		a->verb = argv[1];
 		optind = 2;
 	}
-	while ((c = getopt_long(argc, argv, "g:u:c:vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":g:u:c:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			a->cgroup = optarg;
@@ -88,57 +191,50 @@ static int parse(int argc, char **argv, struct args *a)
 		case 'V':
 			printf("kashim-bpf %s\n", KASHIM_VERSION);
 			exit(0);
+		case '?':
+		case ':':
+			return bad_option(c, argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			rc = take((size_t)(c - OPT_SETTING), optarg);
+			if (rc)
+				return rc;
+			a->settings = true;
 		}
 	}
-	if (!a->verb || optind < argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (!a->verb)
+		return bad_usage("%s",
+				 "say what to do: attach, detach or status");
+	if (optind < argc)
+		return bad_usage("unexpected argument \"%s\"", argv[optind]);
 	return 0;
 }
 
 /*
- * The settings: defaults < config file < environment, read by
- * kashim_settings_load(), as the library and `kashim --check` read them.
- * A file named by --config must exist. Returns 0, or 1 with s freed.
+ * The settings: defaults < config file < environment (and the options,
+ * put there by take()), read as `kashim --check` reads them. Returns 0,
+ * or 1 after printing each rejected source's message.
  */
 static int load_settings(const char *config, struct kashim_settings *s)
 {
-	const struct kashim_sources src = {
-		.getenv = getenv,
-		.load_file = kashim_conf_load,
-		.ruid = getuid(),
-		.exe = NULL,
-	};
 	struct kashim_load_result res;
 
-	if (kashim_settings_load(s, &src, config, &res) < 0) {
-		if (res.file_err[0]) /* "FILE:LINE: message" */
-			fprintf(stderr, "%s\n", res.file_err);
-		if (res.env_err[0])
-			fail(res.env_err);
-		kashim_settings_free(s);
-		return 1;
-	}
-	if (config && res.file_rc == KASHIM_CONF_MISSING) {
-		fprintf(stderr, "%s: %s\n", config, strerror(ENOENT));
-		kashim_settings_free(s);
-		return 1;
-	}
-	return 0;
+	if (kashim_settings_load_cmd(config, s, &res) == 0)
+		return 0;
+	if (res.file_err[0]) /* "FILE:LINE: message" */
+		fail(res.file_err);
+	if (res.env_err[0])
+		fail(res.env_err);
+	return EXIT_REFUSED;
 }
 
-/* The cgroup path the arguments name, into path. Returns 0 or 1. */
+/* The cgroup path the arguments name, into path. Returns 0, 1 or 2. */
 static int target(const struct args *a, char *path, size_t len)
 {
 	char err[600];
 
 	if (!!a->cgroup == !!a->unit)
-		return fail("say which cgroup: --cgroup PATH or --unit NAME "
-			    "(one of them)");
+		return bad_usage("%s", "say which cgroup: --cgroup PATH or "
+				       "--unit NAME (one of them)");
 	if (a->cgroup) {
 		snprintf(path, len, "%s", a->cgroup);
 		return 0;
@@ -148,14 +244,19 @@ static int target(const struct args *a, char *path, size_t len)
 	return 0;
 }
 
-/* Every check that needs no cgroup: privileges, kernel, bpffs. */
+/*
+ * Every check that needs no cgroup: privileges, kernel, pins that will
+ * outlive the command; then the lock that keeps a second attach or
+ * detach out until this one exits.
+ */
 static int preflight(void)
 {
 	char err[600];
 
 	if (kbpf_check_caps(err, sizeof(err)) < 0 ||
 	    kbpf_check_kernel(err, sizeof(err)) < 0 ||
-	    kbpf_pin_root(err, sizeof(err)) < 0)
+	    kbpf_pin_root(true, err, sizeof(err)) < 0 ||
+	    kbpf_lock(err, sizeof(err)) < 0)
 		return fail(err);
 	return 0;
 }
@@ -194,8 +295,9 @@ static int cmd_attach(const struct args *a)
 	uint64_t cgid;
 	int cgfd, rc;
 
-	if (target(a, path, sizeof(path)) || preflight())
-		return 1;
+	rc = target(a, path, sizeof(path));
+	if (rc || (rc = preflight()))
+		return rc;
 	cgfd = kbpf_open_cgroup(path, &cgid, err, sizeof(err));
 	if (cgfd < 0)
 		return fail(err);
@@ -210,10 +312,14 @@ static int cmd_detach(const struct args *a)
 	uint64_t cgid = 0;
 	int cgfd;
 
-	if (a->config)
-		return fail("detach takes no --config");
-	if (target(a, path, sizeof(path)) || preflight())
-		return 1;
+	int rc;
+
+	if (a->config || a->settings)
+		return bad_usage("%s", "detach takes no settings (--config and "
+				       "the like)");
+	rc = target(a, path, sizeof(path));
+	if (rc || (rc = preflight()))
+		return rc;
 	cgfd = kbpf_open_cgroup(path, &cgid, err, sizeof(err));
 	if (cgfd >= 0)
 		close(cgfd);
@@ -224,6 +330,30 @@ static int cmd_detach(const struct args *a)
 		return fail(err);
 	printf("kashim-bpf: detached from %s\n", path);
 	return 0;
+}
+
+/* Where kashim-bpf is attached, from pins that outlive this command. */
+static int cmd_status(void)
+{
+	char err[600];
+	int rc;
+
+	if (kbpf_check_caps(err, sizeof(err)) < 0)
+		return fail(err);
+	rc = kbpf_pin_root(false, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr,
+			"kashim-bpf: cannot tell from here where kashim-bpf is "
+			"attached: %s\n",
+			err);
+		return EXIT_REFUSED;
+	}
+	if (rc == KBPF_PINS_NONE) {
+		printf("kashim-bpf is attached nowhere (%s is not mounted)\n",
+		       KBPF_PIN_ROOT);
+		return 0;
+	}
+	return kbpf_status();
 }
 
 int main(int argc, char **argv)
@@ -237,9 +367,9 @@ int main(int argc, char **argv)
 		return cmd_attach(&a);
 	if (!strcmp(a.verb, "detach"))
 		return cmd_detach(&a);
-	if (!strcmp(a.verb, "status"))
-		return preflight() ? 1 : kbpf_status();
-	fprintf(stderr, "kashim-bpf: unknown command \"%s\"\n", a.verb);
-	usage(stderr);
-	return 2;
+	if (strcmp(a.verb, "status") != 0)
+		return bad_usage("unknown command \"%s\"", a.verb);
+	if (a.config || a.settings || a.cgroup || a.unit)
+		return bad_usage("%s", "status takes no options");
+	return cmd_status();
 }

@@ -2,10 +2,10 @@
  * cmd_check.c - `kashim --check [FILE]`: the config file as the library
  * reads it.
  *
- * The settings are read by kashim_settings_load(), the function the
- * library calls, with kashim_conf_load() as the file reader (the code of
- * the library's config module), and printed as a config file would hold
- * them.
+ * The settings are read by kashim_settings_load_cmd() (load.h), as
+ * kashim-bpf reads them: kashim_settings_load(), the function the library
+ * calls, with kashim_conf_load() as the file reader (the code of the
+ * library's config module), and printed as a config file would hold them.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -21,17 +21,7 @@
 int kashim_cmd_load(const char *file, struct kashim_settings *s,
 		    struct kashim_load_result *res)
 {
-	const struct kashim_sources src = {
-		.getenv = getenv,
-		.load_file = kashim_conf_load,
-		.ruid = getuid(),
-		.exe = NULL,
-	};
-
-	if (kashim_settings_load(s, &src, file, res) == 0)
-		return 0;
-	kashim_settings_free(s);
-	return -1;
+	return kashim_settings_load_cmd(file, s, res);
 }
 
 const char *kashim_cmd_load_error(const struct kashim_load_result *res)

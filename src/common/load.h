@@ -8,7 +8,9 @@
 #define KASHIM_LOAD_H
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "settings.h"
@@ -55,5 +57,30 @@ const char *kashim_config_path(char *(*get)(const char *name));
 int kashim_settings_load(struct kashim_settings *s,
 			 const struct kashim_sources *src, const char *file,
 			 struct kashim_load_result *res);
+
+/*
+ * The settings as a command reads them (`kashim --check`, before COMMAND,
+ * and kashim-bpf): kashim_settings_load() with getenv(), the config
+ * reader the command links (kashim_conf_load()) and the real user,
+ * matching no program. Returns 0, or -1 with the messages in res and s
+ * freed. Inline: the library, which reads its file through a loader of
+ * its own, must not link kashim_conf_load().
+ */
+static inline int kashim_settings_load_cmd(const char *file,
+					   struct kashim_settings *s,
+					   struct kashim_load_result *res)
+{
+	const struct kashim_sources src = {
+		.getenv = getenv,
+		.load_file = kashim_conf_load,
+		.ruid = getuid(),
+		.exe = NULL,
+	};
+
+	if (kashim_settings_load(s, &src, file, res) == 0)
+		return 0;
+	kashim_settings_free(s);
+	return -1;
+}
 
 #endif

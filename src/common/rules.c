@@ -1,9 +1,10 @@
 /*
- * rules.c - rules once the settings are in: inheritance from the top
- * level, the programs key, the port index, and matching a connection.
+ * rules.c - rules once the settings are in: the programs key, the port
+ * index, each rule's plan, and matching a connection.
  *
- * Linked into the library, the config module and the `kashim` command.
- * kashim_settings_finish() allocates the index once; matching a
+ * Linked into the library, the config module, the `kashim` command and
+ * kashim-bpf, whose maps are built from the same index and plans.
+ * kashim_rules_finish() allocates the index once; matching a
  * connection does no I/O and allocates nothing.
  */
 #include <fnmatch.h>
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "settings.h"
+#include "rules.h"
 
 /* Does any glob of m match exe? An empty list matches every program. */
 static bool program_matches(const struct kashim_match *m, const char *exe)
@@ -31,26 +32,19 @@ static void note_needs(struct kashim_settings *s, const struct kashim_rule *r)
 	s->need_host |= r->m.nhosts > 0;
 }
 
-/* Value keys r left out come from the top level; match keys never do. */
-static void inherit(struct kashim_rule *r, const struct kashim_values *top)
+/* Rule i of s, the top level for i == s->nrules. */
+static const struct kashim_rule *rule_at(const struct kashim_settings *s,
+					 size_t i)
 {
-	struct kashim_values own = r->v;
-
-#define TAKE(key, field) \
-	(r->v.field = (r->set & (1u << (key))) ? own.field : top->field)
-	TAKE(KASHIM_KEY_ENABLE, enable);
-	TAKE(KASHIM_KEY_OVERRIDE, override);
-	TAKE(KASHIM_KEY_IDLE, idle);
-	TAKE(KASHIM_KEY_INTERVAL, interval);
-	TAKE(KASHIM_KEY_COUNT, count);
-	TAKE(KASHIM_KEY_USER_TIMEOUT, user_timeout);
-#undef TAKE
+	return i < s->nrules ? &s->rules[i] : &s->top;
 }
 
 /*
- * Collect 0 and every end of the usable rules' port ranges (lo, and hi + 1
- * below 65536), sorted and once each: a bit per port, read in order.
- * Returns their number, or 0 without memory.
+ * Collect 0 and every end of the port ranges of every rule and of the
+ * top level (lo, and hi + 1 below 65536), sorted and once each: a bit
+ * per port, read in order. Returns their number, or 0 without memory.
+ * Rules of other programs count too: kashim-bpf builds its maps from
+ * this index and matches programs in the kernel.
  */
 static size_t cut_points(const struct kashim_settings *s, uint32_t *cut)
 {
@@ -60,10 +54,10 @@ static size_t cut_points(const struct kashim_settings *s, uint32_t *cut)
 	if (!bits)
 		return 0;
 	bits[0] = 1;
-	for (size_t i = 0; i < s->nrules; i++) {
-		const struct kashim_match *m = &s->rules[i].m;
+	for (size_t i = 0; i <= s->nrules; i++) {
+		const struct kashim_match *m = &rule_at(s, i)->m;
 
-		for (size_t j = 0; s->rules[i].program_ok && j < m->nports; j++) {
+		for (size_t j = 0; j < m->nports; j++) {
 			uint32_t lo = m->ports[j].lo, end = m->ports[j].hi + 1u;
 
 			bits[lo / 64] |= 1ull << (lo % 64);
@@ -152,8 +146,8 @@ static void build_index(struct kashim_settings *s)
 	size_t max = 1; /* segments: at most one per port, 0 included */
 	uint32_t *next;
 
-	for (size_t i = 0; i < s->nrules && max < 65536; i++)
-		max += 2 * s->rules[i].m.nports;
+	for (size_t i = 0; i <= s->nrules && max < 65536; i++)
+		max += 2 * rule_at(s, i)->m.nports;
 	max = max < 65536 ? max : 65536;
 	s->seg_start = malloc(max * sizeof(*s->seg_start));
 	s->seg_rule = malloc(2 * max * sizeof(*s->seg_rule));
@@ -173,16 +167,15 @@ static void build_index(struct kashim_settings *s)
 
 static void plan_rules(struct kashim_settings *s);
 
-void kashim_settings_finish(struct kashim_settings *s, const char *exe)
+void kashim_rules_finish(struct kashim_settings *s, const char *exe)
 {
 	s->top.program_ok = program_matches(&s->top.m, exe);
 	note_needs(s, &s->top);
 	for (size_t i = 0; i < s->nrules; i++) {
-		inherit(&s->rules[i], &s->top.v);
 		s->rules[i].program_ok = program_matches(&s->rules[i].m, exe);
 		note_needs(s, &s->rules[i]);
 	}
-	if (s->nrules && !s->nseg)
+	if ((s->nrules || s->top.m.nports) && !s->nseg)
 		build_index(s);
 	plan_rules(s);
 }
@@ -195,6 +188,11 @@ static bool port_matches(const struct kashim_match *m, uint16_t port)
 		if (port >= m->ports[i].lo && port <= m->ports[i].hi)
 			return true;
 	return false;
+}
+
+bool kashim_port_matches(const struct kashim_match *m, uint16_t port)
+{
+	return port_matches(m, port);
 }
 
 /* addr (16 bytes, IPv6 form) inside block c? */
@@ -385,4 +383,14 @@ kashim_rule_for_listener(const struct kashim_settings *s, uint16_t port,
 		return NULL;
 	}
 	return r && r->v.enable ? r : NULL;
+}
+
+int kashim_user_timeout_ms(const struct kashim_values *v)
+{
+	long ms;
+
+	if (v->user_timeout != KASHIM_USER_TIMEOUT_AUTO)
+		return v->user_timeout;
+	ms = ((long)v->idle + (long)v->interval * v->count) * 1000;
+	return ms > KASHIM_USER_TIMEOUT_MAX ? KASHIM_USER_TIMEOUT_MAX : (int)ms;
 }

@@ -647,12 +647,25 @@ const char *kashim_direction_name(unsigned direction)
 	return direction_names[direction];
 }
 
-int kashim_user_timeout_ms(const struct kashim_values *v)
+/* Value keys r left out come from the top level; match keys never do. */
+static void inherit(struct kashim_rule *r, const struct kashim_values *top)
 {
-	long ms;
+	struct kashim_values own = r->v;
 
-	if (v->user_timeout != KASHIM_USER_TIMEOUT_AUTO)
-		return v->user_timeout;
-	ms = ((long)v->idle + (long)v->interval * v->count) * 1000;
-	return ms > KASHIM_USER_TIMEOUT_MAX ? KASHIM_USER_TIMEOUT_MAX : (int)ms;
+#define TAKE(key, field) \
+	(r->v.field = (r->set & (1u << (key))) ? own.field : top->field)
+	TAKE(KASHIM_KEY_ENABLE, enable);
+	TAKE(KASHIM_KEY_OVERRIDE, override);
+	TAKE(KASHIM_KEY_IDLE, idle);
+	TAKE(KASHIM_KEY_INTERVAL, interval);
+	TAKE(KASHIM_KEY_COUNT, count);
+	TAKE(KASHIM_KEY_USER_TIMEOUT, user_timeout);
+#undef TAKE
+}
+
+void kashim_settings_finish(struct kashim_settings *s, const char *exe)
+{
+	for (size_t i = 0; i < s->nrules; i++)
+		inherit(&s->rules[i], &s->top.v);
+	kashim_rules_finish(s, exe);
 }

@@ -251,8 +251,13 @@ static void refusals(const char *path)
 		fclose(f);
 		kashim_settings_defaults(&s);
 		checks++;
-		if (kashim_conf_load(path, getuid(), &s, err, sizeof(err)) ||
-		    kbpf_image_build(&s, "/test", &im, err, sizeof(err)) == 0) {
+		if (kashim_conf_load(path, getuid(), &s, err, sizeof(err)) ==
+		    KASHIM_CONF_OK)
+			kashim_settings_finish(&s, EXE);
+		else
+			printf("FAIL: refusal %zu: %s\n", i, err);
+		if (kbpf_image_build(&s, "/test", &im, err, sizeof(err)) == 0 ||
+		    !strstr(err, i < 3 ? "comm" : "at most")) {
 			printf("FAIL: refusal %zu accepted\n", i);
 			failures++;
 		} else {

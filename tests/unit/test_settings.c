@@ -445,40 +445,62 @@ START_TEST(index_agrees_with_a_full_scan)
 	static const char *const dirs[] = { "both", "outgoing", "incoming" };
 	static const char *const addrs[] = { "10.1.1.1", "127.0.0.1", "::1",
 					     "192.0.2.1", "::ffff:10.9.9.9" };
+	enum { NRULES = 120, BAND = 500, LOOKUPS = 12000 };
+	static unsigned answers[NRULES + 1];
 	struct kashim_settings scan;
 	struct sockaddr_storage ss;
 	char text[64];
 
-	s.nrules = 120;
+	/*
+	 * Rule i owns the ports from 100 + BAND * i (100 to 400 of them)
+	 * and names a short range anywhere, which may shadow part of
+	 * another's band; the last three have no ports (catch-alls, of one
+	 * address block, one direction, another program). Every rule is so
+	 * the answer for some lookups, but those of another program.
+	 */
+	s.nrules = NRULES;
 	s.rules = calloc(s.nrules, sizeof(*s.rules));
 	srand(7);
 	for (size_t i = 0; i < s.nrules; i++) {
 		struct kashim_rule *r = &s.rules[i];
-		int lo = 1 + rand() % 65000, len = rand() % 3 ? 0 : rand() % 500;
+		int base = 100 + BAND * (int)i, lo = 1 + rand() % 65000;
 
 		snprintf(r->name, sizeof(r->name), "r%zu", i);
-		r->m.direction = KASHIM_DIR_BOTH;
-		snprintf(text, sizeof(text), "%d-%d,%d", lo, lo + len, 1 + rand() % 2000);
-		if (i % 7 != 3)
+		snprintf(text, sizeof(text), "%d-%d,%d-%d", base,
+			 base + 100 + rand() % 300, lo, lo + rand() % 40);
+		if (i < NRULES - 3)
 			ck_assert_int_eq(kashim_set(&s, r, KASHIM_KEY_PORTS, text, err, sizeof(err)), 0);
-		if (i % 4 == 1)
+		if (i % 4 == 1 || i == NRULES - 3)
 			ck_assert_int_eq(kashim_set(&s, r, KASHIM_KEY_HOSTS, hosts[i % 3], err, sizeof(err)), 0);
-		ck_assert_int_eq(kashim_set(&s, r, KASHIM_KEY_DIRECTION, dirs[i % 3], err, sizeof(err)), 0);
-		if (i % 11 == 5)
+		ck_assert_int_eq(kashim_set(&s, r, KASHIM_KEY_DIRECTION,
+					    i == NRULES - 2 ? "incoming" : dirs[i % 3], err, sizeof(err)), 0);
+		if (i % 11 == 5 || i == NRULES - 1)
 			ck_assert_int_eq(kashim_set(&s, r, KASHIM_KEY_PROGRAMS, "other", err, sizeof(err)), 0);
 	}
 	kashim_settings_finish(&s, "me");
 	ck_assert_uint_gt(s.nseg, 100);
 	scan = s;
 	scan.nseg = 0;
-	for (int n = 0; n < 5000; n++) {
-		unsigned dir = n % 2 ? KASHIM_DIR_OUTGOING : KASHIM_DIR_INCOMING;
-		uint16_t port = (uint16_t)(n % 5 ? 1 + rand() % 65535 : 1 + rand() % 2000);
-		const struct sockaddr *a = addr_of(addrs[n % 5], port, &ss);
+	for (int n = 0; n < LOOKUPS; n++) {
+		unsigned dir = rand() % 2 ? KASHIM_DIR_OUTGOING : KASHIM_DIR_INCOMING;
+		int band = 100 + BAND * (rand() % NRULES);
+		uint16_t port = (uint16_t)(n % 5 ? band + rand() % BAND : 1 + rand() % 65535);
+		const struct sockaddr *a = addr_of(addrs[rand() % 5], port, &ss);
+		const struct kashim_rule *r = kashim_rule_for(&s, dir, port, a);
+		const struct kashim_rule *full = kashim_rule_for(&scan, dir, port, a);
 
-		ck_assert_ptr_eq(kashim_rule_for(&s, dir, port, a),
-				 kashim_rule_for(&scan, dir, port, a));
+		/* scan's top level is a copy; its rules are s's own. */
+		ck_assert_ptr_eq(r, full == &scan.top ? &s.top : full);
+		if (r)
+			answers[r == &s.top ? NRULES : (size_t)(r - s.rules)]++;
 	}
+	/* The coverage: a rule that answers nothing was never compared. */
+	for (size_t i = 0; i < NRULES; i++)
+		if (i % 11 == 5 || i == NRULES - 1)
+			ck_assert_msg(answers[i] == 0, "rule %zu of another program answered", i);
+		else
+			ck_assert_msg(answers[i] > 0, "rule %zu answered no lookup", i);
+	ck_assert_uint_gt(answers[NRULES], 0);
 }
 END_TEST
 
