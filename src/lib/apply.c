@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "libkashim.h"
+#include "apply.h"
+#include "fdstate.h"
+#include "init.h"
 #include "log.h"
 #include "real.h"
 
