@@ -108,9 +108,19 @@ void kashim_fd_copy(int fd, int from);
 /* Forget fds first to last (closed together: close_range, closefrom). */
 void kashim_fd_forget_range(unsigned first, unsigned last);
 
-/* The listener byte of fd (0 until set; always 0 past the table). */
+/*
+ * The listener byte of fd: 0 until set, KASHIM_FD_NO_LISTENER past the
+ * table (no room to keep one).
+ */
+#define KASHIM_FD_NO_LISTENER 0xffu
 uint8_t kashim_fd_listener(int fd);
-void kashim_fd_set_listener(int fd, uint8_t w);
+
+/*
+ * In one step: the listener byte of fd becomes w, and its state byte
+ * loses the bits clear and gains the bits add (past the table: the state
+ * byte only).
+ */
+void kashim_fd_set_listener(int fd, uint8_t w, uint8_t clear, uint8_t add);
 
 /*
  * The local port of socket fd, 0 when it has none (yet): asked of the

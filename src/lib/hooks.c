@@ -329,10 +329,8 @@ KASHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 KASHIM_EXPORT int listen(int fd, int backlog)
 {
 	REAL(listen);
-	uint8_t st = kashim_fd_get(fd);
-
-	if (st & KASHIM_FD_TCP)
-		kashim_listener_listen(fd, st);
+	if (kashim_fd_get(fd) & KASHIM_FD_TCP)
+		kashim_listener_listen(fd);
 	return next(fd, backlog);
 }
 

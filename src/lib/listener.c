@@ -41,11 +41,6 @@
  */
 enum { LISTENER_NEW, LISTENER_SET, LISTENER_DRAINING };
 
-static uint8_t word(int fd)
-{
-	return kashim_fd_in_table(fd) ? kashim_fd_listener(fd) : LISTENER_SET;
-}
-
 /*
  * Put the incoming settings on TCP listener fd, in state st, when they do
  * not depend on the peer; *set says whether any rule went on it. Returns
@@ -76,12 +71,10 @@ static uint8_t setup(int fd, uint8_t st, bool *set)
 	return st | KASHIM_FD_DONE;
 }
 
-void kashim_listener_listen(int fd, uint8_t st)
+void kashim_listener_listen(int fd)
 {
-	if (kashim_fd_in_table(fd))
-		kashim_fd_set_listener(fd, LISTENER_NEW);
-	if (st & KASHIM_FD_DONE) /* a failed connect() before: not for this */
-		kashim_fd_set(fd, st & (uint8_t)~KASHIM_FD_DONE);
+	/* Done by a failed connect() before, maybe: not for this. */
+	kashim_fd_set_listener(fd, LISTENER_NEW, KASHIM_FD_DONE, 0);
 }
 
 /* Connections queued on listener fd, or -1 when the kernel cannot say. */
@@ -98,36 +91,34 @@ static int queued(int fd)
 }
 
 /*
- * Mark draining listener fd (state st) once the kernel reports its queue
- * empty. Returns its state.
+ * Listener fd (state st) carries kashim's values: mark it once the
+ * kernel reports its queue empty; until then it is draining (and when
+ * the kernel cannot say, it is never marked). Records and returns its
+ * state.
  */
-static uint8_t drained(int fd, uint8_t st)
+static uint8_t mark_when_empty(int fd, uint8_t st)
 {
-	int q;
+	int q = queued(fd);
 
-	if (word(fd) != LISTENER_DRAINING)
-		return st;
-	q = queued(fd);
-	if (q == 0) {
-		kashim_fd_add(fd, KASHIM_FD_DONE);
+	if (q == 0)
 		st |= KASHIM_FD_DONE;
-	}
-	if (q <= 0) /* marked, or the kernel cannot say: never */
-		kashim_fd_set_listener(fd, LISTENER_SET);
+	kashim_fd_set_listener(fd, q > 0 ? LISTENER_DRAINING : LISTENER_SET, 0,
+			       st);
 	return st;
 }
 
 uint8_t kashim_listener_accept(int fd, uint8_t st, bool seen)
 {
+	uint8_t w = kashim_fd_listener(fd);
 	int on = 0;
 	socklen_t len = sizeof(on);
 	bool set;
 
-	if (!kashim_fd_in_table(fd))
-		return st;
-	if (seen && word(fd) == LISTENER_DRAINING)
-		return drained(fd, st);
-	if (seen && word(fd) != LISTENER_NEW)
+	if (w == KASHIM_FD_NO_LISTENER)
+		return st; /* each accept on its own */
+	if (seen && w == LISTENER_DRAINING)
+		return mark_when_empty(fd, st);
+	if (seen && w != LISTENER_NEW)
 		return st;
 	st &= (uint8_t)~KASHIM_FD_DONE;
 	if (!kashim_ready()) {
@@ -139,13 +130,9 @@ uint8_t kashim_listener_accept(int fd, uint8_t st, bool seen)
 	    on)
 		st |= KASHIM_FD_OWN_KA;
 	st = setup(fd, st, &set);
-	if (set && (st & KASHIM_FD_DONE)) {
-		kashim_fd_set_listener(fd, LISTENER_DRAINING);
-		kashim_fd_add(fd, st & (uint8_t)~KASHIM_FD_DONE);
-		return drained(fd, st & (uint8_t)~KASHIM_FD_DONE);
-	}
+	if (set && (st & KASHIM_FD_DONE))
+		return mark_when_empty(fd, st & (uint8_t)~KASHIM_FD_DONE);
 out:
-	kashim_fd_set_listener(fd, LISTENER_SET);
-	kashim_fd_add(fd, st);
+	kashim_fd_set_listener(fd, LISTENER_SET, 0, st);
 	return st;
 }

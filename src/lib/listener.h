@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 /*
- * Called before listen() on TCP socket fd (state st): a new listener,
- * to be set up at its first accept.
+ * Called before listen() on TCP socket fd: a new listener, to be set up
+ * at its first accept.
  */
-void kashim_listener_listen(int fd, uint8_t st);
+void kashim_listener_listen(int fd);
 
 /*
  * The listener's part of an accept dealt with on its own (st: the
