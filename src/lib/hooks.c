@@ -251,9 +251,9 @@ static inline void incoming(int lfd, int fd, uint8_t lst)
 		incoming_said(lfd, fd, lst);
 }
 
-KASHIM_EXPORT FLAT int socket(int domain, int type, int protocol)
+/* A new socket on fd, made by socket(domain, type, protocol). */
+static inline int made(socket_fn *next, int domain, int type, int protocol)
 {
-	REAL(socket);
 	uint8_t st = kashim_is_tcp_triple(domain, type, protocol) ?
 			     KASHIM_FD_SEEN | KASHIM_FD_TCP :
 			     KASHIM_FD_SEEN | KASHIM_FD_DONE;
@@ -262,6 +262,23 @@ KASHIM_EXPORT FLAT int socket(int domain, int type, int protocol)
 	if (fd >= 0)
 		kashim_fd_set(fd, st);
 	return fd;
+}
+
+/* The first socket() call: the real one is looked up. */
+static __attribute__((noinline)) int socket_first(int domain, int type,
+						  int protocol)
+{
+	REAL(socket);
+	return made(next, domain, type, protocol);
+}
+
+KASHIM_EXPORT FLAT int socket(int domain, int type, int protocol)
+{
+	socket_fn *next = __atomic_load_n(&real_socket, __ATOMIC_ACQUIRE);
+
+	if (!next)
+		return socket_first(domain, type, protocol);
+	return made(next, domain, type, protocol);
 }
 
 KASHIM_EXPORT FLAT int connect(int fd, kashim_const_addr_arg addr,
