@@ -200,7 +200,7 @@ static uint16_t port_of(const struct sockaddr_storage *a, socklen_t len)
 
 uint16_t kashim_fd_local_port(int fd)
 {
-	struct sockaddr_storage a;
+	struct sockaddr_storage a = {0};
 	socklen_t len = sizeof(a);
 	uint16_t port;
 
