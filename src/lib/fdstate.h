@@ -92,6 +92,18 @@ static inline void kashim_fd_set(int fd, uint8_t state)
 	__atomic_store_n(&kashim_fd_table[fd], state, __ATOMIC_RELAXED);
 }
 
+/*
+ * Forget fd when the inline form takes it (true); otherwise the caller
+ * calls kashim_fd_set(fd, 0) out of its way (false).
+ */
+static inline bool kashim_fd_forget_near(int fd)
+{
+	if (!kashim_fd_near(fd))
+		return false;
+	__atomic_store_n(&kashim_fd_table[fd], 0, __ATOMIC_RELAXED);
+	return true;
+}
+
 /* Add bits to the state byte of fd. */
 static inline void kashim_fd_add(int fd, uint8_t bits)
 {

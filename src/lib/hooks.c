@@ -39,8 +39,12 @@
 #endif
 
 /*
- * The hooks on every connection's way (socket, connect, accept, close):
- * everything they call in this unit, and the fd table, inline.
+ * The hooks on every connection's way (socket, connect, accept):
+ * everything they call in this unit, and the fd table, inline. close()
+ * and setsockopt() go further: their common case calls on into libc
+ * without a frame of kashim's, the rest is out of line (noinline). The
+ * first call of each looks the real function up out of line too, so
+ * that the common case saves no registers for it.
  */
 #define FLAT __attribute__((flatten))
 
@@ -368,9 +372,8 @@ KASHIM_EXPORT int close(int fd)
 {
 	close_fn *next = __atomic_load_n(&real_close, __ATOMIC_ACQUIRE);
 
-	if (!next || !kashim_fd_near(fd))
+	if (!next || !kashim_fd_forget_near(fd))
 		return close_slow(fd);
-	__atomic_store_n(&kashim_fd_table[fd], 0, __ATOMIC_RELAXED);
 	return next(fd);
 }
 
