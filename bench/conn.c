@@ -9,15 +9,20 @@
  * hand ask the kernel for the same work and differ only in who asks.
  * With --by-hand-accept it sets them on each accepted socket instead, as
  * a server that does it itself would, and nothing on the connecting end.
+ * With --own-option the program also sets an option of its own on each
+ * connecting socket (SO_LINGER, as real programs set some option), so
+ * that the setsockopt() hook's cost to such a program is counted too.
  *
  * The measured loop is bench_loop(), which callgrind can collect alone
  * (--toggle-collect=bench_loop). One connection before it pays every
  * one-time cost (lazy binding, kashim reading its settings).
  *
- * usage: conn [--by-hand|--by-hand-accept] [--server] [--time] [--verify] N
+ * usage: conn [--by-hand|--by-hand-accept] [--own-option] [--server] [--time]
+ *             [--verify] N
  *   --by-hand         set SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL,
  *                     TCP_KEEPCNT on the connecting end and the listener
  *   --by-hand-accept  set them on each accepted socket
+ *   --own-option      set SO_LINGER (off) on each connecting socket
  *   --server          only the accepted end is expected to hold them
  *   --time            print the loop's wall time per connection (ns)
  *   --verify          read the four options back on the ends of the
@@ -54,7 +59,7 @@ static const struct {
 };
 #define BENCH_NOPTS (sizeof(bench_opts) / sizeof(bench_opts[0]))
 
-static bool by_hand, by_hand_accept, server_only;
+static bool by_hand, by_hand_accept, own_option, server_only;
 
 /* Report what failed and end the run: a bench with a broken step is void. */
 static void die(const char *what)
@@ -70,6 +75,15 @@ static void set_opts(int fd)
 		if (setsockopt(fd, bench_opts[i].level, bench_opts[i].name,
 			       &bench_opts[i].value, sizeof(int)) < 0)
 			die("setsockopt");
+}
+
+/* The program's own option on connecting socket fd: lingering off. */
+static void set_own_option(int fd)
+{
+	struct linger l = { 0, 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0)
+		die("setsockopt SO_LINGER");
 }
 
 /* A listening socket on 127.0.0.1 at a port the kernel picks; fills addr. */
@@ -116,6 +130,8 @@ static void open_conn(int lfd, const struct sockaddr_in *addr, int *c, int *s,
 	*c = socket(AF_INET, SOCK_STREAM, 0);
 	if (*c < 0)
 		die("socket");
+	if (own_option)
+		set_own_option(*c);
 	if (by_hand)
 		set_opts(*c);
 	if (connect(*c, (const struct sockaddr *)addr, sizeof(*addr)) < 0)
@@ -188,6 +204,8 @@ int main(int argc, char **argv)
 			by_hand = true;
 		else if (strcmp(argv[i], "--by-hand-accept") == 0)
 			by_hand_accept = server_only = true;
+		else if (strcmp(argv[i], "--own-option") == 0)
+			own_option = true;
 		else if (strcmp(argv[i], "--server") == 0)
 			server_only = true;
 		else if (strcmp(argv[i], "--time") == 0)
@@ -199,7 +217,7 @@ int main(int argc, char **argv)
 	}
 	if (i != argc - 1 || (n = strtol(argv[i], &end, 10)) < 0 || *end ||
 	    n > BENCH_MAX_CONN) {
-		fprintf(stderr, "usage: conn [--by-hand|--by-hand-accept] [--server] [--time] [--verify] N\n");
+		fprintf(stderr, "usage: conn [--by-hand|--by-hand-accept] [--own-option] [--server] [--time] [--verify] N\n");
 		return 2;
 	}
 	lfd = listen_loopback(&addr);

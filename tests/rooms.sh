@@ -37,7 +37,7 @@ done
 	fail "$hooks does not define exactly the exported functions of $lib"
 
 printing=$(nm -D --undefined-only "$lib" | awk '{ print $2 }' | sed 's/@.*//' |
-	grep -xE 'fprintf|fputc|fputs|fwrite|printf|puts|putchar|vfprintf|vprintf' || true)
+	grep -xE 'fprintf|fputc|fputs|fwrite|printf|puts|putchar|vfprintf|vprintf|dprintf|vdprintf|__fprintf_chk|__printf_chk|__vfprintf_chk|__vprintf_chk|__dprintf_chk' || true)
 if [ -n "$printing" ]; then
 	fail "$lib imports $(echo $printing): printing belongs to src/common/print.c"
 else

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "libkashim.h"
+#include "apply.h"
+#include "fdstate.h"
+#include "init.h"
 #include "log.h"
 #include "real.h"
 
@@ -145,11 +147,14 @@ static __attribute__((noinline)) bool refused(int fd,
 }
 
 /* Set the options of plan p on fd; false when fd is not TCP after all. */
-static bool set_all(int fd, const struct kashim_plan *p)
+static __attribute__((noinline)) bool set_all(int fd,
+					      const struct kashim_plan *p)
 {
-	setsockopt_fn *set = kashim_real_setsockopt_fn();
+	setsockopt_fn *set = __atomic_load_n(&real_setsockopt, __ATOMIC_ACQUIRE);
 	const struct kashim_plan_opt *o = p->o, *end = p->o + p->n;
 
+	if (!set)
+		set = kashim_real_setsockopt_fn(); /* the first call of all */
 	/* Only SO_KEEPALIVE left: make sure of TCP before a SOL_SOCKET call. */
 	if (p->n == 1 && o->opt == KASHIM_OPT_KA && !tcp_level_works(fd))
 		return false;
@@ -161,11 +166,12 @@ static bool set_all(int fd, const struct kashim_plan *p)
 }
 
 /*
- * The rule's own plan, worked out with the settings, unless the program
- * chose some option and override is off.
+ * kashim_apply() when the program chose some option (state) and override
+ * is off, or when the line is to be written: plan made here.
  */
-void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
-		  unsigned direction, const struct sockaddr *peer)
+static __attribute__((noinline)) void apply_and_say(
+	int fd, const struct kashim_rule *r, uint8_t state, unsigned direction,
+	const struct sockaddr *peer)
 {
 	struct kashim_plan buf;
 	const struct kashim_plan *p = &r->plan;
@@ -174,6 +180,22 @@ void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
 		p = own_plan(&r->v, state, &buf);
 	if (set_all(fd, p) && kashim_log_enabled(KASHIM_LOG_INFO))
 		report(fd, r, direction, peer, p);
+}
+
+/*
+ * The rule's own plan, worked out with the settings, unless the program
+ * chose some option and override is off. The common case (the rule's
+ * plan, no line to write) goes straight to the options.
+ */
+void kashim_apply(int fd, const struct kashim_rule *r, uint8_t state,
+		  unsigned direction, const struct sockaddr *peer)
+{
+	if (((state & KASHIM_FD_OWN_MASK) && !r->v.override) ||
+	    kashim_log_enabled(KASHIM_LOG_INFO)) {
+		apply_and_say(fd, r, state, direction, peer);
+		return;
+	}
+	set_all(fd, &r->plan);
 }
 
 void kashim_report_inherited(int fd, const struct kashim_rule *r,

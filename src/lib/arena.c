@@ -12,7 +12,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "libkashim.h"
+#include "arena.h"
+#include "common/settings.h"
 
 #define FIRST_SIZE 4096
 #define BLOCK_SIZE ((size_t)64 * 1024)

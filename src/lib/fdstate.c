@@ -1,75 +1,69 @@
 /*
- * fdstate.c - one byte of knowledge per fd number.
+ * fdstate.c - one word of knowledge per fd number (fdstate.h).
  *
  * The table covers the kernel's default limit of open files (nr_open,
  * 2^20); numbers past it, possible where nr_open was raised, get blocks
- * of the same kind mapped on first use (one mmap() per block of numbers,
- * never on the way of a connection below the table). Listening ports are
- * kept for the first 2^16 numbers (beyond, the kernel is asked per
- * accept). All of it lives in .bss or anonymous memory: pages are only
- * backed once a socket uses them.
- * Bytes are read and written atomically; what an fd number means at a
- * given moment is the program's business, so relaxed order is enough.
- * A vfork() child changes nothing (it shares the parent's memory).
+ * of state bytes mapped on first use (one mmap() per block of numbers,
+ * never on the way of a connection below the table). All of it lives in
+ * .bss or anonymous memory: pages are only backed once a socket uses
+ * them. Words are read and written atomically; what an fd number means
+ * at a given moment is the program's business, so relaxed order is
+ * enough. A vfork() child changes nothing (it shares the parent's
+ * memory).
  */
 #include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <stddef.h>
 #include <sys/mman.h>
 
-#include "libkashim.h"
+#include "fdstate.h"
 
 #ifndef KASHIM_FD_BLOCK_SIZE
 #define KASHIM_FD_BLOCK_SIZE (1u << 20)
 #endif
-#define FD_TABLE_SIZE ((unsigned)KASHIM_FD_TABLE_SIZE)
-#define FD_BLOCK_SIZE ((unsigned)KASHIM_FD_BLOCK_SIZE)
-/* Blocks for the numbers from FD_TABLE_SIZE up to INT_MAX. */
-#define FD_BLOCKS (((unsigned)INT_MAX - FD_TABLE_SIZE) / FD_BLOCK_SIZE + 1)
-/* Listeners' ports, for rules with ports on accepted sockets. */
-#define PORT_TABLE_SIZE KASHIM_FD_PORTS_SIZE
+#define TABLE_SIZE ((unsigned)KASHIM_FD_TABLE_SIZE)
+#define BLOCK_SIZE ((unsigned)KASHIM_FD_BLOCK_SIZE)
+/* Blocks for the numbers from TABLE_SIZE up to INT_MAX. */
+#define BLOCKS (((unsigned)INT_MAX - TABLE_SIZE) / BLOCK_SIZE + 1)
 
-uint8_t kashim_fd_table[KASHIM_FD_TABLE_SIZE];
-static uint8_t *fd_blocks[FD_BLOCKS];
-uint16_t kashim_fd_ports[PORT_TABLE_SIZE];
-#define port_table kashim_fd_ports
-/* The highest fd number ever given a state: where forgetting a range ends. */
-int kashim_fd_high;
-#define fd_high kashim_fd_high
+uint32_t kashim_fd_table[KASHIM_FD_TABLE_SIZE];
+unsigned kashim_fd_limit;
+static uint8_t *blocks[BLOCKS];
+/* The highest number past the table ever given a state. */
+static unsigned far_high;
 
 /*
- * The byte of fd past the table: NULL when its block is not mapped and
- * create is false, or cannot be mapped.
+ * The state byte of fd past the table: NULL when its block is not
+ * mapped and create is false, or cannot be mapped.
  */
 static __attribute__((noinline)) uint8_t *far_slot(int fd, bool create)
 {
-	unsigned n = ((unsigned)fd - FD_TABLE_SIZE) / FD_BLOCK_SIZE;
-	uint8_t *b = __atomic_load_n(&fd_blocks[n], __ATOMIC_ACQUIRE);
+	unsigned n = ((unsigned)fd - TABLE_SIZE) / BLOCK_SIZE;
+	uint8_t *b = __atomic_load_n(&blocks[n], __ATOMIC_ACQUIRE);
 	uint8_t *none = NULL;
 
 	if (!b && create) {
-		b = mmap(NULL, FD_BLOCK_SIZE, PROT_READ | PROT_WRITE,
+		b = mmap(NULL, BLOCK_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (b == MAP_FAILED)
 			return NULL;
-		if (!__atomic_compare_exchange_n(&fd_blocks[n], &none, b, false,
+		if (!__atomic_compare_exchange_n(&blocks[n], &none, b, false,
 						 __ATOMIC_ACQ_REL,
 						 __ATOMIC_ACQUIRE)) {
-			munmap(b, FD_BLOCK_SIZE); /* another thread was first */
+			munmap(b, BLOCK_SIZE); /* another thread was first */
 			b = none;
 		}
 	}
-	return b ? b + ((unsigned)fd - FD_TABLE_SIZE) % FD_BLOCK_SIZE : NULL;
+	return b ? b + ((unsigned)fd - TABLE_SIZE) % BLOCK_SIZE : NULL;
 }
 
-/* Note fd as given a state, for kashim_fd_forget_range(). */
-static __attribute__((noinline)) void note_high(int fd)
+/* Raise *at to at least v. */
+static void raise_to(unsigned *at, unsigned v)
 {
-	int high = __atomic_load_n(&fd_high, __ATOMIC_RELAXED);
+	unsigned cur = __atomic_load_n(at, __ATOMIC_RELAXED);
 
-	while (fd > high &&
-	       !__atomic_compare_exchange_n(&fd_high, &high, fd, true,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	while (v > cur &&
+	       !__atomic_compare_exchange_n(at, &cur, v, true, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
 		;
 }
 
@@ -92,60 +86,138 @@ static __attribute__((noinline)) void far_set(int fd, uint8_t bits, bool add)
 	else
 		__atomic_store_n(p, bits, __ATOMIC_RELAXED);
 	if (bits)
-		note_high(fd);
+		raise_to(&far_high, (unsigned)fd);
 }
 
-void kashim_fd_set_slow(int fd, uint8_t state)
+/* fd in the table was given a state: the inline forms take it from now. */
+static void note_near(int fd)
+{
+	raise_to(&kashim_fd_limit, (unsigned)fd + 1);
+}
+
+void kashim_fd_set_slow(int fd, uint32_t word)
 {
 	if (kashim_vfork_child())
 		return;
-	if ((unsigned)fd >= FD_TABLE_SIZE) {
-		far_set(fd, state, false);
+	if ((unsigned)fd >= TABLE_SIZE) {
+		far_set(fd, (uint8_t)word, false);
 		return;
 	}
-	__atomic_store_n(&kashim_fd_table[fd], state, __ATOMIC_RELAXED);
-	if ((unsigned)fd < PORT_TABLE_SIZE)
-		__atomic_store_n(&port_table[fd], 0, __ATOMIC_RELAXED);
-	if (state && fd > __atomic_load_n(&fd_high, __ATOMIC_RELAXED))
-		note_high(fd);
+	__atomic_store_n(&kashim_fd_table[fd], word, __ATOMIC_RELAXED);
+	if (word)
+		note_near(fd);
 }
 
 void kashim_fd_add_slow(int fd, uint8_t bits)
 {
 	if (kashim_vfork_child())
 		return;
-	if ((unsigned)fd >= FD_TABLE_SIZE) {
+	if ((unsigned)fd >= TABLE_SIZE) {
 		far_set(fd, bits, true);
 		return;
 	}
 	__atomic_fetch_or(&kashim_fd_table[fd], bits, __ATOMIC_RELAXED);
-	if (fd > __atomic_load_n(&fd_high, __ATOMIC_RELAXED))
-		note_high(fd);
+	if (bits)
+		note_near(fd);
+}
+
+void kashim_fd_copy(int fd, int from)
+{
+	uint32_t w = (unsigned)from < TABLE_SIZE ?
+			     __atomic_load_n(&kashim_fd_table[from],
+					     __ATOMIC_RELAXED) :
+			     kashim_fd_get_far(from);
+
+	if ((unsigned)fd >= TABLE_SIZE)
+		w &= KASHIM_FD_STATE_MASK; /* past the table: the state only */
+	if (kashim_fd_near(fd))
+		__atomic_store_n(&kashim_fd_table[fd], w, __ATOMIC_RELAXED);
+	else
+		kashim_fd_set_slow(fd, w);
 }
 
 void kashim_fd_forget_range(unsigned first, unsigned last)
 {
-	unsigned high = (unsigned)__atomic_load_n(&fd_high, __ATOMIC_RELAXED);
+	unsigned limit = __atomic_load_n(&kashim_fd_limit, __ATOMIC_RELAXED);
+	unsigned high = __atomic_load_n(&far_high, __ATOMIC_RELAXED);
 
+	if (kashim_vfork_child())
+		return;
+	for (unsigned fd = first; fd <= last && fd < limit; fd++)
+		__atomic_store_n(&kashim_fd_table[fd], 0, __ATOMIC_RELAXED);
+	if (first < TABLE_SIZE)
+		first = TABLE_SIZE;
 	if (last > high)
 		last = high;
 	for (unsigned fd = first; fd <= last && fd <= INT_MAX; fd++)
-		kashim_fd_set((int)fd, 0);
+		far_set((int)fd, 0, false);
 }
 
-uint16_t kashim_fd_port(int fd)
+uint8_t kashim_fd_listener(int fd)
 {
-	if (fd < 0 || (unsigned)fd >= PORT_TABLE_SIZE)
-		return 0;
-	return __atomic_load_n(&port_table[fd], __ATOMIC_RELAXED);
+	if ((unsigned)fd >= TABLE_SIZE)
+		return KASHIM_FD_NO_LISTENER;
+	return (uint8_t)(__atomic_load_n(&kashim_fd_table[fd],
+					 __ATOMIC_RELAXED) >>
+			 KASHIM_FD_LISTENER_SHIFT);
 }
 
-void kashim_fd_set_port(int fd, uint16_t port)
+/* Replace the bits of mask in fd's word (in the table) by v. */
+static void update(int fd, uint32_t mask, uint32_t v)
 {
+	uint32_t *p = &kashim_fd_table[fd];
+	uint32_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+
 	if (kashim_vfork_child())
 		return;
-	if (fd >= 0 && (unsigned)fd < PORT_TABLE_SIZE)
-		__atomic_store_n(&port_table[fd], port, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(p, &cur, (cur & ~mask) | v, true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	note_near(fd);
+}
+
+void kashim_fd_set_listener(int fd, uint8_t w, uint8_t clear, uint8_t add)
+{
+	if ((unsigned)fd < TABLE_SIZE) {
+		update(fd, KASHIM_FD_LISTENER_MASK | clear,
+		       ((uint32_t)w << KASHIM_FD_LISTENER_SHIFT) | add);
+		return;
+	}
+	if (fd >= 0 && !kashim_vfork_child())
+		far_set(fd, (uint8_t)((kashim_fd_get_far(fd) & ~clear) | add),
+			false);
+}
+
+/* The port of a socket address, 0 when it is not IPv4 or IPv6. */
+static uint16_t port_of(const struct sockaddr_storage *a, socklen_t len)
+{
+	if (a->ss_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		return ntohs(((const struct sockaddr_in *)a)->sin_port);
+	if (a->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
+	return 0;
+}
+
+uint16_t kashim_fd_local_port(int fd)
+{
+	struct sockaddr_storage a = {0};
+	socklen_t len = sizeof(a);
+	uint16_t port;
+
+	if ((unsigned)fd < TABLE_SIZE) {
+		port = (uint16_t)(__atomic_load_n(&kashim_fd_table[fd],
+						  __ATOMIC_RELAXED) >>
+				  KASHIM_FD_PORT_SHIFT);
+		if (port)
+			return port;
+	}
+	if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+		return 0;
+	port = port_of(&a, len);
+	if (port && (unsigned)fd < TABLE_SIZE)
+		update(fd, KASHIM_FD_PORT_MASK,
+		       (uint32_t)port << KASHIM_FD_PORT_SHIFT);
+	return port;
 }
 
 /*
@@ -175,19 +247,4 @@ uint8_t kashim_fd_learn(int mark_fd, int ask_fd)
 
 	kashim_fd_add(mark_fd, kind);
 	return kind;
-}
-
-uint8_t kashim_own_bit(int level, int name)
-{
-	if (level == SOL_SOCKET)
-		return name == SO_KEEPALIVE ? KASHIM_FD_OWN_KA : 0;
-	if (level != IPPROTO_TCP)
-		return 0;
-	switch (name) {
-	case TCP_KEEPIDLE: return KASHIM_FD_OWN_IDLE;
-	case TCP_KEEPINTVL: return KASHIM_FD_OWN_INTVL;
-	case TCP_KEEPCNT: return KASHIM_FD_OWN_CNT;
-	case TCP_USER_TIMEOUT: return KASHIM_FD_OWN_UTO;
-	default: return 0;
-	}
 }

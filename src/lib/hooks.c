@@ -25,6 +25,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "apply.h"
+#include "export.h"
+#include "fdstate.h"
+#include "init.h"
+#include "listener.h"
 #include "log.h"
 #include "real.h"
 
@@ -34,8 +39,12 @@
 #endif
 
 /*
- * The hooks on every connection's way (socket, connect, accept, close):
- * everything they call in this unit, and the fd table, inline.
+ * The hooks on every connection's way (socket, connect, accept):
+ * everything they call in this unit, and the fd table, inline. close()
+ * and setsockopt() go further: their common case calls on into libc
+ * without a frame of kashim's, the rest is out of line (noinline). The
+ * first call of each looks the real function up out of line too, so
+ * that the common case saves no registers for it.
  */
 #define FLAT __attribute__((flatten))
 
@@ -143,26 +152,12 @@ static const struct sockaddr *incoming_peer(int fd,
 }
 
 /*
- * The local port of connections accepted on listener lfd: the listener's
- * own, asked of the kernel once per listener and kept.
+ * The local port of connections accepted on listener lfd, when a rule
+ * needs it: the listener's own (fdstate.c keeps it once asked).
  */
 static uint16_t incoming_port(int lfd)
 {
-	struct sockaddr_storage buf;
-	socklen_t len = sizeof(buf);
-	uint16_t port;
-
-	if (!kashim_cfg.need_port)
-		return 0;
-	port = kashim_fd_port(lfd);
-	if (port)
-		return port;
-	if (getsockname(lfd, (struct sockaddr *)&buf, &len) != 0 ||
-	    !inet_dest((struct sockaddr *)&buf, len))
-		return 0;
-	port = port_of((struct sockaddr *)&buf);
-	kashim_fd_set_port(lfd, port);
-	return port;
+	return kashim_cfg.need_port ? kashim_fd_local_port(lfd) : 0;
 }
 
 /*
@@ -213,7 +208,7 @@ static __attribute__((noinline)) void incoming_one(int lfd, uint8_t lst,
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_INCOMING, peer);
 	else if (kashim_log_enabled(KASHIM_LOG_DEBUG))
-		kashim_left_alone(fd, KASHIM_DIR_INCOMING, kashim_fd_port(lfd),
+		kashim_left_alone(fd, KASHIM_DIR_INCOMING, incoming_port(lfd),
 				  peer);
 out:
 	errno = saved;
@@ -229,7 +224,7 @@ static __attribute__((cold, noinline)) void incoming_said(int lfd, int fd,
 	struct sockaddr_storage buf;
 	const struct sockaddr *peer;
 	const struct kashim_rule *r = NULL;
-	uint16_t port = kashim_fd_port(lfd);
+	uint16_t port = incoming_port(lfd);
 	int saved = errno;
 
 	peer = incoming_peer(fd, &buf);
@@ -260,16 +255,34 @@ static inline void incoming(int lfd, int fd, uint8_t lst)
 		incoming_said(lfd, fd, lst);
 }
 
-KASHIM_EXPORT FLAT int socket(int domain, int type, int protocol)
+/* A new socket on fd, made by socket(domain, type, protocol). */
+static inline int made(socket_fn *next, int domain, int type, int protocol)
 {
-	REAL(socket);
+	uint8_t st = kashim_is_tcp_triple(domain, type, protocol) ?
+			     KASHIM_FD_SEEN | KASHIM_FD_TCP :
+			     KASHIM_FD_SEEN | KASHIM_FD_DONE;
 	int fd = next(domain, type, protocol);
 
 	if (fd >= 0)
-		kashim_fd_set(fd, kashim_is_tcp_triple(domain, type, protocol) ?
-					  KASHIM_FD_SEEN | KASHIM_FD_TCP :
-					  KASHIM_FD_SEEN | KASHIM_FD_DONE);
+		kashim_fd_set(fd, st);
 	return fd;
+}
+
+/* The first socket() call: the real one is looked up. */
+static __attribute__((noinline)) int socket_first(int domain, int type,
+						  int protocol)
+{
+	REAL(socket);
+	return made(next, domain, type, protocol);
+}
+
+KASHIM_EXPORT FLAT int socket(int domain, int type, int protocol)
+{
+	socket_fn *next = __atomic_load_n(&real_socket, __ATOMIC_ACQUIRE);
+
+	if (!next)
+		return socket_first(domain, type, protocol);
+	return made(next, domain, type, protocol);
 }
 
 KASHIM_EXPORT FLAT int connect(int fd, kashim_const_addr_arg addr,
@@ -278,7 +291,7 @@ KASHIM_EXPORT FLAT int connect(int fd, kashim_const_addr_arg addr,
 	REAL(connect);
 	int rc = next(fd, SA(addr), len);
 
-	if (connection_started(rc, errno))
+	if (rc == 0 || connection_started(rc, errno))
 		outgoing(fd, SA(addr), len);
 	return rc;
 }
@@ -306,8 +319,12 @@ KASHIM_EXPORT FLAT int accept4(int fd, kashim_addr_arg addr, socklen_t *len,
 	return nfd;
 }
 
-KASHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val,
-			     socklen_t len)
+/*
+ * setsockopt() of a keep-alive option kashim sets (or the first call of
+ * all): once the call succeeded, that option is the program's choice.
+ */
+static __attribute__((noinline)) int own_choice(int fd, int level, int name,
+						 const void *val, socklen_t len)
 {
 	REAL(setsockopt);
 	int rc = next(fd, level, name, val, len);
@@ -318,33 +335,59 @@ KASHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 	return rc;
 }
 
+/* Any other option passes straight through, without a frame of ours. */
+KASHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val,
+			     socklen_t len)
+{
+	setsockopt_fn *next = __atomic_load_n(&real_setsockopt, __ATOMIC_ACQUIRE);
+
+	if (!next || kashim_own_bit(level, name))
+		return own_choice(fd, level, name, val, len);
+	return next(fd, level, name, val, len);
+}
+
 /* A new listener: set up at its first accept (listener.c). */
 KASHIM_EXPORT int listen(int fd, int backlog)
 {
 	REAL(listen);
-	uint8_t st = kashim_fd_get(fd);
-
-	if (st & KASHIM_FD_TCP)
-		kashim_listener_listen(fd, st);
+	if (kashim_fd_get(fd) & KASHIM_FD_TCP)
+		kashim_listener_listen(fd);
 	return next(fd, backlog);
 }
 
-/* A closed fd number means nothing any more: forget what kashim knew. */
-KASHIM_EXPORT FLAT int close(int fd)
+/*
+ * A closed fd number means nothing any more: forget what kashim knew.
+ * close_slow() takes the first call and the numbers the inline form of
+ * fdstate.h does not; the common case calls on into libc without a
+ * frame of kashim's.
+ */
+static __attribute__((noinline)) int close_slow(int fd)
 {
 	REAL(close);
 	kashim_fd_set(fd, 0);
 	return next(fd);
 }
 
-/* A duplicate is the same socket: it knows what the original knew. */
+KASHIM_EXPORT int close(int fd)
+{
+	close_fn *next = __atomic_load_n(&real_close, __ATOMIC_ACQUIRE);
+
+	if (!next || !kashim_fd_forget_near(fd))
+		return close_slow(fd);
+	return next(fd);
+}
+
+/*
+ * A duplicate is the same socket: it knows what the original knew, and
+ * whatever its number meant before is forgotten.
+ */
 KASHIM_EXPORT int dup(int fd)
 {
 	REAL(dup);
 	int nfd = next(fd);
 
 	if (nfd >= 0)
-		kashim_fd_set(nfd, kashim_fd_get(fd));
+		kashim_fd_copy(nfd, fd);
 	return nfd;
 }
 
@@ -354,7 +397,7 @@ KASHIM_EXPORT int dup2(int fd, int nfd)
 	int rc = next(fd, nfd);
 
 	if (rc >= 0 && rc != fd)
-		kashim_fd_set(rc, kashim_fd_get(fd));
+		kashim_fd_copy(rc, fd);
 	return rc;
 }
 
@@ -364,7 +407,7 @@ KASHIM_EXPORT int dup3(int fd, int nfd, int flags)
 	int rc = next(fd, nfd, flags);
 
 	if (rc >= 0)
-		kashim_fd_set(rc, kashim_fd_get(fd));
+		kashim_fd_copy(rc, fd);
 	return rc;
 }
 
@@ -410,7 +453,7 @@ static int fcntl_with(fcntl_fn *next, int fd, int cmd, void *arg)
 	int rc = next ? next(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
 
 	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		kashim_fd_set(rc, kashim_fd_get(fd));
+		kashim_fd_copy(rc, fd);
 	return rc;
 }
 

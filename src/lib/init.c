@@ -22,8 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "common/load.h"
-#include "libkashim.h"
+#include "init.h"
 #include "log.h"
 
 /* From <linux/futex.h>, which musl-gcc's include path does not reach. */

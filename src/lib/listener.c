@@ -25,51 +25,21 @@
 #include <netinet/tcp.h>
 #include <stddef.h>
 
-#include "libkashim.h"
+#include "apply.h"
+#include "fdstate.h"
+#include "init.h"
+#include "listener.h"
 #include "log.h"
 
 /*
- * Per listener fd number: new (not set up yet), set (set up: marked, or
- * each accept dealt with on its own), or draining (kashim's values are
- * on it, the mark waits for an empty queue). A listener beyond the table
- * is never set up: each of its accepted sockets is dealt with on its own.
+ * A listener's state, in its fd's listener byte (fdstate.h), so that it
+ * is forgotten with everything else about the number: new (not set up
+ * yet: 0, what a fresh number holds), set (set up: marked, or each
+ * accept dealt with on its own), or draining (kashim's values are on
+ * it, the mark waits for an empty queue). A listener past the table is
+ * never set up: each of its accepted sockets is dealt with on its own.
  */
 enum { LISTENER_NEW, LISTENER_SET, LISTENER_DRAINING };
-#define LISTENERS_SIZE (1u << 16)
-static uint8_t listeners[LISTENERS_SIZE];
-
-static bool in_table(int fd)
-{
-	return fd >= 0 && (unsigned)fd < LISTENERS_SIZE;
-}
-
-static void set_word(int fd, uint8_t w)
-{
-	__atomic_store_n(&listeners[fd], w, __ATOMIC_RELAXED);
-}
-
-static uint8_t word(int fd)
-{
-	return in_table(fd) ? __atomic_load_n(&listeners[fd], __ATOMIC_RELAXED) :
-			      LISTENER_SET;
-}
-
-/* The local port of listener fd; 0 when unknown (asked once, then kept). */
-static uint16_t listener_port(int fd)
-{
-	struct sockaddr_storage a = {0};
-	socklen_t len = sizeof(a);
-	uint16_t port = kashim_fd_port(fd);
-
-	if (port || getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-		return port;
-	if (a.ss_family == AF_INET && len >= sizeof(struct sockaddr_in))
-		port = ntohs(((struct sockaddr_in *)&a)->sin_port);
-	else if (a.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
-		port = ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
-	kashim_fd_set_port(fd, port);
-	return port;
-}
 
 /*
  * Put the incoming settings on TCP listener fd, in state st, when they do
@@ -87,7 +57,7 @@ static uint8_t setup(int fd, uint8_t st, bool *set)
 	st &= (uint8_t)~KASHIM_FD_DONE;
 	if (!kashim_cfg.listener)
 		return st;
-	if (kashim_cfg.need_port && !(port = listener_port(fd)))
+	if (kashim_cfg.need_port && !(port = kashim_fd_local_port(fd)))
 		return st; /* its port unknown: each accept on its own */
 	r = kashim_rule_for_listener(&kashim_cfg, port, &peer_matters);
 	if (peer_matters)
@@ -101,12 +71,10 @@ static uint8_t setup(int fd, uint8_t st, bool *set)
 	return st | KASHIM_FD_DONE;
 }
 
-void kashim_listener_listen(int fd, uint8_t st)
+void kashim_listener_listen(int fd)
 {
-	if (in_table(fd))
-		set_word(fd, LISTENER_NEW);
-	if (st & KASHIM_FD_DONE) /* a failed connect() before: not for this */
-		kashim_fd_set(fd, st & (uint8_t)~KASHIM_FD_DONE);
+	/* Done by a failed connect() before, maybe: not for this. */
+	kashim_fd_set_listener(fd, LISTENER_NEW, KASHIM_FD_DONE, 0);
 }
 
 /* Connections queued on listener fd, or -1 when the kernel cannot say. */
@@ -123,36 +91,34 @@ static int queued(int fd)
 }
 
 /*
- * Mark draining listener fd (state st) once the kernel reports its queue
- * empty. Returns its state.
+ * Listener fd (state st) carries kashim's values: mark it once the
+ * kernel reports its queue empty; until then it is draining (and when
+ * the kernel cannot say, it is never marked). Records and returns its
+ * state.
  */
-static uint8_t drained(int fd, uint8_t st)
+static uint8_t mark_when_empty(int fd, uint8_t st)
 {
-	int q;
+	int q = queued(fd);
 
-	if (word(fd) != LISTENER_DRAINING)
-		return st;
-	q = queued(fd);
-	if (q == 0) {
-		kashim_fd_add(fd, KASHIM_FD_DONE);
+	if (q == 0)
 		st |= KASHIM_FD_DONE;
-	}
-	if (q <= 0) /* marked, or the kernel cannot say: never */
-		set_word(fd, LISTENER_SET);
+	kashim_fd_set_listener(fd, q > 0 ? LISTENER_DRAINING : LISTENER_SET, 0,
+			       st);
 	return st;
 }
 
 uint8_t kashim_listener_accept(int fd, uint8_t st, bool seen)
 {
+	uint8_t w = kashim_fd_listener(fd);
 	int on = 0;
 	socklen_t len = sizeof(on);
 	bool set;
 
-	if (!in_table(fd))
-		return st;
-	if (seen && word(fd) == LISTENER_DRAINING)
-		return drained(fd, st);
-	if (seen && word(fd) != LISTENER_NEW)
+	if (w == KASHIM_FD_NO_LISTENER)
+		return st; /* each accept on its own */
+	if (seen && w == LISTENER_DRAINING)
+		return mark_when_empty(fd, st);
+	if (seen && w != LISTENER_NEW)
 		return st;
 	st &= (uint8_t)~KASHIM_FD_DONE;
 	if (!kashim_ready()) {
@@ -164,13 +130,9 @@ uint8_t kashim_listener_accept(int fd, uint8_t st, bool seen)
 	    on)
 		st |= KASHIM_FD_OWN_KA;
 	st = setup(fd, st, &set);
-	if (set && (st & KASHIM_FD_DONE)) {
-		set_word(fd, LISTENER_DRAINING);
-		kashim_fd_add(fd, st & (uint8_t)~KASHIM_FD_DONE);
-		return drained(fd, st & (uint8_t)~KASHIM_FD_DONE);
-	}
+	if (set && (st & KASHIM_FD_DONE))
+		return mark_when_empty(fd, st & (uint8_t)~KASHIM_FD_DONE);
 out:
-	set_word(fd, LISTENER_SET);
-	kashim_fd_add(fd, st);
+	kashim_fd_set_listener(fd, LISTENER_SET, 0, st);
 	return st;
 }

@@ -5,7 +5,7 @@
 #define KASHIM_LOG_H
 
 #include "common/settings.h"
-#include "libkashim.h"
+#include "export.h"
 
 /* The level in force; KASHIM_LOG_ERROR until the settings are read. */
 KASHIM_HIDDEN extern int kashim_log_level;

@@ -6,25 +6,10 @@
 
 #include "real.h"
 
-socket_fn *real_socket;
-connect_fn *real_connect;
-accept_fn *real_accept;
-accept4_fn *real_accept4;
-setsockopt_fn *real_setsockopt;
-sendto_fn *real_sendto;
-sendmsg_fn *real_sendmsg;
-listen_fn *real_listen;
-close_fn *real_close;
-dup_fn *real_dup;
-dup2_fn *real_dup2;
-dup3_fn *real_dup3;
-fclose_fn *real_fclose;
-close_range_fn *real_close_range;
-closefrom_fn *real_closefrom;
-fcntl_fn *real_fcntl;
-fcntl64_fn *real_fcntl64;
-recvmsg_fn *real_recvmsg;
-vfork_fn *real_vfork;
+/* The slots, one per interposed function. */
+#define KASHIM_REAL_DEFINE(ret, name, params) name##_fn *real_##name;
+KASHIM_REAL_SYMBOLS(KASHIM_REAL_DEFINE)
+#undef KASHIM_REAL_DEFINE
 
 __attribute__((noinline)) void *
 kashim_real_resolve_first(void **slot, const char *name, const void *self)
@@ -35,13 +20,6 @@ kashim_real_resolve_first(void **slot, const char *name, const void *self)
 		p = NULL;
 	__atomic_store_n(slot, p, __ATOMIC_RELEASE);
 	return p;
-}
-
-int kashim_real_setsockopt(int fd, int level, int name, const void *val,
-			   socklen_t len)
-{
-	REAL(setsockopt);
-	return next(fd, level, name, val, len);
 }
 
 int kashim_real_close(int fd)

@@ -4,8 +4,8 @@
  *
  * Only hooks.c and real.c name an interposed function. Every other unit
  * of the library calls the real one through kashim_real_*(), so none of
- * kashim's own calls can re-enter a hook (tests/lib/nm-rooms.sh keeps it
- * so).
+ * kashim's own calls can re-enter a hook (tests/rooms.sh, `make
+ * check-rooms`, keeps it so).
  */
 #ifndef KASHIM_REAL_H
 #define KASHIM_REAL_H
@@ -14,49 +14,46 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#include "libkashim.h"
+#include "export.h"
 
-typedef int socket_fn(int, int, int);
-typedef int connect_fn(int, const struct sockaddr *, socklen_t);
-typedef int accept_fn(int, struct sockaddr *, socklen_t *);
-typedef int accept4_fn(int, struct sockaddr *, socklen_t *, int);
-typedef int setsockopt_fn(int, int, int, const void *, socklen_t);
-typedef ssize_t sendto_fn(int, const void *, size_t, int,
-			  const struct sockaddr *, socklen_t);
-typedef ssize_t sendmsg_fn(int, const struct msghdr *, int);
-typedef int listen_fn(int, int);
-typedef int close_fn(int);
-typedef int dup_fn(int);
-typedef int dup2_fn(int, int);
-typedef int dup3_fn(int, int, int);
-typedef int fclose_fn(FILE *);
-typedef int close_range_fn(unsigned, unsigned, int);
-typedef void closefrom_fn(int);
-typedef int fcntl_fn(int, int, ...);
-typedef int fcntl64_fn(int, int, ...);
-typedef ssize_t recvmsg_fn(int, struct msghdr *, int);
-typedef pid_t vfork_fn(void);
+/*
+ * Every interposed function, once: X(return type, name, parameters).
+ * The list makes the function types (name_fn) and the slots of the
+ * real functions (real_name); REAL() below looks them up.
+ */
+#define KASHIM_REAL_SYMBOLS(X)                                               \
+	X(int, socket, (int, int, int))                                      \
+	X(int, connect, (int, const struct sockaddr *, socklen_t))           \
+	X(int, accept, (int, struct sockaddr *, socklen_t *))                \
+	X(int, accept4, (int, struct sockaddr *, socklen_t *, int))          \
+	X(int, setsockopt, (int, int, int, const void *, socklen_t))         \
+	X(ssize_t, sendto,                                                   \
+	  (int, const void *, size_t, int, const struct sockaddr *,          \
+	   socklen_t))                                                       \
+	X(ssize_t, sendmsg, (int, const struct msghdr *, int))               \
+	X(int, listen, (int, int))                                           \
+	X(int, close, (int))                                                 \
+	X(int, dup, (int))                                                   \
+	X(int, dup2, (int, int))                                             \
+	X(int, dup3, (int, int, int))                                        \
+	X(int, fclose, (FILE *))                                             \
+	X(int, close_range, (unsigned, unsigned, int))                       \
+	X(void, closefrom, (int))                                            \
+	X(int, fcntl, (int, int, ...))                                       \
+	X(int, fcntl64, (int, int, ...))                                     \
+	X(ssize_t, recvmsg, (int, struct msghdr *, int))                     \
+	X(pid_t, vfork, (void))
 
-/* The real functions, NULL until first needed (see resolve()). */
-KASHIM_HIDDEN extern socket_fn *real_socket;
-KASHIM_HIDDEN extern connect_fn *real_connect;
-KASHIM_HIDDEN extern accept_fn *real_accept;
-KASHIM_HIDDEN extern accept4_fn *real_accept4;
-KASHIM_HIDDEN extern setsockopt_fn *real_setsockopt;
-KASHIM_HIDDEN extern sendto_fn *real_sendto;
-KASHIM_HIDDEN extern sendmsg_fn *real_sendmsg;
-KASHIM_HIDDEN extern listen_fn *real_listen;
-KASHIM_HIDDEN extern close_fn *real_close;
-KASHIM_HIDDEN extern dup_fn *real_dup;
-KASHIM_HIDDEN extern dup2_fn *real_dup2;
-KASHIM_HIDDEN extern dup3_fn *real_dup3;
-KASHIM_HIDDEN extern fclose_fn *real_fclose;
-KASHIM_HIDDEN extern close_range_fn *real_close_range;
-KASHIM_HIDDEN extern closefrom_fn *real_closefrom;
-KASHIM_HIDDEN extern fcntl_fn *real_fcntl;
-KASHIM_HIDDEN extern fcntl64_fn *real_fcntl64;
-KASHIM_HIDDEN extern recvmsg_fn *real_recvmsg;
-KASHIM_HIDDEN extern vfork_fn *real_vfork;
+/* The type of each real function: socket_fn, connect_fn... */
+#define KASHIM_REAL_TYPE(ret, name, params) typedef ret name##_fn params;
+KASHIM_REAL_SYMBOLS(KASHIM_REAL_TYPE)
+#undef KASHIM_REAL_TYPE
+
+/* The real functions, NULL until first needed (see REAL()). */
+#define KASHIM_REAL_SLOT(ret, name, params)                                  \
+	KASHIM_HIDDEN extern name##_fn *real_##name;
+KASHIM_REAL_SYMBOLS(KASHIM_REAL_SLOT)
+#undef KASHIM_REAL_SLOT
 
 /*
  * Find the next definition of name after this library, store it in
@@ -88,8 +85,6 @@ kashim_real_resolve(void **slot, const char *name, const void *self)
 	}
 
 /* The real functions, for kashim's own calls. */
-int kashim_real_setsockopt(int fd, int level, int name, const void *val,
-			   socklen_t len);
 int kashim_real_close(int fd);
 int kashim_real_socket(int domain, int type, int protocol);
 int kashim_real_connect(int fd, const struct sockaddr *addr, socklen_t len);

@@ -18,8 +18,8 @@
 #include <sched.h>
 #include <stddef.h>
 
-#include "libkashim.h"
 #include "real.h"
+#include "vfork.h"
 
 #if defined(__x86_64__) && !defined(__CET__) /* as hooks.c */
 

@@ -85,6 +85,12 @@ run "... with override" KASHIM_OVERRIDE=1 "$B/listen" own 60,15,4,0 kashim; quie
 run "listener = false (environment)" KASHIM_LISTENER=0 "$B/listen" v4 60,15,4,0 untouched; quiet $?
 run "top-level hosts: per accept" KASHIM_HOSTS=127.0.0.0/8 KASHIM_IDLE=9 \
 	"$B/listen" v4 9,15,4,0 untouched; quiet $?
+# A listener left draining, then its number given to something new: the
+# new listener (or client) gets kashim's values like any other.
+for how in dup2 dup3 dup fcntl scm close close_range client; do
+	run "a draining listener's number reused ($how)" "$B/listen_reuse" $how 60,15,4,0; quiet $?
+done
+run "... with a port rule" KASHIM_PORTS=1024-65535 KASHIM_IDLE=33 "$B/listen_reuse" dup2 33,15,4,0; quiet $?
 # inherit PARENT-ARGS…: the listener made by a parent without kashim.
 inherit() {
 	name=$1; shift
