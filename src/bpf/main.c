@@ -2,7 +2,8 @@
  * main.c - the kashim-bpf command: attach kashim's settings to every TCP
  * connection of a cgroup with BPF, detach them, show them.
  *
- *   kashim-bpf attach (--cgroup PATH | --unit NAME) [--config FILE] [-v]
+ *   kashim-bpf attach (--cgroup PATH | --unit NAME) [--config FILE]
+ *                     [--no-existing] [-v]
  *   kashim-bpf detach (--cgroup PATH | --unit NAME)
  *   kashim-bpf status
  *
@@ -30,12 +31,13 @@ struct args {
 	const char *unit;
 	const char *config;
 	bool verbose;
+	bool no_existing; /* leave the connections already open alone */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: kashim-bpf attach (--cgroup PATH | --unit NAME) "
-		   "[--config FILE] [--verbose]\n"
+		   "[--config FILE] [--no-existing] [--verbose]\n"
 		   "       kashim-bpf detach (--cgroup PATH | --unit NAME)\n"
 		   "       kashim-bpf status\n"
 		   "Puts kashim's keep-alive settings on every TCP connection "
@@ -59,6 +61,7 @@ static int parse(int argc, char **argv, struct args *a)
 		{"unit", required_argument, NULL, 'u'},
 		{"config", required_argument, NULL, 'c'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"no-existing", no_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0}};
@@ -81,6 +84,9 @@ static int parse(int argc, char **argv, struct args *a)
 			break;
 		case 'v':
 			a->verbose = true;
+			break;
+		case 'E':
+			a->no_existing = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -160,6 +166,22 @@ static int preflight(void)
 	return 0;
 }
 
+/*
+ * After attach: the connections already open, unless --no-existing. A
+ * kernel that cannot is said in one line and is no failure.
+ */
+static int cover_existing(const char *path, uint64_t cgid)
+{
+	char err[600];
+	int rc = kbpf_existing(cgid, path, err, sizeof(err));
+
+	if (rc == 1)
+		printf("kashim-bpf: %s\n", err);
+	else if (rc < 0)
+		return fail(err);
+	return 0;
+}
+
 /* Build the map contents for path from the settings, then attach. */
 static int attach_with(const struct args *a, const char *path, int cgfd,
 		       uint64_t cgid)
@@ -179,9 +201,9 @@ static int attach_with(const struct args *a, const char *path, int cgfd,
 	    kbpf_attach(cgfd, cgid, im, a->verbose, err, sizeof(err)) < 0) {
 		rc = fail(err);
 	} else {
-		rc = 0;
 		printf("kashim-bpf: attached to %s (%zu rule(s))\n", path,
 		       s.nrules);
+		rc = a->no_existing ? 0 : cover_existing(path, cgid);
 	}
 	kashim_settings_free(&s);
 	free(im);
@@ -212,6 +234,8 @@ static int cmd_detach(const struct args *a)
 
 	if (a->config)
 		return fail("detach takes no --config");
+	if (a->no_existing)
+		return fail("detach takes no --no-existing");
 	if (target(a, path, sizeof(path)) || preflight())
 		return 1;
 	cgfd = kbpf_open_cgroup(path, &cgid, err, sizeof(err));
