@@ -139,8 +139,10 @@ uninstall-bpf:
 # kashim_rule_for() over random config files, without a kernel.
 # tests/bpf/run.sh makes its own cgroup, attaches, starts clients and
 # servers in it and outside it, reads every socket back with
-# `kashim --status`, detaches and removes the cgroup. dead_link.sh is
-# the end-to-end test of tests/e2e/ with a static client under kashim-bpf. The Go client and
+# `kashim --status`, detaches and removes the cgroup; existing.sh (run
+# by run.sh) does the same with connections made before attach.
+# dead_link.sh is the end-to-end test of tests/e2e/ with a static client
+# under kashim-bpf, attached first, then after it connected. The Go client and
 # the io_uring client need golang-go and liburing-dev: where the mirror
 # cannot deliver them, their cases print SKIP with the reason.
 
@@ -196,3 +198,5 @@ check-bpf-run: $(BPF_CMD) src/kashim $(BPF_TEST_PROGS) $(BPF_TEST_DIR)/goclient 
 	@tests/bpf/run.sh
 	@echo "== a dead link under kashim-bpf (a static client, network namespaces, nft)"
 	@timeout -k 10 120 tests/bpf/dead_link.sh
+	@echo "== the same dead link, kashim-bpf attached after the client connected"
+	@timeout -k 10 120 tests/bpf/dead_link.sh --after-connect

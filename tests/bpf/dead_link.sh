@@ -6,6 +6,10 @@
 # nft drops every packet on the server's side. The covered connection
 # must be gone within idle + interval * count + 1.5 s; the other one must
 # still be established after 20 s (the control: this test can fail).
+#
+# With --after-connect, both clients connect first and kashim-bpf attaches
+# only then: the connection already open must be covered all the same
+# (the iter/tcp pass), the control left alone.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/../e2e/lib.sh"
 
@@ -16,7 +20,9 @@ KB=$E2E_ROOT/src/kashim-bpf
 PEER=$E2E_ROOT/tests/build/bpf/peer-static
 CG=
 
-e2e_init bpf-dead-link
+AFTER=
+[ "${1:-}" = --after-connect ] && AFTER=1
+e2e_init bpf-dead-link${AFTER:+-after-connect}
 e2e_need_root "network namespaces, nft, BPF"
 e2e_need_cmds ip nft ss awk findmnt
 [ -x "$KB" ] && [ -x "$PEER" ] || e2e_die "build first: make check-bpf"
@@ -35,13 +41,18 @@ bpf_cleanup() {
 CG=$MNT/kashim-bpf-e2e-$$
 mkdir "$CG" || e2e_die "cannot make $CG"
 trap bpf_cleanup EXIT
-env -i PATH="$PATH" KASHIM_CONFIG= KASHIM_IDLE=$IDLE KASHIM_INTERVAL=$INTERVAL \
-	KASHIM_COUNT=$COUNT "$KB" attach --cgroup "$CG" >"$E2E_TMP/attach" 2>&1 || {
-	# As in run.sh: the host refusing BPF is a SKIP, anything else fails.
-	grep -Eq "this kernel|needs root|not a BPF filesystem|Operation not permitted" \
-		"$E2E_TMP/attach" && { echo "SKIP: $E2E_NAME: $(cat "$E2E_TMP/attach")"; exit 0; }
-	e2e_die "kashim-bpf attach: $(cat "$E2E_TMP/attach")"
+
+# Attach kashim-bpf to the cgroup with the test's timings.
+attach() {
+	env -i PATH="$PATH" KASHIM_CONFIG= KASHIM_IDLE=$IDLE KASHIM_INTERVAL=$INTERVAL \
+		KASHIM_COUNT=$COUNT "$KB" attach --cgroup "$CG" >"$E2E_TMP/attach" 2>&1 || {
+		# As in run.sh: the host refusing BPF is a SKIP, anything else fails.
+		grep -Eq "this kernel|needs root|not a BPF filesystem|Operation not permitted" \
+			"$E2E_TMP/attach" && { echo "SKIP: $E2E_NAME: $(cat "$E2E_TMP/attach")"; exit 0; }
+		e2e_die "kashim-bpf attach: $(cat "$E2E_TMP/attach")"
+	}
 }
+[ -n "$AFTER" ] || attach
 e2e_netns_up
 
 # The server: a plain listener in the server's namespace, outside the cgroup.
@@ -60,6 +71,14 @@ pid_without=$E2E_LAST
 port_without=$(e2e_wait_port "$E2E_NS_C" "$pid_without" $((E2E_PORT + 1))) ||
 	e2e_die "the control client did not connect: $(cat "$E2E_TMP/without.err")"
 
+if [ -n "$AFTER" ]; then
+	t=$(e2e_keepalive_timer "$E2E_NS_C" "$port_with")
+	[ -z "$t" ] || e2e_die "the covered client has a keep-alive timer before attach ($t s)"
+	attach
+	grep -q "^kashim-bpf: connections already open: 1 set" "$E2E_TMP/attach" ||
+		e2e_fail "attach did not set the one connection already open: $(cat "$E2E_TMP/attach")"
+	e2e_say "attached after both connected: $(grep "already open" "$E2E_TMP/attach")"
+fi
 e2e_say "static client in the cgroup:   $(e2e_ss_brief "$E2E_NS_C" "$port_with")"
 e2e_say "static client outside it:      $(e2e_ss_brief "$E2E_NS_C" "$port_without")"
 t=$(e2e_keepalive_timer "$E2E_NS_C" "$port_with")

@@ -361,5 +361,7 @@ refused $? "both --cgroup and --unit" "one of them"
 "$KB" detach --cgroup "$CG" >"$T/attach.out" 2>"$T/attach.err"
 refused $? "detach where nothing is attached" "not attached"
 
+. "$ROOT/tests/bpf/existing.sh"
+
 echo "kashim-bpf: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,0 +1,132 @@
+# existing.sh - kashim-bpf attach over connections made before it, sourced
+# by run.sh (its cgroup $CG, its helpers, its cleanup), with nothing
+# attached to $CG when it starts.
+#
+# Clients and a server connect first (in the cgroup, in a cgroup below
+# it, in a network namespace of their own, and outside it as the
+# control); then attach; every socket is read back from outside with
+# kashim --status. Then attach again with override, and once more with
+# --no-existing over a new connection.
+# shellcheck shell=bash
+
+echo "== connections already open when kashim-bpf attaches"
+SUB=$CG/below
+mkdir "$SUB" || bad "cannot make $SUB"
+SYS_IC=$(cut -d' ' -f3-4 <<<"$UNTOUCHED")
+EXIST=() # "NAME|PID|PORT" of each connection made before attach
+
+# early NAME CGROUP ADDR [ARG…]: a server outside the cgroups on ADDR
+# and a fresh port, then a static client in CGROUP ("" for none) with
+# ARGs, connected now, before attach.
+early() {
+	local name=$1 cg=$2 addr=$3
+	shift 3
+	next_port
+	start "$name-srv" 0 "$B/peer" accept "$addr" "$PORT"
+	await "$name-srv" listening || { bad "$name: no server"; return; }
+	if [ -n "$cg" ]; then
+		start "$name" 0 sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \
+			"$B/peer-static" connect "$addr" "$PORT" "$@"
+	else
+		start "$name" 0 "$B/peer-static" connect "$addr" "$PORT" "$@"
+	fi
+	await "$name" ready || { bad "$name: the client did not connect"; return; }
+	EXIST+=("$name|$LAST|$PORT")
+}
+
+# check_early NAME WANT: the connection NAME made before attach holds WANT.
+check_early() {
+	local e
+	for e in "${EXIST[@]}"; do
+		IFS='|' read -r n pid port <<<"$e"
+		[ "$n" = "$1" ] && { expect "$1" "$(values "$pid" "$port")" "$2"; return; }
+	done
+	bad "$1: no such connection"
+}
+
+early "static client" "$CG" 127.0.0.1
+early "client in a cgroup below" "$SUB" 127.0.0.1
+early "IPv6 client" "$CG" ::1
+early "own SO_KEEPALIVE and idle" "$CG" 127.0.0.1 --set keepalive=1 --set idle=5
+early "own user timeout" "$CG" 127.0.0.1 --set uto=1234
+early "own idle only" "$CG" 127.0.0.1 --set idle=7
+early "outside the cgroup" "" 127.0.0.1
+# A server in the cgroup, its client outside: the accepted socket's local
+# port is listened on, so the incoming rule is its rule.
+next_port
+IN_PORT=$PORT
+start "server in the cgroup" 1 "$B/peer" accept 127.0.0.1 "$PORT"
+await "server in the cgroup" listening || bad "no server in the cgroup"
+EXIST+=("server in the cgroup (accepted)|$LAST|$PORT")
+start "its client, outside" 0 "$B/peer" connect 127.0.0.1 "$PORT"
+EXIST+=("its client, outside|$LAST|$PORT")
+await "its client, outside" ready || bad "the server's client did not connect"
+# Both ends in the cgroup, in a network namespace of their own.
+next_port
+start "own netns" 1 unshare -n sh -c 'ip link set lo up || exit 1
+	"$0/peer" accept 127.0.0.1 "$1" >"$2" &
+	echo $! >"$2.pid"
+	for i in $(seq 100); do grep -q listening "$2" && break; sleep 0.05; done
+	exec "$0/peer-static" connect 127.0.0.1 "$1"' "$B" "$PORT" "$T/netns-srv.out"
+await "own netns" ready || bad "own netns: the client did not connect"
+EXIST+=("client in its own network namespace|$LAST|$PORT")
+NS_SRV=$(cat "$T/netns-srv.out.pid" 2>/dev/null)
+[ -n "$NS_SRV" ] && PIDS+=("$NS_SRV")
+EXIST+=("its server, in the cgroup (accepted)|$NS_SRV|$PORT")
+
+cat >"$T/existing.conf" <<EOF
+rule "incoming" {
+  ports = {$IN_PORT}
+  direction = incoming
+  idle = 22
+}
+EOF
+attach "$T/existing.conf" || bad "attach: $(cat "$T/attach.err")"
+want="kashim-bpf: connections already open: 8 set, 1 left to the program's own choice, 0 matching no rule, 0 matching enable = false (2 network namespace(s))"
+if grep -qxF "$want" "$T/attach.out"; then ok; echo "  ok: attach says: ${want#kashim-bpf: }"
+else bad "attach said '$(cat "$T/attach.out" "$T/attach.err")', want '$want'"; fi
+check_early "static client" "$DEF"
+check_early "client in a cgroup below" "$DEF"
+check_early "IPv6 client" "$DEF"
+check_early "own SO_KEEPALIVE and idle" "1 5 $SYS_IC 0"
+check_early "own user timeout" "1 60 15 4 1234"
+check_early "own idle only" "1 7 15 4 0"
+check_early "outside the cgroup" "$UNTOUCHED"
+check_early "server in the cgroup (accepted)" "1 22 15 4 0"
+check_early "its client, outside" "$UNTOUCHED"
+check_early "client in its own network namespace" "$DEF"
+check_early "its server, in the cgroup (accepted)" "$DEF"
+"$KB" status >"$T/status.out" 2>&1
+want="  connections already open at attach: 8 set, 1 left to the program's own choice, 0 matching no rule, 0 matching enable = false (2 network namespace(s))"
+if grep -qxF "$want" "$T/status.out"; then ok; echo "  ok: status says:${want#  connections}"
+else bad "status: $(cat "$T/status.out")"; fi
+
+echo "== attached again with override: the program's own choice replaced"
+cat >"$T/override.conf" <<EOF
+override = true
+user_timeout = auto
+EOF
+attach "$T/override.conf" || bad "attach override: $(cat "$T/attach.err")"
+check_early "own SO_KEEPALIVE and idle" "1 60 15 4 120000"
+check_early "own user timeout" "1 60 15 4 120000"
+check_early "static client" "1 60 15 4 120000"
+check_early "outside the cgroup" "$UNTOUCHED"
+
+echo "== --no-existing"
+"$KB" detach --cgroup "$CG" >/dev/null 2>&1 || bad "detach"
+early "client before attach --no-existing" "$CG" 127.0.0.1
+env -i PATH="$PATH" KASHIM_CONFIG= "$KB" attach --no-existing --cgroup "$CG" \
+	>"$T/attach.out" 2>"$T/attach.err" || bad "attach --no-existing: $(cat "$T/attach.err")"
+check_early "client before attach --no-existing" "$UNTOUCHED"
+if ! grep -q "already open" "$T/attach.out" &&
+	"$KB" status 2>&1 | grep -qF "connections already open at attach: not covered"; then
+	ok; echo "  ok: --no-existing: no pass, and status says so"
+else bad "--no-existing: $(cat "$T/attach.out"; "$KB" status)"; fi
+"$KB" detach --cgroup "$CG" >/dev/null 2>&1 || bad "detach"
+
+# The processes first (run.sh's cleanup ends the rest), then the cgroup below.
+for e in "${EXIST[@]}"; do
+	IFS='|' read -r n pid port <<<"$e"
+	stop "$pid"
+done
+rmdir "$SUB" || bad "cannot remove $SUB"
