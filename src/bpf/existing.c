@@ -2,8 +2,9 @@
  * existing.c - the connections a cgroup already holds when kashim-bpf
  * attaches: the iter/tcp program of kashim.bpf.c (built with -DKBPF_ITER)
  * walks every TCP socket of one network namespace and puts the rule's
- * values on each established one made in the cgroup or below it, with
- * the same maps and the same decision as the sock_ops program.
+ * values on each connection (established or connecting) made in the
+ * cgroup or below it, with the same maps and the same decision as the
+ * sock_ops program.
  *
  * It runs after the sock_ops program is attached, so a connection made
  * meanwhile is set by one or the other (or both, with the same values).
@@ -30,8 +31,6 @@
 #include "kbpf.h"
 #include "gen/kashim_iter.skel.h"
 
-/* Cgroup levels walked below the target, as the program climbs them. */
-#define MAX_LEVELS KBPF_MAX_DEPTH
 /* Reads of one iterator: each one walks up to a million sockets. */
 #define MAX_READS 4096
 
@@ -47,12 +46,14 @@ struct nslist {
 static bool iter_kernel(char *rel, size_t len)
 {
 	struct utsname u;
-	int major = 0, minor = 0;
+	long major = 0, minor = 0;
+	char *end = NULL;
 
 	snprintf(rel, len, "?");
 	if (uname(&u) == 0) {
 		snprintf(rel, len, "%s", u.release);
-		sscanf(u.release, "%d.%d", &major, &minor);
+		major = strtol(u.release, &end, 10);
+		minor = *end == '.' ? strtol(end + 1, NULL, 10) : 0;
 	}
 	return (major > 5 || (major == 5 && minor >= 15)) &&
 	       access("/sys/kernel/btf/vmlinux", R_OK) == 0;
@@ -99,13 +100,11 @@ skip:
 	return 0;
 }
 
-/* Collect the namespaces of the processes in cgroup dir and below. */
-static int walk_cgroup(const char *dir, struct nslist *l, int level)
+/* Add the namespaces of the processes of cgroup dir to l. */
+static int read_procs(const char *dir, struct nslist *l)
 {
 	char path[4096], pid[32];
-	struct dirent *e;
 	FILE *f;
-	DIR *d;
 	int rc = 0;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
@@ -116,18 +115,65 @@ static int walk_cgroup(const char *dir, struct nslist *l, int level)
 	}
 	if (f)
 		fclose(f);
-	d = level < MAX_LEVELS ? opendir(dir) : NULL;
-	while (d && rc == 0 && (e = readdir(d))) {
-		int n;
+	return rc;
+}
 
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
-			continue;
-		n = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (n > 0 && (size_t)n < sizeof(path))
-			rc = walk_cgroup(path, l, level + 1);
+/* Push a copy of path onto the stack of cgroups to visit. */
+static int push(char ***todo, size_t *n, size_t *cap, const char *path)
+{
+	char *copy = strdup(path);
+
+	if (copy && *n == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		char **t = realloc(*todo, c * sizeof(*t));
+
+		if (!t) {
+			free(copy);
+			return -1;
+		}
+		*todo = t;
+		*cap = c;
 	}
-	if (d)
-		closedir(d);
+	if (!copy)
+		return -1;
+	(*todo)[(*n)++] = copy;
+	return 0;
+}
+
+/*
+ * Collect the namespaces of the processes in cgroup top and every cgroup
+ * below it (a stack of directories still to visit, no recursion).
+ * Returns 0, or -1 when out of memory.
+ */
+static int walk_cgroup(const char *top, struct nslist *l)
+{
+	char **todo = NULL, path[4096];
+	size_t n = 0, cap = 0;
+	int rc = push(&todo, &n, &cap, top);
+
+	while (rc == 0 && n > 0) {
+		char *dir = todo[--n];
+		DIR *d = opendir(dir);
+		struct dirent *e;
+
+		rc = read_procs(dir, l);
+		while (d && rc == 0 && (e = readdir(d))) {
+			int len;
+
+			if (e->d_type != DT_DIR || e->d_name[0] == '.')
+				continue;
+			len = snprintf(path, sizeof(path), "%s/%s", dir,
+				       e->d_name);
+			if (len > 0 && (size_t)len < sizeof(path))
+				rc = push(&todo, &n, &cap, path);
+		}
+		if (d)
+			closedir(d);
+		free(dir);
+	}
+	while (n > 0)
+		free(todo[--n]);
+	free(todo);
 	return rc;
 }
 
@@ -157,7 +203,8 @@ static struct kashim_iter *load_iter(uint64_t cgid, char *err, size_t errlen)
 			 strerror(errno));
 		return NULL;
 	}
-	bpf_object__for_each_program(p, skel->obj)
+	for (p = bpf_object__next_program(skel->obj, NULL); p;
+	     p = bpf_object__next_program(skel->obj, p))
 		bpf_program__set_autoload(p, p == skel->progs.kashim_iter_tcp);
 	bpf_object__for_each_map(m, skel->obj)
 	{
@@ -172,15 +219,17 @@ static struct kashim_iter *load_iter(uint64_t cgid, char *err, size_t errlen)
 		if (fd >= 0)
 			close(fd);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: cannot reuse the pinned map: %s",
-				 path, strerror(errno));
+			snprintf(err, errlen,
+				 "%s: cannot reuse the pinned map: %s", path,
+				 strerror(errno));
 			goto fail;
 		}
 	}
 	if (kashim_iter__load(skel)) {
 		snprintf(err, errlen,
-			 "the kernel refused the iter/tcp program: %s (kashim-bpf "
-			 "attach --verbose shows the verifier's log)",
+			 "the kernel refused the iter/tcp program: %s "
+			 "(kashim-bpf attach --verbose shows the verifier's "
+			 "log)",
 			 strerror(errno));
 		goto fail;
 	}
@@ -231,7 +280,8 @@ static int pass(struct kashim_iter *skel, struct bpf_link *link, int nsfd,
 		return -1;
 	}
 	if (fd < 0 || drain(fd) < 0) {
-		snprintf(err, errlen, "the iterator over TCP sockets failed: %s",
+		snprintf(err, errlen,
+			 "the iterator over TCP sockets failed: %s",
 			 strerror(fd < 0 ? saved : errno));
 		if (fd >= 0)
 			close(fd);
@@ -255,8 +305,7 @@ static void report(struct kashim_iter *skel, uint64_t passes)
 	printf("kashim-bpf: connections already open: %" PRIu64 " set, %" PRIu64
 	       " left to the program's own choice, %" PRIu64
 	       " matching no rule, %" PRIu64
-	       " matching enable = false (%" PRIu64
-	       " network namespace(s))\n",
+	       " matching enable = false (%" PRIu64 " network namespace(s))\n",
 	       v[KBPF_ST_SET], v[KBPF_ST_OWN], v[KBPF_ST_NO_RULE],
 	       v[KBPF_ST_DISABLED], passes);
 }
@@ -272,9 +321,9 @@ int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen)
 
 	if (!iter_kernel(rel, sizeof(rel))) {
 		snprintf(err, errlen,
-			 "this kernel (%s) cannot cover the connections already "
-			 "open (Linux 5.15 with BTF can): they keep what they "
-			 "had until they reconnect",
+			 "this kernel (%s) cannot cover the connections "
+			 "already open (Linux 5.15 with BTF can): they keep "
+			 "what they had until they reconnect",
 			 rel);
 		return 1;
 	}
@@ -285,11 +334,12 @@ int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen)
 	link = bpf_program__attach_iter(skel->progs.kashim_iter_tcp, NULL);
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (!link || self < 0) {
-		snprintf(err, errlen, "cannot make an iterator over TCP sockets: %s",
+		snprintf(err, errlen,
+			 "cannot make an iterator over TCP sockets: %s",
 			 strerror(errno));
 		goto out;
 	}
-	if (walk_cgroup(path, &l, 0) < 0) {
+	if (walk_cgroup(path, &l) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}

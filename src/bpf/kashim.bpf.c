@@ -238,8 +238,8 @@ static __always_inline void set_opt(void *sk, int level, int name, int value)
  * the program set itself (own) unless v overrides. Returns the number of
  * options set.
  */
-static __always_inline int apply(void *ops,
-				 const struct kbpf_values *v, __u32 own)
+static __always_inline int apply(void *ops, const struct kbpf_values *v,
+				 __u32 own)
 {
 	int n = 0;
 
@@ -266,8 +266,8 @@ static __always_inline int apply(void *ops,
  * with *why set to the counter of why it is left alone.
  */
 static __always_inline const struct kbpf_values *
-pick(const struct kbpf_conf *c, const struct kbpf_sk *st, __u32 dir,
-     __u32 port, const struct kbpf_host_key *peer, __u32 *why)
+pick(const struct kbpf_conf *c, const struct kbpf_sk *st, __u32 dir, __u32 port,
+     const struct kbpf_host_key *peer, __u32 *why)
 {
 	const struct kbpf_values *v;
 	__u64 mask;
@@ -490,7 +490,10 @@ int kashim_iter_tcp(struct bpf_iter__tcp *ctx)
 		kashim_listening[lport / 32] |= 1u << (lport % 32);
 		return 0;
 	}
-	tp = state == KBPF_TCP_ESTABLISHED ? bpf_skc_to_tcp_sock(skc) : NULL;
+	/* Connected, or connecting (past TCP_CONNECT_CB before attach). */
+	tp = state == KBPF_TCP_ESTABLISHED || state == KBPF_TCP_SYN_SENT
+		     ? bpf_skc_to_tcp_sock(skc)
+		     : NULL;
 	if (!tp || !in_cgroup((const struct sock *)tp))
 		return 0;
 	if (kashim_listening[lport / 32] & (1u << (lport % 32))) {

@@ -82,6 +82,7 @@ enum sock_flags {
 
 /* The TCP states the pass tells apart (include/net/tcp_states.h). */
 #define KBPF_TCP_ESTABLISHED 1
+#define KBPF_TCP_SYN_SENT 2
 #define KBPF_TCP_LISTEN 10
 
 #endif

@@ -118,8 +118,8 @@ static void print_existing(const char *dir)
 		       "(--no-existing, or a kernel older than 5.15)\n");
 		return;
 	}
-	printf("  connections already open at attach: %" PRIu64
-	       " set, %" PRIu64 " left to the program's own choice, %" PRIu64
+	printf("  connections already open at attach: %" PRIu64 " set, %" PRIu64
+	       " left to the program's own choice, %" PRIu64
 	       " matching no rule, %" PRIu64
 	       " matching enable = false (%" PRIu64 " network namespace(s))\n",
 	       v[KBPF_ST_SET], v[KBPF_ST_OWN], v[KBPF_ST_NO_RULE],

@@ -34,6 +34,11 @@ early() {
 	EXIST+=("$name|$LAST|$PORT")
 }
 
+# status_of_cg: the lines `kashim-bpf status` prints for $CG alone.
+status_of_cg() {
+	"$KB" status 2>&1 | awk -v cg="$CG:" '/^[^ ]/ { on = index($0, cg) == 1 } on'
+}
+
 # check_early NAME WANT: the connection NAME made before attach holds WANT.
 check_early() {
 	local e
@@ -74,6 +79,21 @@ NS_SRV=$(cat "$T/netns-srv.out.pid" 2>/dev/null)
 [ -n "$NS_SRV" ] && PIDS+=("$NS_SRV")
 EXIST+=("its server, in the cgroup (accepted)|$NS_SRV|$PORT")
 
+# Still connecting: its own network namespace drops the SYN (nft).
+next_port
+SYN_PORT=$PORT
+start "connecting" 1 unshare -n sh -c 'ip link set lo up &&
+	nft "add table inet t; add chain inet t o { type filter hook output priority 0; };
+		add rule inet t o tcp dport $1 drop" &&
+	exec "$0/peer-static" connect 127.0.0.1 "$1"' "$B" "$PORT"
+SYN_PID=$LAST
+for i in $(seq 100); do
+	[ -n "$(values "$SYN_PID" "$SYN_PORT" SYN_SENT)" ] && break
+	sleep 0.05
+done
+[ -n "$(values "$SYN_PID" "$SYN_PORT" SYN_SENT)" ] ||
+	bad "connecting: no SYN_SENT socket: $(cat "$T/connecting.err")"
+
 cat >"$T/existing.conf" <<EOF
 rule "incoming" {
   ports = {$IN_PORT}
@@ -82,7 +102,7 @@ rule "incoming" {
 }
 EOF
 attach "$T/existing.conf" || bad "attach: $(cat "$T/attach.err")"
-want="kashim-bpf: connections already open: 8 set, 1 left to the program's own choice, 0 matching no rule, 0 matching enable = false (2 network namespace(s))"
+want="kashim-bpf: connections already open: 9 set, 1 left to the program's own choice, 0 matching no rule, 0 matching enable = false (3 network namespace(s))"
 if grep -qxF "$want" "$T/attach.out"; then ok; echo "  ok: attach says: ${want#kashim-bpf: }"
 else bad "attach said '$(cat "$T/attach.out" "$T/attach.err")', want '$want'"; fi
 check_early "static client" "$DEF"
@@ -96,8 +116,9 @@ check_early "server in the cgroup (accepted)" "1 22 15 4 0"
 check_early "its client, outside" "$UNTOUCHED"
 check_early "client in its own network namespace" "$DEF"
 check_early "its server, in the cgroup (accepted)" "$DEF"
-"$KB" status >"$T/status.out" 2>&1
-want="  connections already open at attach: 8 set, 1 left to the program's own choice, 0 matching no rule, 0 matching enable = false (2 network namespace(s))"
+expect "still connecting (SYN_SENT)" "$(values "$SYN_PID" "$SYN_PORT" SYN_SENT)" "$DEF"
+status_of_cg >"$T/status.out"
+want="  connections already open at attach: 9 set, 1 left to the program's own choice, 0 matching no rule, 0 matching enable = false (3 network namespace(s))"
 if grep -qxF "$want" "$T/status.out"; then ok; echo "  ok: status says:${want#  connections}"
 else bad "status: $(cat "$T/status.out")"; fi
 
@@ -119,12 +140,13 @@ env -i PATH="$PATH" KASHIM_CONFIG= "$KB" attach --no-existing --cgroup "$CG" \
 	>"$T/attach.out" 2>"$T/attach.err" || bad "attach --no-existing: $(cat "$T/attach.err")"
 check_early "client before attach --no-existing" "$UNTOUCHED"
 if ! grep -q "already open" "$T/attach.out" &&
-	"$KB" status 2>&1 | grep -qF "connections already open at attach: not covered"; then
+	status_of_cg | grep -qF "connections already open at attach: not covered"; then
 	ok; echo "  ok: --no-existing: no pass, and status says so"
-else bad "--no-existing: $(cat "$T/attach.out"; "$KB" status)"; fi
+else bad "--no-existing: $(cat "$T/attach.out"; status_of_cg)"; fi
 "$KB" detach --cgroup "$CG" >/dev/null 2>&1 || bad "detach"
 
 # The processes first (run.sh's cleanup ends the rest), then the cgroup below.
+stop "$SYN_PID"
 for e in "${EXIST[@]}"; do
 	IFS='|' read -r n pid port <<<"$e"
 	stop "$pid"
