@@ -115,7 +115,8 @@ static void print_existing(const char *dir)
 		close(fd);
 	if (!v[KBPF_EX_DONE]) {
 		printf("  connections already open at attach: not covered "
-		       "(--no-existing, or a kernel older than 5.15)\n");
+		       "(--no-existing, or a kernel older than 5.15 or "
+		       "without BTF)\n");
 		return;
 	}
 	printf("  connections already open at attach: %" PRIu64 " set, %" PRIu64

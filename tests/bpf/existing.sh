@@ -5,11 +5,14 @@
 # Clients and a server connect first (in the cgroup, in a cgroup below
 # it, in a network namespace of their own, and outside it as the
 # control); then attach; every socket is read back from outside with
-# kashim --status. Then attach again with override, and once more with
-# --no-existing over a new connection.
+# kashim --status. Then attach again with override, once more with
+# --no-existing over a new connection, and once with the kernel's BTF
+# hidden (a private mount namespace): attach must still work and say in
+# one line that the connections already open are not covered.
 # shellcheck shell=bash
 
 echo "== connections already open when kashim-bpf attaches"
+DEF="1 60 15 4 0" # the defaults: idle 60, interval 15, count 4
 SUB=$CG/below
 mkdir "$SUB" || bad "cannot make $SUB"
 SYS_IC=$(cut -d' ' -f3-4 <<<"$UNTOUCHED")
@@ -56,6 +59,10 @@ early "own SO_KEEPALIVE and idle" "$CG" 127.0.0.1 --set keepalive=1 --set idle=5
 early "own user timeout" "$CG" 127.0.0.1 --set uto=1234
 early "own idle only" "$CG" 127.0.0.1 --set idle=7
 early "outside the cgroup" "" 127.0.0.1
+REMOTE_PORT=$((PORT + 1))
+early "rule by remote port" "$CG" 127.0.0.1
+OUT_PORT=$((PORT + 1))
+early "incoming rule's port, outgoing connection" "$CG" 127.0.0.1
 # A server in the cgroup, its client outside: the accepted socket's local
 # port is listened on, so the incoming rule is its rule.
 next_port
@@ -96,13 +103,17 @@ done
 
 cat >"$T/existing.conf" <<EOF
 rule "incoming" {
-  ports = {$IN_PORT}
+  ports = {$IN_PORT, $OUT_PORT}
   direction = incoming
   idle = 22
 }
+rule "remote" {
+  ports = {$REMOTE_PORT}
+  idle = 23
+}
 EOF
 attach "$T/existing.conf" || bad "attach: $(cat "$T/attach.err")"
-want="kashim-bpf: connections already open: 9 set, 1 left to the program's own choice, 0 matching no rule, 0 matching enable = false (3 network namespace(s))"
+want="kashim-bpf: connections already open: 11 set, 1 left to the program's own choice, 0 matching no rule, 0 matching enable = false (3 network namespace(s))"
 if grep -qxF "$want" "$T/attach.out"; then ok; echo "  ok: attach says: ${want#kashim-bpf: }"
 else bad "attach said '$(cat "$T/attach.out" "$T/attach.err")', want '$want'"; fi
 check_early "static client" "$DEF"
@@ -112,13 +123,15 @@ check_early "own SO_KEEPALIVE and idle" "1 5 $SYS_IC 0"
 check_early "own user timeout" "1 60 15 4 1234"
 check_early "own idle only" "1 7 15 4 0"
 check_early "outside the cgroup" "$UNTOUCHED"
+check_early "rule by remote port" "1 23 15 4 0"
+check_early "incoming rule's port, outgoing connection" "$DEF"
 check_early "server in the cgroup (accepted)" "1 22 15 4 0"
 check_early "its client, outside" "$UNTOUCHED"
 check_early "client in its own network namespace" "$DEF"
 check_early "its server, in the cgroup (accepted)" "$DEF"
 expect "still connecting (SYN_SENT)" "$(values "$SYN_PID" "$SYN_PORT" SYN_SENT)" "$DEF"
 status_of_cg >"$T/status.out"
-want="  connections already open at attach: 9 set, 1 left to the program's own choice, 0 matching no rule, 0 matching enable = false (3 network namespace(s))"
+want="  connections already open at attach: 11 set, 1 left to the program's own choice, 0 matching no rule, 0 matching enable = false (3 network namespace(s))"
 if grep -qxF "$want" "$T/status.out"; then ok; echo "  ok: status says:${want#  connections}"
 else bad "status: $(cat "$T/status.out")"; fi
 
@@ -143,6 +156,20 @@ if ! grep -q "already open" "$T/attach.out" &&
 	status_of_cg | grep -qF "connections already open at attach: not covered"; then
 	ok; echo "  ok: --no-existing: no pass, and status says so"
 else bad "--no-existing: $(cat "$T/attach.out"; status_of_cg)"; fi
+"$KB" detach --cgroup "$CG" >/dev/null 2>&1 || bad "detach"
+
+echo "== a kernel without BTF (hidden in a private mount namespace): attach still works"
+early "client before attach without BTF" "$CG" 127.0.0.1
+env -i PATH="$PATH" KASHIM_CONFIG= unshare -m sh -c \
+	'mount -t tmpfs none /sys/kernel/btf && exec "$0" attach --cgroup "$1"' "$KB" "$CG" \
+	>"$T/attach.out" 2>"$T/attach.err"
+rc=$?
+if [ "$rc" = 0 ] && [ "$(grep -c . "$T/attach.out")" = 2 ] &&
+	grep -q "^kashim-bpf: this kernel .* cannot cover the connections already open" "$T/attach.out"; then
+	ok; echo "  ok: exit 0, and one line: $(tail -n 1 "$T/attach.out")"
+else bad "attach without BTF: exit $rc: $(cat "$T/attach.out" "$T/attach.err")"; fi
+check_early "client before attach without BTF" "$UNTOUCHED"
+client "client after attach without BTF" "$DEF" 1 127.0.0.1 static
 "$KB" detach --cgroup "$CG" >/dev/null 2>&1 || bad "detach"
 
 # The processes first (run.sh's cleanup ends the rest), then the cgroup below.

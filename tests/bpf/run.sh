@@ -31,6 +31,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	if [ -n "$CG" ] && [ -d "$CG" ]; then
 		"$KB" detach --cgroup "$CG" >/dev/null 2>&1
+		rmdir "$CG"/*/ 2>/dev/null # the cgroups existing.sh makes below
 		rmdir "$CG" 2>/dev/null || echo "run.sh: could not remove $CG" >&2
 	fi
 	rm -rf "$T"
