@@ -234,9 +234,9 @@ static __always_inline void set_opt(void *sk, int level, int name, int value)
 }
 
 /*
- * Put values v on sk (a sock_ops context or a socket), leaving alone what
- * the program set itself (own) unless v overrides. Returns the number of
- * options set.
+ * Put values v on ops (a sock_ops context, or the socket of the pass),
+ * leaving alone what the program set itself (own) unless v overrides.
+ * Returns the number of options set.
  */
 static __always_inline int apply(void *ops, const struct kbpf_values *v,
 				 __u32 own)
