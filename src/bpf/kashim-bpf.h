@@ -22,6 +22,7 @@
 #define KBPF_COMM_LEN 16    /* the kernel's comm, NUL included */
 #define KBPF_PATH_LEN 256   /* the cgroup path kept for `status` */
 #define KBPF_NAME_LEN 64    /* a rule's name, for `status` */
+#define KBPF_MAX_DEPTH 64   /* cgroup levels the pass climbs from a socket */
 
 /* Directions, as in settings.h. */
 #define KBPF_DIR_OUT 1u
@@ -112,5 +113,15 @@ enum kbpf_stat {
 	KBPF_ST_REFUSED,  /* a bpf_setsockopt the kernel refused */
 	KBPF_NSTATS
 };
+
+/*
+ * The kashim_existing map: the pass over the connections already open
+ * counts into entries KBPF_ST_SET to KBPF_ST_DISABLED (refusals go to
+ * the shared counter); the loader writes how many network namespaces it
+ * passed, and 1 into KBPF_EX_DONE (0: no pass, as with --no-existing).
+ */
+#define KBPF_EX_NETNS KBPF_NSTATS
+#define KBPF_EX_DONE (KBPF_NSTATS + 1)
+#define KBPF_EX_N (KBPF_NSTATS + 2)
 
 #endif

@@ -96,6 +96,15 @@ int kbpf_attach(int cgfd, uint64_t cgid, const struct kbpf_image *im,
  */
 int kbpf_detach(uint64_t cgid, const char *path, char *err, size_t errlen);
 
+/*
+ * Cover the connections already open in the cgroup at path (id cgid),
+ * just attached: one iter/tcp pass per network namespace of its
+ * processes, on the pinned maps; prints what it did in one line.
+ * Returns 0; 1 with err when this kernel cannot (older than 5.15, no
+ * BTF), the attachment standing; -1 with err on a failure.
+ */
+int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen);
+
 /* Print every attachment, its settings and counters. Returns 0 or 1. */
 int kbpf_status(void);
 

@@ -3,7 +3,7 @@
  * connection of a cgroup with BPF, detach them, show them.
  *
  *   kashim-bpf attach (--cgroup PATH | --unit NAME) [--config FILE]
- *                     [--idle S ...] [-v]
+ *                     [--idle S ...] [--no-existing] [-v]
  *   kashim-bpf detach (--cgroup PATH | --unit NAME)
  *   kashim-bpf status
  *
@@ -57,13 +57,14 @@ struct args {
 	const char *unit;
 	const char *config;
 	bool verbose;
-	bool settings; /* some settings option was given */
+	bool settings;	  /* some settings option was given */
+	bool no_existing; /* leave the connections already open alone */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: kashim-bpf attach (--cgroup PATH | --unit NAME) "
-		   "[--config FILE] [SETTINGS] [--verbose]\n"
+		   "[--config FILE] [SETTINGS] [--no-existing] [--verbose]\n"
 		   "       kashim-bpf detach (--cgroup PATH | --unit NAME)\n"
 		   "       kashim-bpf status\n"
 		   "SETTINGS, as for kashim(1): ");
@@ -151,6 +152,7 @@ static int parse(int argc, char **argv, struct args *a)
 		{"unit", required_argument, NULL, 'u'},
 		{"config", required_argument, NULL, 'c'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"no-existing", no_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 	};
@@ -184,6 +186,9 @@ static int parse(int argc, char **argv, struct args *a)
 			break;
 		case 'v':
 			a->verbose = true;
+			break;
+		case 'E':
+			a->no_existing = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -261,6 +266,22 @@ static int preflight(void)
 	return 0;
 }
 
+/*
+ * After attach: the connections already open, unless --no-existing. A
+ * kernel that cannot is said in one line and is no failure.
+ */
+static int cover_existing(const char *path, uint64_t cgid)
+{
+	char err[600];
+	int rc = kbpf_existing(cgid, path, err, sizeof(err));
+
+	if (rc == 1)
+		printf("kashim-bpf: %s\n", err);
+	else if (rc < 0)
+		return fail(err);
+	return 0;
+}
+
 /* Build the map contents for path from the settings, then attach. */
 static int attach_with(const struct args *a, const char *path, int cgfd,
 		       uint64_t cgid)
@@ -280,9 +301,9 @@ static int attach_with(const struct args *a, const char *path, int cgfd,
 	    kbpf_attach(cgfd, cgid, im, a->verbose, err, sizeof(err)) < 0) {
 		rc = fail(err);
 	} else {
-		rc = 0;
 		printf("kashim-bpf: attached to %s (%zu rule(s))\n", path,
 		       s.nrules);
+		rc = a->no_existing ? 0 : cover_existing(path, cgid);
 	}
 	kashim_settings_free(&s);
 	free(im);
@@ -310,13 +331,13 @@ static int cmd_detach(const struct args *a)
 {
 	char path[PATH_MAX], real[PATH_MAX], err[600];
 	uint64_t cgid = 0;
-	int cgfd;
-
-	int rc;
+	int cgfd, rc;
 
 	if (a->config || a->settings)
 		return bad_usage("%s", "detach takes no settings (--config and "
 				       "the like)");
+	if (a->no_existing)
+		return bad_usage("%s", "detach takes no --no-existing");
 	rc = target(a, path, sizeof(path));
 	if (rc || (rc = preflight()))
 		return rc;
@@ -369,7 +390,7 @@ int main(int argc, char **argv)
 		return cmd_detach(&a);
 	if (strcmp(a.verb, "status") != 0)
 		return bad_usage("unknown command \"%s\"", a.verb);
-	if (a.config || a.settings || a.cgroup || a.unit)
+	if (a.config || a.settings || a.no_existing || a.cgroup || a.unit)
 		return bad_usage("%s", "status takes no options");
 	return cmd_status();
 }

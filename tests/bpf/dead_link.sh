@@ -6,6 +6,10 @@
 # nft drops every packet on the server's side. The covered connection
 # must be gone within idle + interval * count + 1.5 s; the other one must
 # still be established after 20 s (the control: this test can fail).
+#
+# With --after-connect, both clients connect first and kashim-bpf attaches
+# only then: the connection already open must be covered all the same
+# (the iter/tcp pass), the control left alone.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/../e2e/lib.sh"
 
@@ -17,7 +21,9 @@ PEER=$E2E_ROOT/tests/build/bpf/peer-static
 PROBE=$E2E_ROOT/tests/build/bpf/probe
 CG=
 
-e2e_init bpf-dead-link
+AFTER=
+[ "${1:-}" = --after-connect ] && AFTER=1
+e2e_init bpf-dead-link${AFTER:+-after-connect}
 e2e_need_root "network namespaces, nft, BPF"
 e2e_need_cmds ip nft ss awk findmnt
 [ -x "$KB" ] && [ -x "$PEER" ] && [ -x "$PROBE" ] || e2e_die "build first: make check-bpf"
@@ -41,9 +47,14 @@ trap bpf_cleanup EXIT
 # cgroup); once it does, a kashim-bpf that fails is a failure.
 probe=$("$PROBE" "$CG" 2>&1) ||
 	{ echo "SKIP: $E2E_NAME: this host does not load and attach BPF programs: $probe"; exit 0; }
-env -i PATH="$PATH" KASHIM_CONFIG= KASHIM_IDLE=$IDLE KASHIM_INTERVAL=$INTERVAL \
-	KASHIM_COUNT=$COUNT "$KB" attach --cgroup "$CG" >"$E2E_TMP/attach" 2>&1 ||
-	e2e_die "kashim-bpf attach: $(cat "$E2E_TMP/attach")"
+
+# Attach kashim-bpf to the cgroup with the test's timings.
+attach() {
+	env -i PATH="$PATH" KASHIM_CONFIG= KASHIM_IDLE=$IDLE KASHIM_INTERVAL=$INTERVAL \
+		KASHIM_COUNT=$COUNT "$KB" attach --cgroup "$CG" >"$E2E_TMP/attach" 2>&1 ||
+		e2e_die "kashim-bpf attach: $(cat "$E2E_TMP/attach")"
+}
+[ -n "$AFTER" ] || attach
 e2e_netns_up
 
 # The server: a plain listener in the server's namespace, outside the cgroup.
@@ -62,6 +73,14 @@ pid_without=$E2E_LAST
 port_without=$(e2e_wait_port "$E2E_NS_C" "$pid_without" $((E2E_PORT + 1))) ||
 	e2e_die "the control client did not connect: $(cat "$E2E_TMP/without.err")"
 
+if [ -n "$AFTER" ]; then
+	t=$(e2e_keepalive_timer "$E2E_NS_C" "$port_with")
+	[ -z "$t" ] || e2e_die "the covered client has a keep-alive timer before attach ($t s)"
+	attach
+	grep -q "^kashim-bpf: connections already open: 1 set" "$E2E_TMP/attach" ||
+		e2e_fail "attach did not set the one connection already open: $(cat "$E2E_TMP/attach")"
+	e2e_say "attached after both connected: $(grep "already open" "$E2E_TMP/attach")"
+fi
 e2e_say "static client in the cgroup:   $(e2e_ss_brief "$E2E_NS_C" "$port_with")"
 e2e_say "static client outside it:      $(e2e_ss_brief "$E2E_NS_C" "$port_without")"
 t=$(e2e_keepalive_timer "$E2E_NS_C" "$port_with")

@@ -33,6 +33,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	if [ -n "$CG" ] && [ -d "$CG" ]; then
 		"$KB" detach --cgroup "$CG" >/dev/null 2>&1
+		rmdir "$CG"/*/ 2>/dev/null # the cgroups existing.sh makes below
 		rmdir "$CG" 2>/dev/null || echo "run.sh: could not remove $CG" >&2
 	fi
 	rm -rf "$T"
@@ -88,20 +89,21 @@ stop() {
 	for p in "$@"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 }
 
-# values PID PORT: "KEEPALIVE IDLE INTERVAL COUNT USER_TIMEOUT" of PID's
-# established TCP socket with PORT at either end, read from outside.
+# values PID PORT [STATE]: "KEEPALIVE IDLE INTERVAL COUNT USER_TIMEOUT"
+# of PID's TCP socket in STATE (ESTABLISHED) with PORT at either end,
+# read from outside.
 values() {
 	"$KASHIM" --status "$1" --json 2>"$T/status.err" | python3 -c '
 import json, sys
-port = int(sys.argv[1])
+port, state = int(sys.argv[1]), sys.argv[2]
 d = json.load(sys.stdin)
 for s in [s for p in d.get("processes", [d]) for s in p["sockets"]]:
-    if s["state"] != "ESTABLISHED" or not s["peer"]:
+    if s["state"] != state or not s["peer"]:
         continue
     if port in (s["peer"]["port"], s["local"]["port"]):
         print(int(s["keepalive"] is True), s["idle"], s["interval"],
               s["count"], s["user_timeout"])
-        break' "$2"
+        break' "$2" "${3:-ESTABLISHED}"
 }
 
 # expect NAME GOT WANT: one read-back compared.
@@ -471,6 +473,8 @@ kb attach --cgroup "$CG"; refused $? "the lock held for longer than kashim-bpf w
 stop "$holder"
 "$KB" detach --cgroup "$CG" >"$T/attach.out" 2>"$T/attach.err"
 refused $? "detach where nothing is attached" "not attached"
+
+. "$ROOT/tests/bpf/existing.sh"
 
 echo "kashim-bpf: $pass passed, $fail failed"
 [ "$fail" = 0 ]
