@@ -71,28 +71,30 @@ static bool kept_map(struct kashim_bpf *skel, const struct bpf_map *m)
 	return m == skel->maps.kashim_sk || m == skel->maps.kashim_stats;
 }
 
+/* Point map m at the map pinned as dir/NAME; 0, or -1 with err set. */
+int kbpf_reuse_pinned(struct bpf_map *m, const char *dir, char *err,
+		      size_t errlen)
+{
+	char path[256];
+	int fd = bpf_obj_get(
+		pin_path(path, sizeof(path), dir, bpf_map__name(m)));
+	int rc = fd < 0 ? -1 : bpf_map__reuse_fd(m, fd);
+
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: cannot reuse the pinned map: %s",
+			 path, strerror(errno));
+	return rc < 0 ? -1 : 0;
+}
+
 /* Reuse the pinned socket storage and counters of an earlier attach. */
 static int reuse_maps(struct kashim_bpf *skel, const char *dir, char *err,
 		      size_t errlen)
 {
-	struct bpf_map *m[2] = {skel->maps.kashim_sk, skel->maps.kashim_stats};
-	char path[256];
-
-	for (int i = 0; i < 2; i++) {
-		int fd = bpf_obj_get(
-			pin_path(path, sizeof(path), dir, bpf_map__name(m[i])));
-		int rc = fd < 0 ? -1 : bpf_map__reuse_fd(m[i], fd);
-
-		if (fd >= 0)
-			close(fd);
-		if (rc < 0) {
-			snprintf(err, errlen,
-				 "%s: cannot reuse the pinned map: %s", path,
-				 strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
+	if (kbpf_reuse_pinned(skel->maps.kashim_sk, dir, err, errlen) < 0)
+		return -1;
+	return kbpf_reuse_pinned(skel->maps.kashim_stats, dir, err, errlen);
 }
 
 /* Put one entry into map m. */

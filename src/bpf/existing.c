@@ -196,7 +196,7 @@ static struct kashim_iter *load_iter(uint64_t cgid, char *err, size_t errlen)
 	struct kashim_iter *skel = kashim_iter__open();
 	struct bpf_program *p;
 	struct bpf_map *m;
-	char path[256];
+	char dir[256];
 
 	if (!skel) {
 		snprintf(err, errlen, "cannot open the embedded BPF object: %s",
@@ -206,24 +206,12 @@ static struct kashim_iter *load_iter(uint64_t cgid, char *err, size_t errlen)
 	for (p = bpf_object__next_program(skel->obj, NULL); p;
 	     p = bpf_object__next_program(skel->obj, p))
 		bpf_program__set_autoload(p, p == skel->progs.kashim_iter_tcp);
+	snprintf(dir, sizeof(dir), "%s/%" PRIu64, KBPF_PIN_DIR, cgid);
 	bpf_object__for_each_map(m, skel->obj)
 	{
-		int fd, rc;
-
-		if (bpf_map__is_internal(m))
-			continue;
-		snprintf(path, sizeof(path), "%s/%" PRIu64 "/%s", KBPF_PIN_DIR,
-			 cgid, bpf_map__name(m));
-		fd = bpf_obj_get(path);
-		rc = fd < 0 ? -1 : bpf_map__reuse_fd(m, fd);
-		if (fd >= 0)
-			close(fd);
-		if (rc < 0) {
-			snprintf(err, errlen,
-				 "%s: cannot reuse the pinned map: %s", path,
-				 strerror(errno));
+		if (!bpf_map__is_internal(m) &&
+		    kbpf_reuse_pinned(m, dir, err, errlen) < 0)
 			goto fail;
-		}
 	}
 	if (kashim_iter__load(skel)) {
 		snprintf(err, errlen,

@@ -81,6 +81,12 @@ int kbpf_pin_root(bool may_mount, char *err, size_t errlen);
 #define KBPF_LOCK_WAIT 5
 int kbpf_lock(char *err, size_t errlen);
 
+/* Point map m at the map pinned under dir by an earlier attach: 0, or
+ * -1 with err set. */
+struct bpf_map;
+int kbpf_reuse_pinned(struct bpf_map *m, const char *dir, char *err,
+		      size_t errlen);
+
 /*
  * Attach the programs with the settings of im to the cgroup open as
  * cgfd (id cgid), or replace the settings of an earlier attach in one
