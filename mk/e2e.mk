@@ -14,6 +14,6 @@ check-e2e: build
 
 # The mission in about a minute: what it needs, a build, then the show.
 demo:
-	@tests/deps.sh $(DEMO_PACKAGES)
+	@KASHIM_DEPS_FOR='make demo' tests/deps.sh $(DEMO_PACKAGES)
 	@$(MAKE) --no-print-directory build
 	@demo/demo.sh

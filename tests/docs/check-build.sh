@@ -11,7 +11,11 @@
 #      (the .d files the compiler writes): a header of the command
 #      rebuilds no object of the library or of src/common, a header of
 #      the library no object of the command;
-#   3. a change of CFLAGS rebuilds every object (the stamp src/.cflags).
+#   3. a change of CFLAGS rebuilds every object (the stamp src/.cflags);
+#   4. `make check`'s last line counts the SKIP lines of every check, the
+#      ones of a check that exits 0 after its SKIP, and of one that fails;
+#   5. without root, `make check` names each missing package once, and
+#      `make demo` suggests `sudo make demo` (as nobody, root only).
 MAKE=${1:-make}
 . tests/docs/lib.sh
 d=$(mktemp -d)
@@ -111,4 +115,46 @@ all=$(ls "$tree"/src/*/*.d | wc -l)
 n=$(compiled "$d/log" | wc -w)
 if [ "$n" -eq "$all" ]; then ok "CFLAGS='-O1 -g': all $n objects rebuilt"
 else fail "CFLAGS='-O1 -g': $n of $all objects rebuilt"; fi
+
+# 4. The summary of check-run, over checks of a makefile of our own
+# (MAKEFILES reaches the make each check runs in).
+printf '%s\n' 'check-a:' \
+	'	@echo "SKIP: i386: the kernel refuses a user namespace" || exit 0' \
+	'check-b:' '	@echo "  SKIP: lintian is not installed."; echo "ok: the rest"' \
+	'check-c:' '	@echo passed' \
+	'check-d:' '	@echo "SKIP: half of it"; exit 1' >"$d/checks.mk"
+(cd "$tree" && MAKEFILES="$d/checks.mk" $MAKE -s check-run CHECK_TARGETS="check-a check-b check-c") >"$d/log" 2>&1
+want='==> all checks passed, 2 skipped: check-a: i386: the kernel refuses a user namespace; check-b: lintian is not installed'
+if [ "$(tail -n 1 "$d/log")" = "$want" ]; then ok "make check counts skips: $want"
+else fail "make check's last line: want '$want'" "$(tail -n 3 "$d/log")"; fi
+(cd "$tree" && MAKEFILES="$d/checks.mk" $MAKE -s check-run CHECK_TARGETS="check-c check-d") >"$d/log" 2>&1
+rc=$?
+want='==> FAILED: check-d, 1 skipped: check-d: half of it'
+if [ $rc -ne 0 ] && grep -qxF "$want" "$d/log"; then ok "a failed check: $want"
+else fail "a failed check: want '$want' and exit != 0, got exit $rc" "$(tail -n 3 "$d/log")"; fi
+
+# 5. Missing packages, as a user who cannot install them: two names that
+# no mirror has, each asked for twice as fragments do, beside python3,
+# which several fragments ask for too.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	miss="kashim-missing-a-$$ kashim-missing-b-$$"
+	printf 'DEPS_PACKAGES += %s python3 %s\nDEMO_PACKAGES += %s\n' "$miss" "$miss" "$miss" >"$d/pk.mk"
+	chmod -R a+rX "$d"
+	nobody() { (cd "$tree" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env HOME=/nonexistent $MAKE --no-print-directory -f Makefile -f "$d/pk.mk" "$@") >"$d/log" 2>&1; }
+	nobody check
+	rc=$?
+	line=$(grep '^kashim: missing packages:' "$d/log")
+	dups=$(echo "${line#*:*:}" | tr ' ' '\n' | sed '/^$/d' | sort | uniq -d)
+	if [ $rc -ne 0 ] && [ -z "$dups" ] && echo "$line" | grep -q "kashim-missing-a-$$ kashim-missing-b-$$" &&
+		grep -q 'sudo make check$' "$d/log"; then
+		ok "make check without root: $line"
+	else fail "make check without root: each missing package once, then sudo make check" "$(cat "$d/log")"; fi
+	nobody demo
+	if grep -q "^kashim: install them (sudo apt-get install $miss) or run: sudo make demo$" "$d/log"; then
+		ok "make demo without root: $(grep 'sudo make demo' "$d/log")"
+	else fail "make demo without root: want 'sudo make demo'" "$(cat "$d/log")"; fi
+else
+	echo "SKIP: make check and make demo as another user: needs root and setpriv"
+fi
 finish
