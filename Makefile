@@ -187,15 +187,24 @@ clean:
 	rm -rf tests/build
 
 help:
-	@echo "Build:    make [all]   $(ALL_TARGETS)"
-	@echo "Install:  make install | install-man | uninstall  (PREFIX, DESTDIR, sysconfdir, libdir, bindir, mandir)"
-	@echo "Show:     make demo    the mission, end to end"
-	@echo "Measure:  make bench   what kashim costs, counted and timed"
-	@echo "          make fuzz    each fuzzer for FUZZ_SECONDS (default 60)"
-	@echo "          make lint    cppcheck and clang-tidy over src/"
-	@echo "Test:     make check   installs its packages (root), then runs, in order:"
+	@echo "Build:    make [all]      $(ALL_TARGETS)"
+	@echo "          make deps       install the Debian packages to build and test (as root)"
+	@echo "          make bpf        src/kashim-bpf alone (clang, llvm, bpftool, libbpf)"
+	@echo "          make build-musl | build-i386 | build-aarch64   build/NAME/libkashim.so and its module"
+	@echo "          make clean      remove what make built (src/, tests/build, build/)"
+	@echo "Install:  make install | uninstall   library, module, command, man pages, kashim.conf"
+	@echo "          make install-man           the man pages only"
+	@echo "          make install-bpf | uninstall-bpf    kashim-bpf and kashim-bpf(8) (part of install)"
+	@echo "          make install-musl | uninstall-musl  the musl build beside the glibc one"
+	@echo "          (PREFIX, DESTDIR, sysconfdir, libdir, bindir, sbindir, mandir, moduledir)"
+	@echo "Show:     make demo       the mission, end to end"
+	@echo "Measure:  make bench      what kashim costs, counted and timed"
+	@echo "          make fuzz       each fuzzer for FUZZ_SECONDS (default 60)"
+	@echo "          make lint       cppcheck and clang-tidy over src/"
+	@echo "Test:     make check      installs its packages (root), then runs, in order:"
 	@for t in $(CHECK_TARGETS); do echo "            $$t"; done
 	@echo "          make check-NAME runs one of them (after make deps)"
+	@echo "          make help       this list"
 
 # The headers each object read when it was last built (see DEPFLAGS); an
 # object not built yet needs none, it is built anyway.

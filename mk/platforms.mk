@@ -111,7 +111,7 @@ install-musl: build/musl/libkashim.so build/musl/kashim-conf.so
 uninstall: uninstall-musl
 uninstall-musl:
 	rm -f $(DESTDIR)$(MUSL_LIBDIR)/libkashim.so $(DESTDIR)$(MUSL_LIBDIR)/kashim-conf.so
-	-rmdir $(DESTDIR)$(MUSL_LIBDIR) 2>/dev/null
+	$(call rmdir_quiet,$(DESTDIR)$(MUSL_LIBDIR))
 
 # The packages of each check, installed by the check itself.
 MUSL_PACKAGES := musl-tools musl-dev flex apt strace binutils
