@@ -159,6 +159,9 @@ $(MODULE): $(MODULE_OBJS) src/.ldflags
 
 # `make check`: dependencies first (a fresh machine has none), then a new
 # make that sees them, then every test target, reporting all failures.
+# Each check's output is read for its SKIP lines ("SKIP: reason", any
+# case, indented or not; a check may exit 0 after one), and the last line
+# counts them: "all checks passed, 2 skipped: check-x: reason; ...".
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
@@ -169,7 +172,7 @@ check-run: build
 		{ $(MAKE) --no-print-directory $$t 2>&1; echo $$? >"$$tmp/rc"; } | \
 			tee "$$tmp/log"; \
 		[ "$$(cat "$$tmp/rc")" = 0 ] || fail="$$fail $$t"; \
-		sed -n "s/^[[:space:]]*SKIP:[[:space:]]*/$$t: /p" "$$tmp/log" >>"$$tmp/skips"; \
+		sed -n "s/^[[:space:]]*SKIP:[[:space:]]*/$$t: /Ip" "$$tmp/log" >>"$$tmp/skips"; \
 	done; \
 	n=$$(cat "$$tmp/skips" 2>/dev/null | wc -l); skipped=; \
 	[ "$$n" -eq 0 ] || skipped=", $$n skipped: $$(sed 's/[.;]*$$//' "$$tmp/skips" | paste -sd ';' | sed 's/;/; /g')"; \

@@ -120,11 +120,11 @@ else fail "CFLAGS='-O1 -g': $n of $all objects rebuilt"; fi
 # (MAKEFILES reaches the make each check runs in).
 printf '%s\n' 'check-a:' \
 	'	@echo "SKIP: i386: the kernel refuses a user namespace" || exit 0' \
-	'check-b:' '	@echo "  SKIP: lintian is not installed."; echo "ok: the rest"' \
+	'check-b:' '	@echo "  SKIP: lintian is not installed."; echo "ok: the rest"; echo "skip: lower case"' \
 	'check-c:' '	@echo passed' \
 	'check-d:' '	@echo "SKIP: half of it"; exit 1' >"$d/checks.mk"
 (cd "$tree" && MAKEFILES="$d/checks.mk" $MAKE -s check-run CHECK_TARGETS="check-a check-b check-c") >"$d/log" 2>&1
-want='==> all checks passed, 2 skipped: check-a: i386: the kernel refuses a user namespace; check-b: lintian is not installed'
+want='==> all checks passed, 3 skipped: check-a: i386: the kernel refuses a user namespace; check-b: lintian is not installed; check-b: lower case'
 if [ "$(tail -n 1 "$d/log")" = "$want" ]; then ok "make check counts skips: $want"
 else fail "make check's last line: want '$want'" "$(tail -n 3 "$d/log")"; fi
 (cd "$tree" && MAKEFILES="$d/checks.mk" $MAKE -s check-run CHECK_TARGETS="check-c check-d") >"$d/log" 2>&1
