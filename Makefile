@@ -107,7 +107,13 @@ endif
 .PHONY: check-build
 check-build:
 	@tests/docs/check-build.sh "$(MAKE)"
-CHECK_TARGETS += check-build
+# check-bare: plain `make` in a debootstrap root with make and nothing
+# else (made once, kept in tests/build/bare/): the two lines, nothing built.
+.PHONY: check-bare
+check-bare:
+	@tests/docs/check-bare.sh
+CHECK_TARGETS += check-build check-bare
+DEPS_PACKAGES += debootstrap
 
 # The fragments, in the order `make check` runs their checks.
 include mk/tests.mk      # check-unit, check-preload, check-rooms
