@@ -12,6 +12,7 @@
 #   src/common/  settings, rules and the config module (kashim-conf.so),
 #                shared by the library, the command and the tests
 #   src/cmd/     the `kashim` command
+#   src/bpf/     `kashim-bpf`: the same settings from cgroup BPF programs
 # Each mk/*.mk fragment below adds one product or one group of checks.
 
 VERSION := 0.1.0
@@ -40,7 +41,13 @@ KASHIM_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
 	-DKASHIM_SYSCONFDIR='"$(sysconfdir)"'
 ALL_CFLAGS = $(KASHIM_CFLAGS) $(CFLAGS)
 
+# Every header of src/, for the few rules that compile several sources in
+# one command (the fuzzers, the small-table library of check-hardening).
+# An object of its own depends on the headers it includes, and only on
+# those: the compiler writes them to OBJECT.d (-MMD, -MP for a header
+# since removed), included at the end of this file.
 HEADERS := $(wildcard src/*/*.h)
+DEPFLAGS = -MMD -MP
 
 # src/common: what every product links. The printer only serves the
 # command and the fuzzers, so the library does without it.
@@ -73,6 +80,42 @@ CLEAN_FILES :=
 .PHONY: all build check check-run deps clean help
 all: build
 
+# Before anything is built: the compiler, pkg-config and libconfuse. When
+# one is missing, two lines name it and how to install it, and make stops
+# before the first compiler error. Goals that build nothing, or install
+# the packages first (deps, check, demo), are not held back.
+KASHIM_NO_BUILD_GOALS := deps help clean clean-platforms check demo \
+	install-man uninstall uninstall-musl uninstall-bpf
+ifneq ($(filter-out $(KASHIM_NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+# libconfuse counts as there when pkg-config knows it or the compiler
+# finds its header (a cross build's PKG_CONFIG may not exist); pkg-config
+# is named with it, as the build looks for it through pkg-config.
+KASHIM_MISSING := $(shell m=; \
+	command -v '$(firstword $(CC))' >/dev/null 2>&1 || m="$$m, the C compiler $(firstword $(CC))"; \
+	$(PKG_CONFIG) --exists libconfuse 2>/dev/null || \
+	printf '\043include <confuse.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || { \
+		command -v '$(PKG_CONFIG)' >/dev/null 2>&1 || m="$$m, $(PKG_CONFIG)"; \
+		m="$$m, libconfuse (libconfuse-dev)"; }; \
+	echo "$${m#, }")
+ifneq ($(KASHIM_MISSING),)
+$(info kashim: cannot build: missing $(KASHIM_MISSING).)
+$(error install what is missing with: sudo make deps (or: sudo apt-get install build-essential pkg-config libconfuse-dev))
+endif
+endif
+
+# check-build: `make` on a machine without the compiler or libconfuse,
+# header dependencies, the flags stamp (tests/docs/check-build.sh).
+.PHONY: check-build
+check-build:
+	@tests/docs/check-build.sh "$(MAKE)"
+# check-bare: plain `make` in a debootstrap root with make and nothing
+# else (made once, kept in tests/build/bare/): the two lines, nothing built.
+.PHONY: check-bare
+check-bare:
+	@tests/docs/check-bare.sh
+CHECK_TARGETS += check-build check-bare
+DEPS_PACKAGES += debootstrap
+
 # The fragments, in the order `make check` runs their checks.
 include mk/tests.mk      # check-unit, check-preload, check-rooms
 include mk/bench.mk      # bench, check-bench
@@ -100,10 +143,13 @@ src/.ldflags: FORCE
 	@echo '$(BUILD_LDFLAGS_STAMP)' | cmp -s - $@ || echo '$(BUILD_LDFLAGS_STAMP)' >$@
 .PHONY: FORCE
 
-src/%.o: src/%.c $(HEADERS) src/.cflags
+# Every object under src/, whichever fragment's rule builds it, writes
+# the list of headers it read beside itself (src/lib/hooks.d).
+src/%.o: ALL_CFLAGS += $(DEPFLAGS)
+src/%.o: src/%.c src/.cflags
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-src/common/conf.o: src/common/conf.c $(HEADERS) src/.cflags
+src/common/conf.o: src/common/conf.c src/.cflags
 	$(CC) $(ALL_CFLAGS) $(CONFUSE_CFLAGS) -c -o $@ $<
 
 # Every symbol lookup at load time is paid by every process on the host:
@@ -120,31 +166,57 @@ $(MODULE): $(MODULE_OBJS) src/.ldflags
 
 # `make check`: dependencies first (a fresh machine has none), then a new
 # make that sees them, then every test target, reporting all failures.
+# Each check's output is read for its SKIP lines ("SKIP: reason", any
+# case, indented or not; a check may exit 0 after one), and the last line
+# counts them: "all checks passed, 2 skipped: check-x: reason; ...".
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
 check-run: build
-	@fail=; for t in $(CHECK_TARGETS); do \
+	@tmp=$$(mktemp -d) || exit 1; trap 'rm -rf "$$tmp"' EXIT; \
+	fail=; for t in $(CHECK_TARGETS); do \
 		echo "==> $$t"; \
-		$(MAKE) --no-print-directory $$t || fail="$$fail $$t"; \
+		{ $(MAKE) --no-print-directory $$t 2>&1; echo $$? >"$$tmp/rc"; } | \
+			tee "$$tmp/log"; \
+		[ "$$(cat "$$tmp/rc")" = 0 ] || fail="$$fail $$t"; \
+		sed -n "s/^[[:space:]]*SKIP:[[:space:]]*/$$t: /Ip" "$$tmp/log" >>"$$tmp/skips"; \
 	done; \
-	if [ -n "$$fail" ]; then echo "FAILED:$$fail"; exit 1; fi; \
-	echo "==> all checks passed: $(CHECK_TARGETS)"
+	n=$$(cat "$$tmp/skips" 2>/dev/null | wc -l); skipped=; \
+	[ "$$n" -eq 0 ] || skipped=", $$n skipped: $$(sed 's/[.;]*$$//' "$$tmp/skips" | paste -sd ';' | sed 's/;/; /g')"; \
+	if [ -n "$$fail" ]; then echo "==> FAILED:$$fail$$skipped"; exit 1; fi; \
+	echo "==> all checks passed$$skipped"
 
+# Each package once, whichever fragments need it; without root, the
+# missing ones are named and `sudo make deps` suggested (check: make check).
 deps:
-	@tests/deps.sh $(DEPS_PACKAGES)
+	@KASHIM_DEPS_FOR='make $(if $(filter check,$(MAKECMDGOALS)),check,deps)' \
+		tests/deps.sh $(sort $(DEPS_PACKAGES))
 
 clean:
-	rm -f src/*/*.o src/*.so src/.cflags src/.ldflags $(CLEAN_FILES)
+	rm -f src/*/*.o src/*/*.d src/*.so src/.cflags src/.ldflags $(CLEAN_FILES)
 	rm -rf tests/build
 
 help:
-	@echo "Build:    make [all]   $(ALL_TARGETS)"
-	@echo "Install:  make install | install-man | uninstall  (PREFIX, DESTDIR, sysconfdir, libdir, bindir, mandir)"
-	@echo "Show:     make demo    the mission, end to end"
-	@echo "Measure:  make bench   what kashim costs, counted and timed"
-	@echo "          make fuzz    each fuzzer for FUZZ_SECONDS (default 60)"
-	@echo "          make lint    cppcheck and clang-tidy over src/"
-	@echo "Test:     make check   installs its packages (root), then runs, in order:"
+	@echo "Build:    make [all]      $(ALL_TARGETS)"
+	@echo "          make deps       install the Debian packages to build and test (as root)"
+	@echo "          make bpf        src/kashim-bpf alone (clang, llvm, bpftool, libbpf)"
+	@echo "          make build-musl | build-i386 | build-aarch64   build/NAME/libkashim.so and its module"
+	@echo "          make clean      remove what make built (src/, tests/build, build/)"
+	@echo "Install:  make install | uninstall   library, module, command, man pages, kashim.conf"
+	@echo "          make install-man           the man pages only"
+	@echo "          make install-bpf | uninstall-bpf    kashim-bpf and kashim-bpf(8) (part of install)"
+	@echo "          make install-musl | uninstall-musl  the musl build beside the glibc one"
+	@echo "          (PREFIX, DESTDIR, sysconfdir, libdir, bindir, sbindir, mandir, moduledir)"
+	@echo "Show:     make demo       the mission, end to end"
+	@echo "Measure:  make bench      what kashim costs, counted and timed"
+	@echo "          make fuzz       each fuzzer for FUZZ_SECONDS (default 60)"
+	@echo "          make lint       cppcheck and clang-tidy over src/"
+	@echo "Test:     make check      installs its packages (root), then runs, in order:"
 	@for t in $(CHECK_TARGETS); do echo "            $$t"; done
 	@echo "          make check-NAME runs one of them (after make deps)"
+	@echo "          make help       this list"
+
+# The headers each object read when it was last built (see DEPFLAGS); an
+# object not built yet needs none, it is built anyway.
+-include $(wildcard src/*/*.d build/*/obj/*/*.d tests/build/*.d \
+	tests/build/san/*/*.d)

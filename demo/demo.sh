@@ -42,13 +42,29 @@ progress()
 	fi
 }
 
+# Lines with tabs (kashim --status writes its table tab-separated when
+# its output is not a terminal, as here) in aligned columns, two spaces
+# apart; other lines as they are. Indented by six spaces.
+align()
+{
+	awk -F '\t' '
+		{ line[NR] = $0; n[NR] = NF
+		  if (NF > 1) for (i = 1; i <= NF; i++)
+			if (length($i) > w[i]) w[i] = length($i) }
+		END { for (r = 1; r <= NR; r++) {
+			if (n[r] < 2) { print "      " line[r]; continue }
+			k = split(line[r], f, "\t"); out = "      "
+			for (i = 1; i < k; i++) out = out sprintf("%-" w[i] "s  ", f[i])
+			print out f[k] } }'
+}
+
 # The `kashim --status` view of process $1, or ss's view of local port
 # $3 in namespace $2 when the command is not built yet.
 show_status()
 {
 	if [ -x "$E2E_KASHIM" ]; then
 		say "\$ kashim --status $1      # what the kernel holds for $(cat "/proc/$1/comm" 2>/dev/null) $1"
-		"$E2E_KASHIM" --status "$1" 2>&1 | sed 's/^/      /'
+		"$E2E_KASHIM" --status "$1" 2>&1 | align
 		echo
 	else
 		say "(src/kashim is not built: ss's view)"

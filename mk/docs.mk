@@ -10,8 +10,8 @@
 
 DOCS_KEYS := tests/build/docs-keys
 
-$(DOCS_KEYS): tests/docs/keys.c $(COMMON_OBJS) $(HEADERS) | tests/build
-	$(CC) $(TEST_CFLAGS) -o $@ tests/docs/keys.c $(COMMON_OBJS)
+$(DOCS_KEYS): tests/docs/keys.c $(COMMON_OBJS) | tests/build
+	$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -MF $@.d -o $@ tests/docs/keys.c $(COMMON_OBJS)
 
 tests/build/docs-keys.tsv: $(DOCS_KEYS)
 	$(DOCS_KEYS) >$@
@@ -26,4 +26,4 @@ check-man: build tests/build/docs-keys.tsv
 
 CHECK_TARGETS += check-conf check-man
 DEPS_PACKAGES += groff-base man-db python3 binutils
-CLEAN_FILES += $(DOCS_KEYS) tests/build/docs-keys.tsv
+CLEAN_FILES += $(DOCS_KEYS) $(DOCS_KEYS).d tests/build/docs-keys.tsv

@@ -105,11 +105,21 @@ install: build
 install-man:
 	$(KASHIM_INSTALL_MAN)
 
-uninstall:
-	$(KASHIM_PRELOAD_GUARD)
+# The guard runs before anything is removed: every part of uninstall
+# (uninstall-musl, uninstall-bpf) waits for it. Alone, those parts remove
+# no library that /etc/ld.so.preload can name, and are not held back.
+.PHONY: uninstall-guard
+uninstall-guard:
+	$(if $(filter uninstall,$(MAKECMDGOALS)),$(KASHIM_PRELOAD_GUARD))
+uninstall-musl uninstall-bpf: | uninstall-guard
+
+# rmdir_quiet DIR: remove DIR when it is there and empty, saying so.
+rmdir_quiet = @if rmdir $(1) 2>/dev/null; then echo "rmdir $(1)"; fi
+
+uninstall: uninstall-guard
 	rm -f $(DESTDIR)$(libdir)/libkashim.so
 	rm -f $(DESTDIR)$(moduledir)/kashim-conf.so
-	-rmdir $(DESTDIR)$(moduledir) 2>/dev/null
+	$(call rmdir_quiet,$(DESTDIR)$(moduledir))
 	rm -f $(DESTDIR)$(bindir)/kashim
 	rm -f $(foreach p,$(MAN_PAGES),$(call man_dest,$(p)))
 	@f=$(DESTDIR)$(sysconfdir)/kashim.conf; \

@@ -34,9 +34,9 @@ comma := ,
 # $(call kashim_platform,NAME,CC,CONFUSE_CFLAGS,CONFUSE_LIBS,MODULE_DEPS):
 # the rules for build/NAME/: objects, library, module and test programs.
 define kashim_platform
-build/$(1)/obj/%.o: src/%.c $$(HEADERS) src/.cflags | $(5)
+build/$(1)/obj/%.o: src/%.c src/.cflags | $(5)
 	@mkdir -p $$(@D)
-	$(2) $$(KASHIM_CFLAGS) $$(PLATFORM_CFLAGS) $(3) -c -o $$@ $$<
+	$(2) $$(KASHIM_CFLAGS) $$(DEPFLAGS) $$(PLATFORM_CFLAGS) $(3) -c -o $$@ $$<
 
 build/$(1)/libkashim.so: $$(patsubst src/%,build/$(1)/obj/%,$$(LIB_OBJS))
 	$(2) $$(KASHIM_CFLAGS) $$(PLATFORM_CFLAGS) -shared -nostartfiles \
@@ -111,7 +111,7 @@ install-musl: build/musl/libkashim.so build/musl/kashim-conf.so
 uninstall: uninstall-musl
 uninstall-musl:
 	rm -f $(DESTDIR)$(MUSL_LIBDIR)/libkashim.so $(DESTDIR)$(MUSL_LIBDIR)/kashim-conf.so
-	-rmdir $(DESTDIR)$(MUSL_LIBDIR) 2>/dev/null
+	$(call rmdir_quiet,$(DESTDIR)$(MUSL_LIBDIR))
 
 # The packages of each check, installed by the check itself.
 MUSL_PACKAGES := musl-tools musl-dev flex apt strace binutils

@@ -19,9 +19,9 @@ SAN_ENV := ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
 $(SAN_DIR):
 	mkdir -p $@
 
-$(SAN_DIR)/%.o: src/%.c $(HEADERS) | $(SAN_DIR)
+$(SAN_DIR)/%.o: src/%.c | $(SAN_DIR)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) $(CONFUSE_CFLAGS) -c -o $@ $<
+	$(CC) $(SAN_CFLAGS) $(DEPFLAGS) $(CONFUSE_CFLAGS) -c -o $@ $<
 
 $(SAN_DIR)/libkashim.so: $(SAN_LIB_OBJS)
 	$(CC) $(SAN_CFLAGS) -shared -Wl,-soname,$(SONAME) -o $@ $^

@@ -4,7 +4,8 @@
 # A package counts as installed only for this machine's architecture (or
 # as an `all` package): a foreign copy (libconfuse-dev:i386 on amd64)
 # does not give the native build its library. A name with an
-# architecture (libconfuse-dev:i386) asks for that one.
+# architecture (libconfuse-dev:i386) asks for that one. KASHIM_DEPS_FOR
+# names the make command to run as root instead (default: make check).
 native=$(dpkg --print-architecture)
 
 # Is package $1 installed for its architecture (or all)?
@@ -24,7 +25,7 @@ done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "kashim: missing packages:$missing" >&2
-	echo "kashim: install them (sudo apt-get install$missing) or run make check as root" >&2
+	echo "kashim: install them (sudo apt-get install$missing) or run: sudo ${KASHIM_DEPS_FOR:-make check}" >&2
 	exit 1
 fi
 echo "kashim: installing$missing"

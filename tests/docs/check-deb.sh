@@ -1,8 +1,9 @@
 #!/bin/sh
 # check-deb.sh VERSION - build the Debian package with
 # `dpkg-buildpackage -us -uc -b` in a temporary copy of the tree (the
-# work tree stays clean), check what the packages hold (libkashim, Multi-
-# Arch: same: the library and module under /usr/lib/<triplet>/ only, and
+# work tree stays clean), where `git status` must then be clean too (the
+# .gitignore files cover what a package build leaves); check what the
+# packages hold (libkashim, Multi-Arch: same: the library and module under /usr/lib/<triplet>/ only, and
 # its prerm, the only script touching /etc/ld.so.preload; kashim, Multi-
 # Arch: foreign: command, man pages, /etc/kashim.conf as a conffile), run
 # the command from the unpacked packages; as root, in a private mount
@@ -27,13 +28,23 @@ deb_version=$(dpkg-parsechangelog -S Version -l debian/changelog)
 
 # 1. A copy of the tree as the work tree holds it, build products aside.
 mkdir "$copy"
-if [ -d .git ] && command -v git >/dev/null 2>&1; then
+if [ -e .git ] && command -v git >/dev/null 2>&1; then
 	git ls-files -z --cached --others --exclude-standard |
 		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
 		tar -c --null -T - -f - | tar -x -C "$copy" -f -
 else
-	tar -c --exclude='*.o' --exclude='*.so' --exclude=./tests/build -f - . |
+	tar -c --exclude=./.git --exclude='*.o' --exclude='*.so' --exclude=./tests/build -f - . |
 		tar -x -C "$copy" -f -
+fi
+# The copy is a git tree of its own, committed, so that what the build
+# leaves behind shows in `git status` (the tree's .gitignore files apply).
+# Its own repository, named outright: never the one the tree came from (a
+# worktree's .git is a file naming that repository; it is not copied).
+gitc() { git --git-dir="$copy/.git" --work-tree="$copy" -c user.name=kashim \
+	-c user.email=kashim@localhost "$@"; }
+[ ! -e "$copy/.git" ] || { fail "the copy holds a .git of the tree's"; finish; }
+if command -v git >/dev/null 2>&1; then
+	gitc init -q && gitc add -A && gitc commit -q -m copy || fail "git init of the copy"
 fi
 # The package build is a make of its own: nothing of ours leaks into it.
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
@@ -42,6 +53,13 @@ if ! (cd "$copy" && timeout -k 10 600 dpkg-buildpackage -us -uc -b) >"$tmp/build
 	fail "dpkg-buildpackage -us -uc -b failed; the end of its log:"
 	tail -n 40 "$tmp/build.log"
 	finish
+fi
+if ! command -v git >/dev/null 2>&1; then
+	echo "SKIP: git status after the build: git is not installed"
+elif [ -z "$(gitc status --porcelain)" ]; then
+	ok "after dpkg-buildpackage, git status is clean (ignored: $(gitc status --porcelain --ignored | sed -n 's/^!! //p' | tr '\n' ' '))"
+else
+	fail "dpkg-buildpackage left files git does not ignore:" "$(gitc status --porcelain | head -n 20)"
 fi
 deb=$(ls "$tmp"/kashim_"$VERSION"_*.deb 2>/dev/null | head -n 1)
 libdeb=$(ls "$tmp"/libkashim_"$VERSION"_*.deb 2>/dev/null | head -n 1)

@@ -5,7 +5,9 @@
 # build has it) runs a program against the installed library, the man
 # pages carry the installed paths, an existing config file is never
 # overwritten, and `make uninstall` removes everything but a changed
-# config file, and refuses while an /etc/ld.so.preload names the library.
+# config file, and refuses while an /etc/ld.so.preload names the library,
+# before it removes anything. Neither prints an error make ignored, and
+# `make help` names every target a user may type.
 MAKE=${1:-make}
 CMD=$2
 . tests/docs/lib.sh
@@ -19,8 +21,31 @@ mk() {
 		{ fail "make $*:"; cat "$d2/make.log"; }
 }
 
+# quiet_make WHAT: the last make printed no error, ignored or not.
+quiet_make() {
+	if grep -q 'Error [0-9]\|(ignored)' "$d2/make.log"; then
+		fail "$1: make printed errors:"; grep 'Error [0-9]\|(ignored)' "$d2/make.log"
+	else ok "$1: no error lines"; fi
+}
+
+# 0. make help: every target a user may type, each one a target.
+$MAKE --no-print-directory help >"$d2/help" 2>&1
+$MAKE --no-print-directory -pRrq : >"$d2/db" 2>/dev/null
+checks=$(sed -n 's/^ *\(check-[a-z0-9-]*\)$/\1/p' "$d2/help")
+missing=
+for t in all deps bpf build-musl build-i386 build-aarch64 clean install uninstall \
+	install-man install-bpf uninstall-bpf install-musl uninstall-musl demo \
+	bench fuzz lint check help $checks; do
+	grep -q "^$t:" "$d2/db" || missing="$missing $t (no such target)"
+	grep -q "make $t\b\|| $t\b\|^ *$t$\|make \[$t\]" "$d2/help" || missing="$missing $t (not in make help)"
+done
+[ -n "$checks" ] || missing="$missing the list of checks"
+if [ -z "$missing" ]; then ok "make help names $(echo $checks | wc -w) checks and every other target"
+else fail "make help:$missing"; fi
+
 # 1. The files and their modes.
 mk install DESTDIR="$d"
+quiet_make "make install"
 want="lib/libkashim.so:644 lib/kashim/kashim-conf.so:644
 share/man/man1/kashim.1:644 share/man/man8/kashim.8:644
 share/man/man5/kashim.conf.5:644 etc/kashim.conf:644"
@@ -122,6 +147,7 @@ left=$(cd "$d" && find . ! -type d | sort | tr '\n' ' ')
 	fail "make uninstall with a changed config left: $left"
 cp conf/kashim.conf "$p/etc/kashim.conf"
 mk uninstall DESTDIR="$d"
+quiet_make "make uninstall, nothing of musl or kashim-bpf installed"
 left=$(cd "$d" && find . ! -type d | sort | tr '\n' ' ')
 [ -z "$left" ] || fail "make uninstall with the shipped config left: $left"
 [ -d "$p/lib/kashim" ] && fail "make uninstall left $p/lib/kashim"
@@ -136,11 +162,22 @@ printf 'int kashim_test_other;\n' | cc -shared -fPIC -x c -o "$other" - || fail 
 mk install DESTDIR="$d"
 mkdir -p "$d/etc"
 printf '# a comment\n%s\n/usr/local/lib/libkashim.so\n' "$other" >"$d/etc/ld.so.preload"
+# The musl build's files (whatever their content: uninstall removes them
+# by name) and kashim-bpf's, so that every part of uninstall has something.
+mkdir -p "$p/lib/musl" "$p/sbin"
+for f in lib/musl/libkashim.so lib/musl/kashim-conf.so sbin/kashim-bpf; do
+	[ -e "$p/$f" ] || echo "a stand-in" >"$p/$f"
+done
+before=$(cd "$d" && find . ! -type d | sort | tr '\n' ' ')
 if $MAKE --no-print-directory uninstall DESTDIR="$d" >"$d2/make.log" 2>&1; then
 	fail "make uninstall removed a library that $d/etc/ld.so.preload names"
+elif [ "$(cd "$d" && find . ! -type d | sort | tr '\n' ' ')" != "$before" ]; then
+	fail "make uninstall refused, but after removing files:" "before: $before" \
+		"after:  $(cd "$d" && find . ! -type d | sort | tr '\n' ' ')"
+	cat "$d2/make.log"
 elif [ -f "$p/lib/libkashim.so" ] && grep -q "$d/etc/ld.so.preload line 3 names /usr/local/lib/libkashim.so" "$d2/make.log" &&
 	grep -q "kashim --disable-system" "$d2/make.log"; then
-	ok "make uninstall refuses while DESTDIR's etc/ld.so.preload names the library (line and command named)"
+	ok "make uninstall refuses while DESTDIR's etc/ld.so.preload names the library (line and command named), before removing any of $(echo $before | wc -w) files"
 else
 	fail "make uninstall refusal:"; cat "$d2/make.log"
 fi

@@ -1,18 +1,33 @@
 #!/bin/sh
-# in-binfmt.sh ARCH PROGRAM COMMAND ARGS - run COMMAND in a new user and
-# mount namespace whose private binfmt_misc runs ARCH (i386, aarch64)
-# programs through qemu-ARCH-static, so foreign test programs start
-# directly, LD_PRELOAD and /etc/ld.so.preload as for a native one. The
-# machine's own binfmt_misc is not touched, and the handler is gone with
-# the namespace. When PROGRAM (a small ARCH program) already runs natively
-# no handler is needed and none is registered. Where the kernel refuses
-# the namespace or the binfmt_misc mount, one SKIP line says so and the
-# exit status is 0. COMMAND runs as root of the namespace (root outside).
+# in-binfmt.sh ARCH PROGRAM COMMAND ARGS - run COMMAND where ARCH (i386,
+# aarch64) programs start directly, LD_PRELOAD and /etc/ld.so.preload as
+# for a native one, in a mount namespace of its own (COMMAND may cover
+# /etc and /usr/lib with overlays there, never the machine's own).
+#   - PROGRAM (a small ARCH program) runs natively: no handler is needed,
+#     and no user namespace either when we are root (unshare --mount);
+#   - otherwise a new user and mount namespace whose private binfmt_misc
+#     runs ARCH programs through qemu-ARCH-static; the machine's own
+#     binfmt_misc is not touched, and the handler goes with the namespace.
+# Where what is needed is refused (a user namespace, the binfmt_misc
+# mount, qemu), one SKIP line says so and the exit status is 0. COMMAND
+# runs as root (of the namespace, or of the machine).
 set -u
 if [ "${1:-}" != --inside ]; then
 	command -v unshare >/dev/null || { echo "SKIP: $1: unshare (util-linux) is missing"; exit 0; }
+	# Native first: a kernel that runs ARCH programs needs no namespace
+	# trick, only a private mount namespace (root's own, if we are root).
+	if "$2" >/dev/null 2>&1; then
+		echo "== $1 programs run natively here"
+		shift 2
+		if [ "$(id -u)" = 0 ] && unshare --mount true 2>/dev/null; then
+			exec unshare --mount --propagation private "$@"
+		fi
+		unshare --user --map-root-user --mount true 2>/dev/null ||
+			{ echo "SKIP: $1: a private mount namespace needs root or a user namespace (unshare --user --mount refused)"; exit 0; }
+		exec unshare --user --map-root-user --mount --propagation private "$@"
+	fi
 	if ! unshare --user --map-root-user --mount true 2>/dev/null; then
-		echo "SKIP: $1: the kernel refuses a user namespace (unshare --user --mount)"
+		echo "SKIP: $1: $1 programs do not run natively here, and the kernel refuses the user namespace a private binfmt_misc needs (unshare --user --mount)"
 		exit 0
 	fi
 	exec unshare --user --map-root-user --mount --propagation private "$0" --inside "$@"
@@ -31,10 +46,6 @@ esac
 magic="$magic\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00$machine"
 mask='\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\xfe\xff\xff\xff'
 
-if "$PROGRAM" >/dev/null 2>&1; then
-	echo "== $ARCH programs run natively here"
-	exec "$@"
-fi
 [ -x "$qemu" ] || { echo "SKIP: $ARCH: $qemu is missing (qemu-user-static)"; exit 0; }
 d=/proc/sys/fs/binfmt_misc
 if ! mount -t binfmt_misc kashim-binfmt "$d" 2>/dev/null; then
