@@ -85,7 +85,7 @@ $(BPF_SKEL): $(BPF_OBJ)
 		echo '/* NOLINTEND */'; } >$@.tmp
 	mv $@.tmp $@
 
-$(BPF_DIR)/%.o: $(BPF_DIR)/%.c $(BPF_HEADERS) $(HEADERS) src/.cflags
+$(BPF_DIR)/%.o: $(BPF_DIR)/%.c src/.cflags
 	$(CC) $(ALL_CFLAGS) $(LIBBPF_CFLAGS) -c -o $@ $<
 
 $(BPF_DIR)/attach.o: $(BPF_SKEL)
