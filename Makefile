@@ -85,6 +85,7 @@ include mk/fuzz.mk       # fuzz, check-fuzz
 include mk/lint.mk       # lint, check-lint
 include mk/platforms.mk  # check-musl, check-multiarch, check-aarch64
 include mk/bpf.mk        # bpf, check-bpf, install-bpf
+include mk/systemd.mk    # check-systemd
 
 build: $(ALL_TARGETS)
 

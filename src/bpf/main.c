@@ -5,6 +5,8 @@
  *   kashim-bpf attach (--cgroup PATH | --unit NAME) [--config FILE] [-v]
  *   kashim-bpf detach (--cgroup PATH | --unit NAME)
  *   kashim-bpf status
+ *   kashim-bpf enable|disable --unit NAME   (unit.c)
+ *   kashim-bpf load [--unit NAME]
  *
  * The settings are read exactly as the library reads them: defaults <
  * config file < KASHIM_* environment, through the same code as
@@ -38,6 +40,8 @@ static void usage(FILE *f)
 		   "[--config FILE] [--verbose]\n"
 		   "       kashim-bpf detach (--cgroup PATH | --unit NAME)\n"
 		   "       kashim-bpf status\n"
+		   "       kashim-bpf enable|disable --unit NAME\n"
+		   "       kashim-bpf load [--unit NAME]\n"
 		   "Puts kashim's keep-alive settings on every TCP connection "
 		   "made or\n"
 		   "accepted in a cgroup v2, whatever program makes it. See "
@@ -105,7 +109,7 @@ static int parse(int argc, char **argv, struct args *a)
  * kashim_settings_load(), as the library and `kashim --check` read them.
  * A file named by --config must exist. Returns 0, or 1 with s freed.
  */
-static int load_settings(const char *config, struct kashim_settings *s)
+int kbpf_load_settings(const char *config, struct kashim_settings *s)
 {
 	const struct kashim_sources src = {
 		.getenv = getenv,
@@ -171,7 +175,7 @@ static int attach_with(const struct args *a, const char *path, int cgfd,
 
 	if (!im)
 		return fail("out of memory");
-	if (load_settings(a->config, &s)) {
+	if (kbpf_load_settings(a->config, &s)) {
 		free(im);
 		return 1;
 	}
@@ -238,7 +242,13 @@ int main(int argc, char **argv)
 	if (!strcmp(a.verb, "detach"))
 		return cmd_detach(&a);
 	if (!strcmp(a.verb, "status"))
-		return preflight() ? 1 : kbpf_status();
+		return preflight() ? 1 : kbpf_status() | kbpf_unit_status();
+	if (!strcmp(a.verb, "enable") || !strcmp(a.verb, "disable") ||
+	    !strcmp(a.verb, "load"))
+		return a.cgroup || a.config ? fail("enable, disable and load "
+			"take --unit NAME only: the settings are the system "
+			"config's, as at boot") : preflight() ? 1 :
+			kbpf_unit_cmd(a.verb, a.unit);
 	fprintf(stderr, "kashim-bpf: unknown command \"%s\"\n", a.verb);
 	usage(stderr);
 	return 2;
