@@ -276,5 +276,24 @@ elif grep -q "kashim-bpf enable --unit kt-static.service" "$T/err" &&
 	ok; echo "  ok: $(tail -1 "$T/err")"
 else bad "refusal: $(cat "$T/err")"; fi
 
+echo "== refusals change nothing"
+before=$(in_ct ls /etc/systemd/system)
+for args in "enable --unit ../x.service" "enable --unit kt.timer" "enable" \
+	"enable --unit kt-bpf.service --cgroup /sys/fs/cgroup" \
+	"disable --unit kt-never.service"; do
+	if in_ct /usr/local/sbin/kashim-bpf $args 2>"$T/err"; then
+		bad "kashim-bpf $args succeeded"
+	else ok; echo "  ok: kashim-bpf $args: $(head -1 "$T/err")"; fi
+done
+for args in "--enable-unit kt-none.service" "--enable-unit kt.slice" \
+	"--disable-unit kt-never.service"; do
+	if in_ct /usr/local/bin/kashim $args 2>"$T/err"; then
+		bad "kashim $args succeeded"
+	else ok; echo "  ok: kashim $args: $(head -1 "$T/err")"; fi
+done
+after=$(in_ct ls /etc/systemd/system)
+[ "$before" = "$after" ] && { ok; echo "  ok: /etc/systemd/system unchanged"; } ||
+	bad "/etc/systemd/system changed: $before / $after"
+
 echo "check-systemd: $pass passed, $fail failed"
 [ "$fail" = 0 ]
