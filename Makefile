@@ -86,6 +86,7 @@ include mk/lint.mk       # lint, check-lint
 include mk/platforms.mk  # check-musl, check-multiarch, check-aarch64
 include mk/bpf.mk        # bpf, check-bpf, install-bpf
 include mk/systemd.mk    # check-systemd
+include mk/image.mk      # image, check-image
 
 build: $(ALL_TARGETS)
 

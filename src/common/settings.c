@@ -386,6 +386,8 @@ const struct kashim_preset kashim_presets[] = {
 	  "carrier-grade NAT or home router (assumed)" },
 	{ "mobile", 60, 40, 5, 4, true, KASHIM_USER_TIMEOUT_AUTO,
 	  "mobile carrier NAT (assumed)" },
+	{ "kubernetes", 900, 840, 20, 5, false, 0,
+	  "kube-proxy IPVS Service idle timeout" },
 };
 const size_t kashim_npresets = sizeof(kashim_presets) / sizeof(*kashim_presets);
 
