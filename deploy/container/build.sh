@@ -37,10 +37,13 @@ dpkg --root="$tmp/root" --force-not-root -i "$@" >"$tmp/dpkg.log" 2>&1 || {
 install -m 0755 deploy/container/kashim-bpf-watch "$tmp/root/usr/sbin/kashim-bpf-watch"
 rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"*
 
+old=$(podman image inspect -f '{{.Id}}' "kashim:$VERSION" 2>/dev/null || true)
 tar -C "$tmp/root" -c . | podman import \
 	--change 'CMD ["/usr/sbin/kashim-bpf-watch"]' \
 	--change 'ENV KASHIM_CGROUPS="kubepods.slice kubepods"' \
 	--change "LABEL org.opencontainers.image.version=$VERSION" \
 	- "kashim:$VERSION" >/dev/null
 podman tag "kashim:$VERSION" kashim:latest
+# The image these tags named before, now untagged, goes (unless in use).
+[ -n "$old" ] && podman rmi "$old" >/dev/null 2>&1
 echo "image: kashim:$VERSION and kashim:latest ($(podman image inspect -f '{{.Size}}' "kashim:$VERSION") bytes)"

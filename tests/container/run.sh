@@ -178,5 +178,18 @@ got=$(values "${pid:-0}")
 	bad "the library in a container: got '$got', want '1 23 15 4 0'"
 podman rm -f -t 0 "$NAME-lib" >/dev/null 2>&1
 
+echo "== kashim --enable-unit from the Debian package names its library"
+podman --runtime runc run --rm --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 \
+	--network none "kashim:$VERSION" sh -c '
+printf "[Service]\nExecStart=/bin/sleep 1\nEnvironment=LD_PRELOAD=/lib/x86_64-linux-gnu/libdl.so.2\n" \
+	>/etc/systemd/system/kt.service
+kashim --enable-unit kt.service >/dev/null && cat /etc/systemd/system/kt.service.d/kashim.conf' \
+	>"$T/dropin" 2>&1
+lib=$(podman --runtime runc run --rm --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 \
+	--network none "kashim:$VERSION" dpkg -L libkashim | grep '/libkashim.so$')
+if grep -qx "Environment=\"LD_PRELOAD=$lib:/lib/x86_64-linux-gnu/libdl.so.2\"" "$T/dropin"; then
+	ok "$(grep LD_PRELOAD "$T/dropin")"
+else bad "drop-in of the packaged kashim (library $lib): $(cat "$T/dropin")"; fi
+
 echo "check-image: $pass passed, $fail failed"
 [ "$fail" = 0 ]
