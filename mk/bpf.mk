@@ -24,7 +24,7 @@ BPF_OBJ := $(BPF_DIR)/kashim.bpf.o
 # never names it.
 BPF_SKEL := $(BPF_DIR)/gen/kashim.skel.h
 BPF_LOADER_OBJS := $(BPF_DIR)/main.o $(BPF_DIR)/image.o $(BPF_DIR)/checks.o \
-	$(BPF_DIR)/attach.o $(BPF_DIR)/status.o $(BPF_DIR)/unit.o
+	$(BPF_DIR)/attach.o $(BPF_DIR)/status.o $(BPF_DIR)/unit.o $(BPF_DIR)/load.o
 BPF_HEADERS := $(BPF_DIR)/kashim-bpf.h $(BPF_DIR)/kbpf.h
 # src/common, as the `kashim` command links it: the same parsers, the
 # same config reader, the same kashim_settings_load().

@@ -1,8 +1,9 @@
 /*
  * kbpf.h - the kashim-bpf command's units: settings turned into map
  * contents (image.c), the checks that refuse before anything is loaded
- * (checks.c), loading, attaching and pinning (attach.c), and `status`
- * (status.c). Internal names start with kbpf_.
+ * (checks.c), loading, attaching and pinning (attach.c), `status`
+ * (status.c), systemd units (unit.c) and the settings (load.c).
+ * Internal names start with kbpf_.
  */
 #ifndef KASHIM_KBPF_H
 #define KASHIM_KBPF_H
@@ -103,9 +104,9 @@ int kbpf_unit_disable(const char *unit, char *err, size_t errlen);
 int kbpf_unit_cmd(const char *verb, const char *unit);
 
 /*
- * The settings: defaults < config file (config, or the system one when
- * NULL) < environment, as the library reads them. Returns 0, or 1 after
- * a message with s freed.
+ * load.c: the settings, defaults < config file (config, or the system
+ * one when NULL) < environment, as the library reads them. Returns 0,
+ * or 1 after a message with s freed.
  */
 int kbpf_load_settings(const char *config, struct kashim_settings *s);
 

@@ -492,17 +492,18 @@ int kbpf_unit_cmd(const char *verb, const char *unit)
 	char err[600] = "";
 	int rc = -1;
 
-	if (!unit && !load) {
-		fprintf(stderr, "kashim-bpf: say which unit: --unit NAME\n");
-		return 1;
-	}
 	if (load && unit)
 		rc = attach_pinned(unit, err, sizeof(err));
+	else if (load)
+		rc = unit_image(&im, err, sizeof(err)) == 0
+			     ? kbpf_unit_load(im, err, sizeof(err))
+			     : -1;
+	else if (!unit)
+		snprintf(err, sizeof(err), "say which unit: --unit NAME");
 	else if (!strcmp(verb, "disable"))
 		rc = kbpf_unit_disable(unit, err, sizeof(err));
 	else if (unit_image(&im, err, sizeof(err)) == 0)
-		rc = load ? kbpf_unit_load(im, err, sizeof(err))
-			  : kbpf_unit_enable(unit, im, err, sizeof(err));
+		rc = kbpf_unit_enable(unit, im, err, sizeof(err));
 	if (rc == 0 && load && !unit)
 		printf("kashim-bpf: programs pinned in %s\n", KBPF_UNIT_DIR);
 	if (rc < 0 && err[0])
