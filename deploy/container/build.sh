@@ -45,5 +45,5 @@ tar -C "$tmp/root" -c . | podman import \
 	- "kashim:$VERSION" >/dev/null
 podman tag "kashim:$VERSION" kashim:latest
 # The image these tags named before, now untagged, goes (unless in use).
-[ -n "$old" ] && podman rmi "$old" >/dev/null 2>&1
+[ -z "$old" ] || podman rmi "$old" >/dev/null 2>&1 || true
 echo "image: kashim:$VERSION and kashim:latest ($(podman image inspect -f '{{.Size}}' "kashim:$VERSION") bytes)"

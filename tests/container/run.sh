@@ -40,11 +40,12 @@ CG=$CG2/$NAME
 
 cleanup() {
 	[ -n "${API:-}" ] && kill "$API" 2>/dev/null && wait "$API" 2>/dev/null
-	podman rm -f -t 0 "$NAME" "$NAME-lib" >/dev/null 2>&1
+	podman rm -f -t 0 "$NAME" >/dev/null 2>&1
+	podman rm -f -t 0 "$NAME-lib" >/dev/null 2>&1
 	PIDS="$PIDS $(cat "$T/clients" 2>/dev/null)"
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rmdir "$CG" 2>/dev/null
+	for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
 	umount "$T/bpffs" 2>/dev/null
 	rm -rf "$T"
 }
