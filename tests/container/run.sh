@@ -4,7 +4,7 @@
 # kube-api.py, a discovery-only stand-in for an API server on loopback),
 # then the image kashim:VERSION run by podman (runc) exactly as that
 # DaemonSet runs it: podman-args.py turns kubectl's output into podman's
-# arguments (image, command, environment, privileges, mounts, the
+# arguments (image, command, environment, capabilities, mounts, the
 # ConfigMap's kashim.conf). Two things are the test's own: KASHIM_CGROUPS
 # names a cgroup the test made, and a bpffs of its own stands for the
 # host's /sys/fs/bpf, which is left alone.
@@ -51,7 +51,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ "$(id -u)" = 0 ] || skip "needs root (podman --privileged, cgroups, bpffs)"
+[ "$(id -u)" = 0 ] || skip "needs root (podman with BPF capabilities, cgroups, bpffs)"
 [ -n "$CG2" ] || skip "cgroup v2 is not mounted on this host"
 podman image exists "kashim:$VERSION" || skip "no image kashim:$VERSION (make image)"
 mkdir -p "$T/bpffs"
