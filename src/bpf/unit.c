@@ -289,11 +289,12 @@ static int write_dropin(const char *unit, const char *sect, const char *path,
 	/*
 	 * systemd 252 does not attach BPFProgram= again to the new cgroup of
 	 * a `systemctl restart` ("Foreign BPF program already exists"):
-	 * the same programs are attached from ExecStartPre then.
+	 * the same programs are attached from ExecStartPre then. Its
+	 * failure ('-') never keeps the service from starting.
 	 */
 	if (!strcmp(sect, "Service"))
 		snprintf(text + n, sizeof(text) - n,
-			 "ExecStartPre=+%s load --unit %s\n", self, unit);
+			 "ExecStartPre=-+%s load --unit %s\n", self, unit);
 	return write_file(path, text, err, errlen);
 }
 
