@@ -2,9 +2,11 @@
 # run.sh ROOTFS - kashim-bpf enable --unit and kashim --enable-unit under
 # a real systemd: a minbase Debian 12 booted with systemd-nspawn.
 #
-# The container runs with --volatile=overlay (the cached rootfs is never
-# written), from a cgroup of this test's own in both the cgroup v2 mount
-# and the v1 name=systemd hierarchy, with a bpffs of its own bound on
+# The container's root is an overlay of the cached rootfs (never
+# written) and a directory of the run, so that a second boot (the reboot
+# test, with a new bpffs: no pins) finds what the first one enabled. It
+# runs from a cgroup of this test's own in both the cgroup v2 mount and
+# the v1 name=systemd hierarchy, with a bpffs of its own bound on
 # /sys/fs/bpf. This tree's build is installed (make install DESTDIR=) in
 # a staging directory bound over the container's /usr/local, with the
 # test's config in /usr/local/etc/kashim.conf. Every value is read
@@ -42,7 +44,8 @@ rm_cgroup() {
 	find "$1" -depth -type d -exec rmdir {} + 2>/dev/null
 }
 
-cleanup() {
+# Power the container off (10 s at most, then SIGKILL), remove its cgroups.
+halt() {
 	if [ -n "$NSPAWN" ] && kill -0 "$NSPAWN" 2>/dev/null; then
 		[ -n "$LEADER" ] && kill -RTMIN+4 "$LEADER" 2>/dev/null # poweroff
 		for _ in $(seq 100); do
@@ -52,9 +55,14 @@ cleanup() {
 		kill -9 "$NSPAWN" 2>/dev/null
 	fi
 	[ -n "$NSPAWN" ] && wait "$NSPAWN" 2>/dev/null
+	NSPAWN= LEADER=
 	rm_cgroup "$CG2/$NAME"
 	[ -n "$CG1" ] && rm_cgroup "$CG1/$NAME"
-	umount "$T/bpffs" 2>/dev/null
+}
+
+cleanup() {
+	halt
+	umount "$T/bpffs" "$T/root" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -83,50 +91,63 @@ user_timeout = 4000
 EOF
 WANT="1 33 7 3 4000"
 
-# Boot, from a cgroup of our own in both hierarchies.
-mkdir -p "$CG2/$NAME" || skip "cannot make a cgroup in $CG2"
-[ -n "$CG1" ] && mkdir -p "$CG1/$NAME"
-(
-	echo $BASHPID >"$CG2/$NAME/cgroup.procs"
-	[ -n "$CG1" ] && echo $BASHPID >"$CG1/$NAME/cgroup.procs"
-	exec env SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn -q \
-		-D "$ROOTFS" --volatile=overlay -b -M "$NAME" --register=no \
-		--keep-unit --private-network --console=passive \
-		--bind="$T/bpffs:/sys/fs/bpf" --bind="$T/stage/usr/local:/usr/local" \
-		--system-call-filter=bpf --capability=CAP_BPF,CAP_PERFMON
-) >"$T/nspawn.log" 2>&1 &
-NSPAWN=$!
-
-# The container's PID 1, once it runs systemd (before, it may still be
-# nspawn's child, in the host's root): in init.scope, NSpid ending in 1.
-for _ in $(seq 100); do
-	for p in $(cat "$CG2/$NAME"/payload/init.scope/cgroup.procs 2>/dev/null); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] &&
-			grep -Eq '^NSpid:.*[[:space:]]1$' "/proc/$p/status" &&
-			LEADER=$p && break 2
-	done
-	kill -0 "$NSPAWN" 2>/dev/null || break
-	sleep 0.1
-done
-[ -n "$LEADER" ] || skip "systemd-nspawn did not boot: $(tail -3 "$T/nspawn.log")"
+mkdir -p "$T/upper" "$T/work" "$T/root"
+mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$T/upper,workdir=$T/work" \
+	"$T/root" || skip "cannot mount an overlay of the rootfs"
 
 in_ct() { nsenter -t "$LEADER" -a "$@"; }
 
-# Until its bus answers, systemctl fails at once: asked again, 60 s in all.
-for _ in $(seq 120); do
-	state=$(in_ct timeout 60 systemctl is-system-running --wait 2>/dev/null)
-	case $state in running | degraded) break ;; esac
-	sleep 0.5
-done
-case $state in
-running | degraded) echo "== systemd in the container is $state (leader $LEADER)" ;;
-*) skip "systemd in the container did not come up ($state): $(tail -5 "$T/nspawn.log")" ;;
-esac
+# Boot, from a cgroup of our own in both hierarchies; wait until systemd
+# runs (SKIP when it does not come up on this host).
+boot() {
+	mkdir -p "$CG2/$NAME" || skip "cannot make a cgroup in $CG2"
+	[ -n "$CG1" ] && mkdir -p "$CG1/$NAME"
+	(
+		echo $BASHPID >"$CG2/$NAME/cgroup.procs"
+		[ -n "$CG1" ] && echo $BASHPID >"$CG1/$NAME/cgroup.procs"
+		exec env SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn -q \
+			-D "$T/root" -b -M "$NAME" --register=no \
+			--keep-unit --private-network --console=passive \
+			--bind="$T/bpffs:/sys/fs/bpf" --bind="$T/stage/usr/local:/usr/local" \
+			--system-call-filter=bpf --capability=CAP_BPF,CAP_PERFMON
+	) >"$T/nspawn.log" 2>&1 &
+	NSPAWN=$!
+	# The container's PID 1, once it runs systemd (before, it may still
+	# be nspawn's child, in the host's root): in init.scope, NSpid 1.
+	for _ in $(seq 100); do
+		for p in $(cat "$CG2/$NAME"/payload/init.scope/cgroup.procs 2>/dev/null); do
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] &&
+				grep -Eq '^NSpid:.*[[:space:]]1$' "/proc/$p/status" &&
+				LEADER=$p && break 2
+		done
+		kill -0 "$NSPAWN" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$LEADER" ] || skip "systemd-nspawn did not boot: $(tail -3 "$T/nspawn.log")"
+	# Until its bus answers, systemctl fails at once: asked again, 60 s.
+	for _ in $(seq 120); do
+		state=$(in_ct timeout 60 systemctl is-system-running --wait 2>/dev/null)
+		case $state in running | degraded) break ;; esac
+		sleep 0.5
+	done
+	case $state in
+	running | degraded) echo "== systemd in the container is $state (leader $LEADER)" ;;
+	*) skip "systemd in the container did not come up ($state): $(tail -5 "$T/nspawn.log")" ;;
+	esac
+}
+boot
 in_ct /usr/local/sbin/kashim-bpf status >/dev/null 2>&1 ||
 	skip "kashim-bpf refuses in the container: $(in_ct /usr/local/sbin/kashim-bpf status 2>&1 | tail -1)"
 
-# The clients' peer, a unit of its own that no test enables.
-in_ct systemd-run -q --unit=kt-listen /usr/local/bin/kt-listen "$PORT"
+# The clients' peer, a unit of its own that no test enables, started at
+# boot too.
+in_ct sh -c "cat >/etc/systemd/system/kt-listen.service" <<EOF
+[Service]
+ExecStart=/usr/local/bin/kt-listen $PORT
+[Install]
+WantedBy=multi-user.target
+EOF
+in_ct systemctl enable -q --now kt-listen.service
 sleep 0.3
 
 # unit NAME PROGRAM [EXTRA LINE]: a client service, one connection.
@@ -294,6 +315,29 @@ done
 after=$(in_ct ls /etc/systemd/system)
 [ "$before" = "$after" ] && { ok; echo "  ok: /etc/systemd/system unchanged"; } ||
 	bad "/etc/systemd/system changed: $before / $after"
+
+echo "== reboot: a service started at boot, the pins gone with the old bpffs"
+in_ct sh -c "cat >/etc/systemd/system/kt-boot.service" <<EOF
+[Unit]
+Wants=kt-listen.service
+After=kt-listen.service
+[Service]
+ExecStart=/usr/local/bin/kt-peer-static connect 127.0.0.1 $PORT
+[Install]
+WantedBy=multi-user.target
+EOF
+in_ct systemctl daemon-reload
+in_ct systemctl enable -q kt-boot.service
+in_ct /usr/local/sbin/kashim-bpf enable --unit kt-boot.service
+halt
+umount "$T/bpffs"
+mount -t bpf bpf "$T/bpffs"
+[ ! -e "$T/bpffs/kashim" ] && { ok; echo "  ok: a new bpffs, no pins"; } || bad "bpffs: $(ls "$T/bpffs")"
+boot
+expect "kt-boot.service, started at boot" kt-boot.service "$WANT"
+load=$(in_ct systemctl is-active kashim-bpf-load.service)
+[ "$load" = active ] && { ok; echo "  ok: kashim-bpf-load.service pinned them at boot: $load"; } ||
+	bad "kashim-bpf-load.service: $load"
 
 echo "check-systemd: $pass passed, $fail failed"
 [ "$fail" = 0 ]
