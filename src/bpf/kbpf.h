@@ -81,6 +81,14 @@ int kbpf_detach(uint64_t cgid, const char *path, char *err, size_t errlen);
 /* Print every attachment, its settings and counters. Returns 0 or 1. */
 int kbpf_status(void);
 
+/*
+ * Write im into the maps of the loaded skeleton skel, the settings entry
+ * last (attach.c). Returns 0, or -1 with err.
+ */
+struct kashim_bpf;
+int kbpf_fill_maps(struct kashim_bpf *skel, const struct kbpf_image *im,
+		   char *err, size_t errlen);
+
 /* unit.c: systemd attaches programs pinned here (enable, disable, load). */
 #define KBPF_UNIT_DIR KBPF_PIN_DIR "/units"
 

@@ -75,33 +75,6 @@ static int pin_one(int fd, const char *name, char *err, size_t errlen)
 	return -1;
 }
 
-/* Write im into the maps of skel; the conf entry last. */
-static int fill(struct kashim_bpf *skel, const struct kbpf_image *im)
-{
-	uint32_t zero = 0;
-	int rc = 0;
-
-	for (uint32_t i = 0; i <= im->conf.nrules; i++)
-		rc |= bpf_map__update_elem(skel->maps.kashim_rules, &i,
-					   sizeof(i), &im->vals[i],
-					   sizeof(im->vals[i]), BPF_ANY);
-	for (uint32_t i = 0; i < im->conf.nseg; i++)
-		rc |= bpf_map__update_elem(skel->maps.kashim_ports, &i,
-					   sizeof(i), &im->segs[i],
-					   sizeof(im->segs[i]), BPF_ANY);
-	for (size_t i = 0; i < im->nhosts; i++)
-		rc |= bpf_map__update_elem(skel->maps.kashim_hosts,
-					   &im->hosts[i], sizeof(im->hosts[i]),
-					   &im->host_mask[i], 8, BPF_ANY);
-	for (size_t i = 0; i < im->nprogs; i++)
-		rc |= bpf_map__update_elem(skel->maps.kashim_progs,
-					   &im->progs[i], sizeof(im->progs[i]),
-					   &im->prog_mask[i], 8, BPF_ANY);
-	rc |= bpf_map__update_elem(skel->maps.kashim_conf, &zero, sizeof(zero),
-				   &im->conf, sizeof(im->conf), BPF_ANY);
-	return rc ? -1 : 0;
-}
-
 /* libbpf's messages: kept out of the way, as attach does. */
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -128,11 +101,8 @@ int kbpf_unit_load(const struct kbpf_image *im, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
-	if (fill(skel, im) < 0) {
-		snprintf(err, errlen, "cannot fill the BPF maps: %s",
-			 strerror(errno));
+	if (kbpf_fill_maps(skel, im, err, errlen) < 0)
 		goto out;
-	}
 	bpf_object__for_each_map(m, skel->obj)
 	{
 		if (!bpf_map__is_internal(m) &&
