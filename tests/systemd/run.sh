@@ -213,6 +213,20 @@ case $NONE in
 "0 "*) ok; echo "  ok: not enabled yet: $NONE" ;;
 *) bad "not enabled yet: '$NONE'" ;;
 esac
+echo "== kashim-bpf attach --unit covers the cgroup of now: a restart loses it"
+in_ct systemctl start kt-bpf.service
+in_ct /usr/local/sbin/kashim-bpf attach --unit kt-bpf.service >/dev/null
+in_ct systemctl restart kt-bpf.service
+got=$(values kt-bpf.service)
+case $got in
+"0 "*) ok; echo "  ok: attach --unit, after restart: $got (why enable exists)" ;;
+*) bad "attach --unit, after restart: '$got'" ;;
+esac
+in_ct /usr/local/sbin/kashim-bpf detach --unit kt-bpf.service >/dev/null ||
+	bad "detach --unit after the restart"
+in_ct systemctl stop kt-bpf.service
+
+echo "== kashim-bpf enable --unit kt-bpf.service"
 in_ct /usr/local/sbin/kashim-bpf enable --unit kt-bpf.service
 cycle kt-bpf.service "$WANT"
 in_ct /usr/local/sbin/kashim-bpf status >"$T/status" 2>&1
