@@ -204,7 +204,7 @@ cycle() {
 	expect "$1 after stop/start" "$1" "$2"
 }
 
-echo "== kashim-bpf enable --unit: a static client (config: $WANT)"
+echo "== kt-bpf.service, a static client (config: $WANT)"
 unit kt-bpf.service kt-peer-static
 in_ct systemctl start kt-bpf.service
 NONE=$(values kt-bpf.service)
