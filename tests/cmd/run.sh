@@ -101,7 +101,7 @@ expect "KASHIM_PRESET over the file's top level, KASHIM_COUNT over the preset" \
 	"keepalive=1 idle=540 interval=20 count=2" "$(line out | cut -d' ' -f1-4)"
 run "$KASHIM" --preset azur "$PAIR"
 expect "--preset azur: exit 2" 2 "$RC"
-contains "--preset azur: the known names listed" "'azur' is not a preset (none, default, aws, azure, gcp, cgnat, mobile)" "$ERR"
+contains "--preset azur: the known names listed" "'azur' is not a preset (none, default, aws, azure, gcp, cgnat, mobile, kubernetes)" "$ERR"
 expect "--preset azur: nothing run" "" "$OUT"
 
 echo "# LD_PRELOAD"
