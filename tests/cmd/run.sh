@@ -230,20 +230,20 @@ contains "--check: options applied" "count = 6" "$OUT"
 contains "--check: rules inherit them" "user_timeout = auto    # 74000 ms" "$OUT"
 run "$KASHIM" --check "$GOOD"
 expect "--check: the top level's give-up time and path limits" \
-	"# top level: a dead peer is given up after 95 s (idle 45 + interval 10 x count 5); idle 45 s survives aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s" \
+	"# top level: a dead peer is given up after 95 s (idle 45 + interval 10 x count 5); idle 45 s survives aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s, kubernetes 900 s" \
 	"$(printf '%s\n' "$OUT" | grep '^# top level:')"
 contains "--check: each rule's" '# rule "broker": a dead peer is given up' "$OUT"
-printf 'rule "slow" {\n  ports = {1883}\n  idle = 600\n}\nrule "aws" {\n  ports = {8883}\n  preset = aws\n}\n' >"$T/slow.conf"
+printf 'rule "slow" {\n  ports = {1883}\n  idle = 900\n}\nrule "aws" {\n  ports = {8883}\n  preset = aws\n}\n' >"$T/slow.conf"
 chmod 644 "$T/slow.conf"
 run "$KASHIM" --check "$T/slow.conf"
 expect "--check idle above every limit: still exit 0" 0 "$RC"
 expect "--check idle above every limit: one warning naming the rule" \
-	'kashim: warning: rule "slow": idle 600 s is at or above every path limit kashim knows (aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s): a NAT or load balancer with any of them forgets an idle connection before its first probe' "$ERR"
+	'kashim: warning: rule "slow": idle 900 s is at or above every path limit kashim knows (aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s, kubernetes 900 s): a NAT or load balancer with any of them forgets an idle connection before its first probe' "$ERR"
 contains "--check: a rule's preset, its values" "$(printf '  idle = 300\n  interval = 20\n  count = 5')" "$OUT"
 contains "--check: keep-alive does not reach past an L7 proxy" \
 	"$(printf '# TCP keep-alive does not refresh the idle timer of a proxy that ends TCP\n# (AWS ALB and CLB, other L7 proxies)')" "$OUT"
 contains "--check: there the application's pings must be shorter" "the application's own pings" "$OUT"
-contains "--check: a preset survives the limit it is named for" '# rule "aws": a dead peer is given up after 400 s (idle 300 + interval 20 x count 5); idle 300 s survives aws 350 s, gcp 600 s; not azure 240 s, cgnat 120 s, mobile 60 s' "$OUT"
+contains "--check: a preset survives the limit it is named for" '# rule "aws": a dead peer is given up after 400 s (idle 300 + interval 20 x count 5); idle 300 s survives aws 350 s, gcp 600 s, kubernetes 900 s; not azure 240 s, cgnat 120 s, mobile 60 s' "$OUT"
 run env KASHIM_CONFIG="$GOOD" "$KASHIM" --check
 contains "--check without FILE: \$KASHIM_CONFIG" "$GOOD is valid" "$OUT"
 run env -u KASHIM_CONFIG "$KASHIM" --check
