@@ -187,6 +187,16 @@ done <<'EOF'
 --hosts|::1/129|'::1/129': prefix must be 0 to 128
 --direction|sideways|'sideways' is not a direction
 EOF
+# --enable-unit and --disable-unit stand alone, whatever comes before
+# them: nothing is looked up or written, exit 2.
+for args in "--enable-system --enable-unit kt-x.service" \
+	"--disable-unit kt-x.service --status-system" \
+	"--enable-unit kt-x.service --check"; do
+	run "$KASHIM" $args
+	expect "$args: exit 2, refused together" \
+		"2 kashim: --enable-unit and --disable-unit take one NAME and nothing else" \
+		"$RC $ERR"
+done
 rm -f "$T/ran"
 run env KASHIM_IDLE=abc "$KASHIM" touch "$T/ran"
 expect "bad environment value: exit 2" 2 "$RC"
