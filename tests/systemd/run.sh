@@ -326,6 +326,31 @@ for args in "--enable-unit kt-none.service" "--enable-unit kt.slice" \
 		bad "kashim $args succeeded"
 	else ok; echo "  ok: kashim $args: $(head -1 "$T/err")"; fi
 done
+# A settings option is a command-line error (exit 2): enable takes the
+# system config's settings, as at boot.
+in_ct /usr/local/sbin/kashim-bpf enable --unit kt-bpf.service --idle 30 2>"$T/err"
+rc=$?
+if [ $rc = 2 ] && grep -q "take --unit NAME only" "$T/err"; then
+	ok; echo "  ok: enable with --idle: exit 2, $(head -1 "$T/err")"
+else bad "enable with --idle: exit $rc, $(cat "$T/err")"; fi
+# Pins in a mount namespace of enable's own would go with it: refused.
+in_ct unshare -m --propagation private sh -c 'umount -l /sys/fs/bpf &&
+	mount -t bpf bpf /sys/fs/bpf &&
+	exec /usr/local/sbin/kashim-bpf enable --unit kt-bpf.service' 2>"$T/err"
+rc=$?
+if [ $rc = 1 ] && grep -q "this mount namespace's own" "$T/err"; then
+	ok; echo "  ok: enable in a private mount namespace: exit 1, refused"
+else bad "enable in a private mount namespace: exit $rc, $(cat "$T/err")"; fi
+# enable and disable wait for the lock that attach and detach take.
+in_ct sh -c 'mkdir -p /sys/fs/bpf/kashim
+	flock /sys/fs/bpf/kashim sleep 1.5 & sleep 0.3
+	s=$(date +%s%N)
+	/usr/local/sbin/kashim-bpf disable --unit kt-never.service 2>/dev/null
+	echo "$? $(( ($(date +%s%N) - s) / 1000000 ))"; wait' >"$T/lock"
+read -r rc ms <"$T/lock"
+if [ "$rc" = 1 ] && [ "$ms" -ge 900 ]; then
+	ok; echo "  ok: disable waited ${ms} ms for the lock, then refused"
+else bad "disable under a held lock: exit $rc after $ms ms (wanted 1, >= 900)"; fi
 after=$(in_ct ls /etc/systemd/system)
 [ "$before" = "$after" ] && { ok; echo "  ok: /etc/systemd/system unchanged"; } ||
 	bad "/etc/systemd/system changed: $before / $after"
