@@ -132,7 +132,7 @@ podman --runtime runc run -d --name "$NAME" --ulimit nofile=20000:20000 \
 	--ulimit nproc=4096:4096 \
 	--network none "${ARGS[@]}" >"$T/run.out" 2>&1 ||
 	skip "podman cannot run the image here: $(tail -2 "$T/run.out")"
-if wait_log "attached to"; then ok "$(podman logs "$NAME" 2>&1 | tail -1)"
+if wait_log "attached to"; then ok "$(podman logs "$NAME" 2>&1 | grep "attached to" | tail -1)"
 else bad "not attached: $(podman logs "$NAME" 2>&1 | tail -3)"; fi
 
 pid=$(client)
