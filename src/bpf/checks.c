@@ -95,7 +95,7 @@ static const char *why_not_permitted(char *buf, size_t len)
 	line[0] = '\0';
 	if (f && fgets(line, sizeof(line), f) && !strstr(line, "[none]")) {
 		line[strcspn(line, "\n")] = '\0';
-		snprintf(buf, len, "kernel lockdown (%s)", line);
+		snprintf(buf, len, "kernel lockdown (%.200s)", line);
 	} else {
 		snprintf(buf, len,
 			 "no CAP_BPF or CAP_SYS_ADMIN in the initial user "
