@@ -129,6 +129,8 @@ include mk/fuzz.mk       # fuzz, check-fuzz
 include mk/lint.mk       # lint, check-lint
 include mk/platforms.mk  # check-musl, check-multiarch, check-aarch64
 include mk/bpf.mk        # bpf, check-bpf, install-bpf
+include mk/systemd.mk    # check-systemd
+include mk/image.mk      # image, check-image
 
 build: $(ALL_TARGETS)
 
@@ -207,6 +209,7 @@ help:
 	@echo "          make install-bpf | uninstall-bpf    kashim-bpf and kashim-bpf(8) (part of install)"
 	@echo "          make install-musl | uninstall-musl  the musl build beside the glibc one"
 	@echo "          (PREFIX, DESTDIR, sysconfdir, libdir, bindir, sbindir, mandir, moduledir)"
+	@echo "          make image      the OCI image kashim:VERSION (kashim-bpf-watch, deploy/kubernetes)"
 	@echo "Show:     make demo       the mission, end to end"
 	@echo "Measure:  make bench      what kashim costs, counted and timed"
 	@echo "          make fuzz       each fuzzer for FUZZ_SECONDS (default 60)"

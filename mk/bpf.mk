@@ -29,7 +29,8 @@ BPF_SKEL := $(BPF_DIR)/gen/kashim.skel.h
 BPF_ITER_OBJ := $(BPF_DIR)/kashim-iter.bpf.o
 BPF_ITER_SKEL := $(BPF_DIR)/gen/kashim_iter.skel.h
 BPF_LOADER_OBJS := $(BPF_DIR)/main.o $(BPF_DIR)/image.o $(BPF_DIR)/checks.o \
-	$(BPF_DIR)/attach.o $(BPF_DIR)/status.o $(BPF_DIR)/existing.o
+	$(BPF_DIR)/attach.o $(BPF_DIR)/status.o $(BPF_DIR)/existing.o \
+	$(BPF_DIR)/unit.o $(BPF_DIR)/load.o
 BPF_HEADERS := $(BPF_DIR)/kashim-bpf.h $(BPF_DIR)/kbpf.h
 # src/common, as the `kashim` command links it: the same parsers, the
 # same config reader, the same kashim_settings_load().
@@ -88,7 +89,7 @@ $(BPF_SKEL): $(BPF_OBJ)
 $(BPF_DIR)/%.o: $(BPF_DIR)/%.c src/.cflags
 	$(CC) $(ALL_CFLAGS) $(LIBBPF_CFLAGS) -c -o $@ $<
 
-$(BPF_DIR)/attach.o: $(BPF_SKEL)
+$(BPF_DIR)/attach.o $(BPF_DIR)/unit.o: $(BPF_SKEL)
 $(BPF_DIR)/existing.o: $(BPF_ITER_SKEL)
 
 $(BPF_ITER_SKEL): $(BPF_ITER_OBJ)

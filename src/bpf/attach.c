@@ -398,3 +398,9 @@ int kbpf_detach(uint64_t cgid, const char *path, char *err, size_t errlen)
 	remove_pins(dir);
 	return 0;
 }
+
+int kbpf_fill_maps(struct kashim_bpf *skel, const struct kbpf_image *im,
+		   char *err, size_t errlen)
+{
+	return fill_maps(skel, im, err, errlen);
+}

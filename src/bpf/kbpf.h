@@ -1,8 +1,9 @@
 /*
  * kbpf.h - the kashim-bpf command's units: settings turned into map
  * contents (image.c), the checks that refuse before anything is loaded
- * (checks.c), loading, attaching and pinning (attach.c), and `status`
- * (status.c). Internal names start with kbpf_.
+ * (checks.c), loading, attaching and pinning (attach.c), `status`
+ * (status.c), systemd units (unit.c) and the settings (load.c).
+ * Internal names start with kbpf_.
  */
 #ifndef KASHIM_KBPF_H
 #define KASHIM_KBPF_H
@@ -113,5 +114,45 @@ int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen);
 
 /* Print every attachment, its settings and counters. Returns 0 or 1. */
 int kbpf_status(void);
+
+/*
+ * Write im into the maps of the loaded skeleton skel, the settings entry
+ * last (attach.c). Returns 0, or -1 with err.
+ */
+struct kashim_bpf;
+int kbpf_fill_maps(struct kashim_bpf *skel, const struct kbpf_image *im,
+		   char *err, size_t errlen);
+
+/* unit.c: systemd attaches programs pinned here (enable, disable, load). */
+#define KBPF_UNIT_DIR KBPF_PIN_DIR "/units"
+
+/* Pin the programs with the settings of im under KBPF_UNIT_DIR. */
+int kbpf_unit_load(const struct kbpf_image *im, char *err, size_t errlen);
+
+/*
+ * Write unit's drop-in (BPFProgram= on the pinned programs) and the
+ * load unit, pin the programs, reload systemd. Returns 0 or -1 with err.
+ */
+int kbpf_unit_enable(const char *unit, const struct kbpf_image *im, char *err,
+		     size_t errlen);
+
+/* Remove what enable added for unit (the pins with the last one). */
+int kbpf_unit_disable(const char *unit, char *err, size_t errlen);
+
+/*
+ * `kashim-bpf enable|disable --unit NAME` and `load` (unit NULL): the
+ * settings of the system config. Returns the exit status.
+ */
+int kbpf_unit_cmd(const char *verb, const char *unit);
+
+/*
+ * load.c: the settings, defaults < config file (config, or the system
+ * one when NULL) < environment, as the library reads them. Returns 0,
+ * or 1 after a message with s freed.
+ */
+int kbpf_load_settings(const char *config, struct kashim_settings *s);
+
+/* List the enabled units after `status`. Returns 0, or 1 if unpinned. */
+int kbpf_unit_status(void);
 
 #endif

@@ -6,6 +6,8 @@
  *                     [--idle S ...] [--no-existing] [-v]
  *   kashim-bpf detach (--cgroup PATH | --unit NAME)
  *   kashim-bpf status
+ *   kashim-bpf enable|disable --unit NAME   (unit.c)
+ *   kashim-bpf load [--unit NAME]
  *
  * The settings are read exactly as the library reads them: defaults <
  * config file < KASHIM_* environment, through the same code as
@@ -67,6 +69,8 @@ static void usage(FILE *f)
 		   "[--config FILE] [SETTINGS] [--no-existing] [--verbose]\n"
 		   "       kashim-bpf detach (--cgroup PATH | --unit NAME)\n"
 		   "       kashim-bpf status\n"
+		   "       kashim-bpf enable|disable --unit NAME\n"
+		   "       kashim-bpf load [--unit NAME]\n"
 		   "SETTINGS, as for kashim(1): ");
 	for (size_t i = 0; i < NSETTINGS_OPTS; i++)
 		fprintf(f, "%s%s%s", i ? " " : "",
@@ -208,28 +212,11 @@ static int parse(int argc, char **argv, struct args *a)
 	}
 	if (!a->verb)
 		return bad_usage("%s",
-				 "say what to do: attach, detach or status");
+				 "say what to do: attach, detach, status, "
+				 "enable, disable or load");
 	if (optind < argc)
 		return bad_usage("unexpected argument \"%s\"", argv[optind]);
 	return 0;
-}
-
-/*
- * The settings: defaults < config file < environment (and the options,
- * put there by take()), read as `kashim --check` reads them. Returns 0,
- * or 1 after printing each rejected source's message.
- */
-static int load_settings(const char *config, struct kashim_settings *s)
-{
-	struct kashim_load_result res;
-
-	if (kashim_settings_load_cmd(config, s, &res) == 0)
-		return 0;
-	if (res.file_err[0]) /* "FILE:LINE: message" */
-		fail(res.file_err);
-	if (res.env_err[0])
-		fail(res.env_err);
-	return EXIT_REFUSED;
 }
 
 /* The cgroup path the arguments name, into path. Returns 0, 1 or 2. */
@@ -293,7 +280,7 @@ static int attach_with(const struct args *a, const char *path, int cgfd,
 
 	if (!im)
 		return fail("out of memory");
-	if (load_settings(a->config, &s)) {
+	if (kbpf_load_settings(a->config, &s)) {
 		free(im);
 		return 1;
 	}
@@ -372,9 +359,26 @@ static int cmd_status(void)
 	if (rc == KBPF_PINS_NONE) {
 		printf("kashim-bpf is attached nowhere (%s is not mounted)\n",
 		       KBPF_PIN_ROOT);
-		return 0;
+		return kbpf_unit_status();
 	}
-	return kbpf_status();
+	return kbpf_status() | kbpf_unit_status();
+}
+
+/*
+ * enable, disable and load (unit.c): the system config's settings, as
+ * at boot, so --unit NAME is all they take; then the checks and the
+ * lock that attach and detach pass.
+ */
+static int cmd_unit(const struct args *a)
+{
+	if (a->cgroup || a->config || a->settings || a->no_existing)
+		return bad_usage("%s", "enable, disable and load take --unit "
+				       "NAME only: the settings are the system "
+				       "config's, as at boot");
+	if (!a->unit && strcmp(a->verb, "load") != 0)
+		return bad_usage("%s is for a unit: say which, --unit NAME",
+				 a->verb);
+	return preflight() ? EXIT_REFUSED : kbpf_unit_cmd(a->verb, a->unit);
 }
 
 int main(int argc, char **argv)
@@ -388,6 +392,9 @@ int main(int argc, char **argv)
 		return cmd_attach(&a);
 	if (!strcmp(a.verb, "detach"))
 		return cmd_detach(&a);
+	if (!strcmp(a.verb, "enable") || !strcmp(a.verb, "disable") ||
+	    !strcmp(a.verb, "load"))
+		return cmd_unit(&a);
 	if (strcmp(a.verb, "status") != 0)
 		return bad_usage("unknown command \"%s\"", a.verb);
 	if (a.config || a.settings || a.no_existing || a.cgroup || a.unit)

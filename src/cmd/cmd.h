@@ -110,9 +110,18 @@ int kashim_cmd_system(int how, bool force);
  * Before COMMAND is run: print one warning line on stderr when the file
  * that runs for cmd (found in PATH like execvp(), through `#!`) is out
  * of reach of LD_PRELOAD: statically linked, a Go program, or setuid /
- * setgid / file capabilities. Never fails.
+ * setgid / file capabilities. Never fails. Returns true when it cannot
+ * reach the program at all (static, Go).
  */
-void kashim_cmd_warn_reach(const char *cmd);
+bool kashim_cmd_warn_reach(const char *cmd);
+
+/*
+ * `kashim --enable-unit NAME` (enable) or `--disable-unit NAME`: the
+ * drop-in /etc/systemd/system/NAME.d/kashim.conf that preloads this
+ * installation's library, keeping the unit's own LD_PRELOAD. Returns
+ * the exit status.
+ */
+int kashim_cmd_unit(const char *unit, bool enable);
 
 /* The C library a program runs with, as the loader it names says. */
 enum kashim_libc {

@@ -223,8 +223,11 @@ static bool is_loader(const char *path)
 	       strncmp(base, "ld-musl", 7) == 0;
 }
 
-/* Print the one warning line for ELF file path, if it deserves one. */
-static void warn_elf(const char *path, int fd, const struct stat *st)
+/*
+ * Print the one warning line for ELF file path, if it deserves one.
+ * Returns true when LD_PRELOAD cannot reach it at all (static, Go).
+ */
+static bool warn_elf(const char *path, int fd, const struct stat *st)
 {
 	struct elf_file e;
 	enum reach r = REACH_OK;
@@ -252,6 +255,7 @@ static void warn_elf(const char *path, int fd, const struct stat *st)
 			"for it; list libkashim.so in /etc/ld.so.preload to "
 			"reach it\n",
 			path, why);
+	return r != REACH_OK;
 }
 
 /*
@@ -282,27 +286,29 @@ static bool script_interp(const char *head, size_t n, char *interp,
  * recursion is bounded by MAX_SCRIPT_DEPTH.
  */
 /* NOLINTNEXTLINE(misc-no-recursion) */
-static void warn_file(const char *path, int depth)
+static bool warn_file(const char *path, int depth)
 {
 	char head[256], interp[256];
 	struct stat st;
+	bool out_of_reach = false;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return;
+		return false;
 	n = read(fd, head, sizeof(head));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || n <= 0)
 		goto out;
 	if (script_interp(head, (size_t)n, interp, sizeof(interp))) {
 		/* Linux ignores setuid on scripts: the interpreter counts. */
 		if (depth < MAX_SCRIPT_DEPTH)
-			warn_file(interp, depth + 1);
+			out_of_reach = warn_file(interp, depth + 1);
 		goto out;
 	}
-	warn_elf(path, fd, &st);
+	out_of_reach = warn_elf(path, fd, &st);
 out:
 	close(fd);
+	return out_of_reach;
 }
 
 /*
@@ -474,10 +480,10 @@ enum kashim_libc kashim_cmd_libc(const char *cmd, char *interp, size_t len)
 	return libc_of(cmd, 0, interp, len);
 }
 
-void kashim_cmd_warn_reach(const char *cmd)
+bool kashim_cmd_warn_reach(const char *cmd)
 {
 	char path[4096];
 
-	if (*cmd && find_command(cmd, path, sizeof(path)))
-		warn_file(path, 0);
+	return *cmd && find_command(cmd, path, sizeof(path)) &&
+	       warn_file(path, 0);
 }

@@ -68,6 +68,8 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_PATH_LIMIT,
 	OPT_FORCE,
+	OPT_ENABLE_UNIT,
+	OPT_DISABLE_UNIT,
 };
 
 /* What the command line asked for. */
@@ -78,6 +80,8 @@ struct cmd {
 	char config_abs[PATH_MAX];     /* ... made absolute */
 	int system;                    /* OPT_*_SYSTEM, or 0 */
 	bool force;                    /* --force, with --enable-system */
+	const char *unit;              /* --enable-unit/--disable-unit NAME */
+	bool unit_enable;
 	bool check, status, json, prometheus;
 	struct kashim_status_opts so;  /* --status: operands, --all, ... */
 	bool status_usage;             /* an option that needs --status */
@@ -209,6 +213,14 @@ static void usage_modes(void)
 	     "messages go. Exit 0 when enabled, 3 when not, 1 when the line "
 	     "names a missing file or the programs cannot take the file or "
 	     "the config (they then leave every socket alone)");
+	help("--enable-unit NAME",
+	     "write the systemd drop-in /etc/systemd/system/NAME.d/kashim.conf "
+	     "that preloads this installation's library into the service "
+	     "NAME, keeping the LD_PRELOAD its own files set; refused when "
+	     "its ExecStart program is static or Go (kashim-bpf enable "
+	     "--unit covers those). Runs systemctl daemon-reload when "
+	     "systemd runs; takes effect at the unit's next start");
+	help("--disable-unit NAME", "remove that drop-in");
 	help("-h, --help", "this help");
 	help("-V, --version", "the version");
 }
@@ -221,7 +233,8 @@ static void usage(void)
 	       "       kashim --status PID|NAME...|--all [--path-limit S|PRESET]\n"
 	       "              [--json|--prometheus]\n"
 	       "       kashim --enable-system [--force] | --disable-system | "
-	       "--status-system\n\n");
+	       "--status-system\n"
+	       "       kashim --enable-unit NAME | --disable-unit NAME\n\n");
 	wrap("Run COMMAND with TCP keep-alive on every TCP connection it "
 	     "makes or accepts (IPv4 and IPv6). The options become KASHIM_* "
 	     "environment variables (they win over the config file and the "
@@ -270,6 +283,8 @@ static void build_longopts(struct option *lo)
 		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
 		{ "path-limit", required_argument, NULL, OPT_PATH_LIMIT },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "enable-unit", required_argument, NULL, OPT_ENABLE_UNIT },
+		{ "disable-unit", required_argument, NULL, OPT_DISABLE_UNIT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -344,6 +359,25 @@ static const char *nearest_option(const char *name)
 }
 
 /*
+ * "--enable" or "--disable" when word abbreviates both the -system and
+ * the -unit option of that verb (getopt: ambiguous), else NULL.
+ */
+static const char *host_prefix(const char *word)
+{
+	static const char *const verb[] = { "--enable", "--disable" };
+	size_t n = strcspn(word, "=");
+
+	for (int i = 0; i < 2; i++) {
+		size_t v = strlen(verb[i]);
+
+		if (n >= v && !strncmp(word, verb[i], v) &&
+		    (n == v || (n == v + 1 && word[v] == '-')))
+			return verb[i];
+	}
+	return NULL;
+}
+
+/*
  * Say what was wrong with option word (getopt returned opt: '?' unknown
  * or ambiguous, ':' without its argument), with "did you mean" for a
  * long option close to a real one.
@@ -355,6 +389,10 @@ static void bad_option(int opt, const char *word)
 
 	if (opt == ':')
 		fprintf(stderr, "kashim: %s needs an argument\n", word);
+	else if (host_prefix(word))
+		fprintf(stderr, "kashim: %.*s: write %s-system in full (or "
+			"%s-unit NAME)\n", (int)strcspn(word, "="), word,
+			host_prefix(word), host_prefix(word));
 	else if (optopt && word[1] != '-')
 		fprintf(stderr, "kashim: unknown option -%c\n", optopt);
 	else {
@@ -376,8 +414,11 @@ static void bad_option(int opt, const char *word)
 static int take_system(struct cmd *c, int opt, const char *word,
 		       const char *full)
 {
-	if (strcmp(word, full) != 0) {
-		fprintf(stderr, "kashim: %s: write %s in full\n", word, full);
+	size_t n = strcspn(word, "=");
+
+	if (n != strlen(full) || strncmp(word, full, n) != 0) {
+		fprintf(stderr, "kashim: %.*s: write %s in full\n", (int)n,
+			word, full);
 		return -1;
 	}
 	c->system = opt;
@@ -413,6 +454,12 @@ static int take_other(struct cmd *c, int opt, const char *arg,
 		}
 		c->force = true;
 		return 0;
+	case OPT_ENABLE_UNIT:
+	case OPT_DISABLE_UNIT:
+		c->unit = arg;
+		c->unit_enable = opt == OPT_ENABLE_UNIT;
+		return take_system(c, c->system, word, c->unit_enable ?
+				   "--enable-unit" : "--disable-unit");
 	case OPT_ALL: c->so.all = c->status_usage = true; return 0;
 	case OPT_PROMETHEUS: c->prometheus = c->status_usage = true; return 0;
 	case OPT_PATH_LIMIT:
@@ -479,7 +526,9 @@ static int parse_args(struct cmd *c, int argc, char **argv)
 			rc = take(c, o->key, kashim_keys[o->key].option,
 				  o->arg ? optarg : o->value);
 		} else {
-			rc = take_other(c, opt, optarg, argv[optind - 1]);
+			rc = take_other(c, opt, optarg,
+					optarg && optarg == argv[optind - 1] ?
+					argv[optind - 2] : argv[optind - 1]);
 		}
 		if (opt != -1 && rc != 0)
 			return rc < 0 ? -1 : -2;
@@ -730,6 +779,11 @@ static int dispatch(struct cmd *c, int argc, char **argv, int first)
 
 	if (c->force && c->system != OPT_ENABLE_SYSTEM)
 		fprintf(stderr, "kashim: --force goes with --enable-system\n");
+	else if (c->unit && (c->check || c->status || nargs || c->system))
+		fprintf(stderr, "kashim: --enable-unit and --disable-unit take "
+				"one NAME and nothing else\n");
+	else if (c->unit)
+		return kashim_cmd_unit(c->unit, c->unit_enable);
 	else if (c->system && (c->check || c->status || nargs))
 		fprintf(stderr, "kashim: --enable-system, --disable-system and "
 				"--status-system take nothing else\n");

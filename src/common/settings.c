@@ -386,6 +386,8 @@ const struct kashim_preset kashim_presets[] = {
 	  "carrier-grade NAT or home router (assumed)" },
 	{ "mobile", 60, 40, 5, 4, true, KASHIM_USER_TIMEOUT_AUTO,
 	  "mobile carrier NAT (assumed)" },
+	{ "kubernetes", 900, 840, 20, 5, false, 0,
+	  "kube-proxy IPVS Service idle timeout" },
 };
 const size_t kashim_npresets = sizeof(kashim_presets) / sizeof(*kashim_presets);
 
@@ -515,7 +517,7 @@ const struct kashim_key_def kashim_keys[KASHIM_NKEYS] = {
 				p_enable },
 	[KASHIM_KEY_PRESET] = { "preset", KASHIM_ENV_PRESET, "--preset",
 				KASHIM_DEF_PRESET,
-				"named timings for a path: none, default, aws, azure, gcp, cgnat or mobile; idle, interval, count given beside it win",
+				"named timings for a path: none, default, aws, azure, gcp, cgnat, mobile or kubernetes; idle, interval, count given beside it win",
 				RULE, p_preset },
 	[KASHIM_KEY_IDLE] = { "idle", KASHIM_ENV_IDLE, "--idle",
 			      KASHIM_DEF_IDLE,

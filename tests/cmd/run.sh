@@ -101,7 +101,7 @@ expect "KASHIM_PRESET over the file's top level, KASHIM_COUNT over the preset" \
 	"keepalive=1 idle=540 interval=20 count=2" "$(line out | cut -d' ' -f1-4)"
 run "$KASHIM" --preset azur "$PAIR"
 expect "--preset azur: exit 2" 2 "$RC"
-contains "--preset azur: the known names listed" "'azur' is not a preset (none, default, aws, azure, gcp, cgnat, mobile)" "$ERR"
+contains "--preset azur: the known names listed" "'azur' is not a preset (none, default, aws, azure, gcp, cgnat, mobile, kubernetes)" "$ERR"
 expect "--preset azur: nothing run" "" "$OUT"
 
 echo "# LD_PRELOAD"
@@ -187,6 +187,16 @@ done <<'EOF'
 --hosts|::1/129|'::1/129': prefix must be 0 to 128
 --direction|sideways|'sideways' is not a direction
 EOF
+# --enable-unit and --disable-unit stand alone, whatever comes before
+# them: nothing is looked up or written, exit 2.
+for args in "--enable-system --enable-unit kt-x.service" \
+	"--disable-unit kt-x.service --status-system" \
+	"--enable-unit kt-x.service --check"; do
+	run "$KASHIM" $args
+	expect "$args: exit 2, refused together" \
+		"2 kashim: --enable-unit and --disable-unit take one NAME and nothing else" \
+		"$RC $ERR"
+done
 rm -f "$T/ran"
 run env KASHIM_IDLE=abc "$KASHIM" touch "$T/ran"
 expect "bad environment value: exit 2" 2 "$RC"
@@ -230,20 +240,20 @@ contains "--check: options applied" "count = 6" "$OUT"
 contains "--check: rules inherit them" "user_timeout = auto    # 74000 ms" "$OUT"
 run "$KASHIM" --check "$GOOD"
 expect "--check: the top level's give-up time and path limits" \
-	"# top level: a dead peer is given up after 95 s (idle 45 + interval 10 x count 5); idle 45 s survives aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s" \
+	"# top level: a dead peer is given up after 95 s (idle 45 + interval 10 x count 5); idle 45 s survives aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s, kubernetes 900 s" \
 	"$(printf '%s\n' "$OUT" | grep '^# top level:')"
 contains "--check: each rule's" '# rule "broker": a dead peer is given up' "$OUT"
-printf 'rule "slow" {\n  ports = {1883}\n  idle = 600\n}\nrule "aws" {\n  ports = {8883}\n  preset = aws\n}\n' >"$T/slow.conf"
+printf 'rule "slow" {\n  ports = {1883}\n  idle = 900\n}\nrule "aws" {\n  ports = {8883}\n  preset = aws\n}\n' >"$T/slow.conf"
 chmod 644 "$T/slow.conf"
 run "$KASHIM" --check "$T/slow.conf"
 expect "--check idle above every limit: still exit 0" 0 "$RC"
 expect "--check idle above every limit: one warning naming the rule" \
-	'kashim: warning: rule "slow": idle 600 s is at or above every path limit kashim knows (aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s): a NAT or load balancer with any of them forgets an idle connection before its first probe' "$ERR"
+	'kashim: warning: rule "slow": idle 900 s is at or above every path limit kashim knows (aws 350 s, azure 240 s, gcp 600 s, cgnat 120 s, mobile 60 s, kubernetes 900 s): a NAT or load balancer with any of them forgets an idle connection before its first probe' "$ERR"
 contains "--check: a rule's preset, its values" "$(printf '  idle = 300\n  interval = 20\n  count = 5')" "$OUT"
 contains "--check: keep-alive does not reach past an L7 proxy" \
 	"$(printf '# TCP keep-alive does not refresh the idle timer of a proxy that ends TCP\n# (AWS ALB and CLB, other L7 proxies)')" "$OUT"
 contains "--check: there the application's pings must be shorter" "the application's own pings" "$OUT"
-contains "--check: a preset survives the limit it is named for" '# rule "aws": a dead peer is given up after 400 s (idle 300 + interval 20 x count 5); idle 300 s survives aws 350 s, gcp 600 s; not azure 240 s, cgnat 120 s, mobile 60 s' "$OUT"
+contains "--check: a preset survives the limit it is named for" '# rule "aws": a dead peer is given up after 400 s (idle 300 + interval 20 x count 5); idle 300 s survives aws 350 s, gcp 600 s, kubernetes 900 s; not azure 240 s, cgnat 120 s, mobile 60 s' "$OUT"
 run env KASHIM_CONFIG="$GOOD" "$KASHIM" --check
 contains "--check without FILE: \$KASHIM_CONFIG" "$GOOD is valid" "$OUT"
 run env -u KASHIM_CONFIG "$KASHIM" --check

@@ -239,7 +239,7 @@ START_TEST(preset_unknown_in_file)
 	ck_assert_int_eq(load("/tmp/kashim-test-preset.conf"), KASHIM_CONF_ERROR);
 	unlink("/tmp/kashim-test-preset.conf");
 	ck_assert_ptr_nonnull(strstr(err, ":3:"));
-	ck_assert_ptr_nonnull(strstr(err, "'aws2' is not a preset (none, default, aws, azure, gcp, cgnat, mobile)"));
+	ck_assert_ptr_nonnull(strstr(err, "'aws2' is not a preset (none, default, aws, azure, gcp, cgnat, mobile, kubernetes)"));
 }
 END_TEST
 

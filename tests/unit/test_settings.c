@@ -262,7 +262,8 @@ START_TEST(preset_limits)
 		const char *name;
 		int limit;
 	} want[] = { { "aws", 350 }, { "azure", 240 }, { "gcp", 600 },
-		     { "cgnat", 120 }, { "mobile", 60 }, { "default", 0 } };
+		     { "cgnat", 120 }, { "mobile", 60 }, { "kubernetes", 900 },
+		     { "default", 0 } };
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
 		ck_assert_int_eq(kashim_preset_by_name(want[i].name)->limit,

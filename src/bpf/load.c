@@ -1,0 +1,23 @@
+/*
+ * load.c - the settings kashim-bpf puts into its maps, for `attach`
+ * (main.c) and `enable`/`load` (unit.c) alike: read through the one
+ * command loader, kashim_settings_load_cmd() (common/load.h), as
+ * `kashim --check` and the library read them.
+ */
+#include <stdio.h>
+
+#include "common/load.h"
+#include "kbpf.h"
+
+int kbpf_load_settings(const char *config, struct kashim_settings *s)
+{
+	struct kashim_load_result res;
+
+	if (kashim_settings_load_cmd(config, s, &res) == 0)
+		return 0;
+	if (res.file_err[0]) /* "FILE:LINE: message" */
+		fprintf(stderr, "kashim-bpf: %s\n", res.file_err);
+	if (res.env_err[0])
+		fprintf(stderr, "kashim-bpf: %s\n", res.env_err);
+	return 1;
+}

@@ -1,0 +1,485 @@
+/*
+ * unit.c - `kashim-bpf enable`, `disable` and `load`: coverage of a
+ * systemd unit from the first connection of every start.
+ *
+ * `load` pins the programs once, with the system config's settings in
+ * their maps, under /sys/fs/bpf/kashim/units/. `enable --unit NAME`
+ * loads them and writes the drop-in
+ * /etc/systemd/system/NAME.d/kashim-bpf.conf, whose BPFProgram= lines
+ * make systemd attach those pinned programs to the unit's cgroup when it
+ * makes it, before the unit's first instruction: every start, restart
+ * and boot. After a reboot the pins are gone; the oneshot unit
+ * kashim-bpf-load.service, which every enabled unit wants and follows,
+ * pins them again first. `disable` removes the drop-in, and the load
+ * unit and the pins with the last one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/settings.h"
+#include "kbpf.h"
+#include "gen/kashim.skel.h"
+
+#define UNIT_DIR "/etc/systemd/system"
+#define DROPIN "kashim-bpf.conf"
+#define LOAD_UNIT "kashim-bpf-load.service"
+
+/* The programs systemd attaches, as BPFProgram= names their types. */
+#define NPROGS 3
+static const char *const prog_type[NPROGS] = {"sock_create", "setsockopt",
+					      "sock_ops"};
+static const enum bpf_attach_type attach_type[NPROGS] = {
+	BPF_CGROUP_INET_SOCK_CREATE, BPF_CGROUP_SETSOCKOPT,
+	BPF_CGROUP_SOCK_OPS};
+
+/* The program of skel that type i names. */
+static struct bpf_program *unit_prog(struct kashim_bpf *skel, int i)
+{
+	if (i == 0)
+		return skel->progs.kashim_sock_create;
+	if (i == 1)
+		return skel->progs.kashim_setsockopt;
+	return skel->progs.kashim_sockops;
+}
+
+/* KBPF_UNIT_DIR/name into buf (PIN_LEN bytes). */
+#define PIN_LEN 320
+static const char *unit_pin(char *buf, const char *name)
+{
+	snprintf(buf, PIN_LEN, "%.*s/%.64s", (int)sizeof(KBPF_UNIT_DIR),
+		 KBPF_UNIT_DIR, name);
+	return buf;
+}
+
+/* Pin fd as KBPF_UNIT_DIR/name, replacing an earlier pin in one step. */
+static int pin_one(int fd, const char *name, char *err, size_t errlen)
+{
+	char path[PIN_LEN], tmp[PIN_LEN];
+
+	snprintf(tmp, sizeof(tmp), "%s/new_%s", KBPF_UNIT_DIR, name);
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp) == 0 && rename(tmp, unit_pin(path, name)) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: cannot pin: %s", unit_pin(path, name),
+		 strerror(errno));
+	unlink(tmp);
+	return -1;
+}
+
+/* libbpf's messages: kept out of the way, as attach does. */
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+int kbpf_unit_load(const struct kbpf_image *im, char *err, size_t errlen)
+{
+	struct kashim_bpf *skel;
+	struct bpf_map *m;
+	int rc = -1;
+
+	libbpf_set_print(quiet);
+	if (mkdir(KBPF_UNIT_DIR, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", KBPF_UNIT_DIR, strerror(errno));
+		return -1;
+	}
+	skel = kashim_bpf__open_and_load();
+	if (!skel) {
+		snprintf(err, errlen, "the kernel refused the BPF programs: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (kbpf_fill_maps(skel, im, err, errlen) < 0)
+		goto out;
+	bpf_object__for_each_map(m, skel->obj)
+	{
+		if (!bpf_map__is_internal(m) &&
+		    pin_one(bpf_map__fd(m), bpf_map__name(m), err, errlen) < 0)
+			goto out;
+	}
+	/* The programs last: a new start finds them with their maps. */
+	for (int i = 0; i < NPROGS; i++)
+		if (pin_one(bpf_program__fd(unit_prog(skel, i)), prog_type[i],
+			    err, errlen) < 0)
+			goto out;
+	rc = 0;
+out:
+	kashim_bpf__destroy(skel); /* what is pinned stays */
+	return rc;
+}
+
+/* Remove every pin under KBPF_UNIT_DIR and the directory. */
+static void unload(void)
+{
+	char path[PIN_LEN];
+	struct dirent *e;
+	DIR *d = opendir(KBPF_UNIT_DIR);
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlink(unit_pin(path, e->d_name));
+	if (d)
+		closedir(d);
+	rmdir(KBPF_UNIT_DIR);
+}
+
+/*
+ * The [Section] of unit's drop-in, from its suffix. Returns NULL (and a
+ * message in err) for a name systemd would not take or a unit type
+ * without a cgroup of its own to attach to.
+ */
+static const char *unit_section(const char *unit, char *err, size_t errlen)
+{
+	const char *dot = strrchr(unit, '.');
+	size_t n = strspn(unit, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+				"TUVWXYZ0123456789:-_.\\@");
+
+	if (!*unit || unit[n] || strlen(unit) > 255 || unit[0] == '.') {
+		snprintf(err, errlen, "--unit %s: not a systemd unit name",
+			 unit);
+		return NULL;
+	}
+	if (dot && !strcmp(dot, ".service"))
+		return "Service";
+	if (dot && !strcmp(dot, ".slice"))
+		return "Slice";
+	if (dot && !strcmp(dot, ".socket"))
+		return "Socket";
+	snprintf(err, errlen,
+		 "--unit %s: give a service, slice or socket by its full "
+		 "name (NAME.service, NAME.slice)",
+		 unit);
+	return NULL;
+}
+
+/* Is systemd the init system (sd_booted())? */
+static bool systemd_runs(void)
+{
+	struct stat st;
+
+	return lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* `systemctl daemon-reload` when systemd runs; says when it failed. */
+static void daemon_reload(void)
+{
+	int status;
+	pid_t pid;
+
+	if (!systemd_runs())
+		return;
+	pid = fork();
+	if (pid == 0) {
+		execlp("systemctl", "systemctl", "daemon-reload", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		fprintf(stderr, "kashim-bpf: systemctl daemon-reload failed: "
+				"run it before the unit's next start\n");
+}
+
+/* Write text to path through path.new and rename. Returns 0 or -1. */
+static int write_file(const char *path, const char *text, char *err,
+		      size_t errlen)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (f && fputs(text, f) >= 0 && fclose(f) == 0 && !rename(tmp, path))
+		return 0;
+	if (f)
+		unlink(tmp);
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return -1;
+}
+
+/* The load unit, naming this kashim-bpf. */
+static int write_load_unit(char *err, size_t errlen)
+{
+	char self[PATH_MAX], text[PATH_MAX + 1024];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n < 0) {
+		snprintf(err, errlen, "/proc/self/exe: %s", strerror(errno));
+		return -1;
+	}
+	self[n] = '\0';
+	snprintf(text, sizeof(text),
+		 "# Written by kashim-bpf enable; the last kashim-bpf disable "
+		 "removes it.\n"
+		 "# Pins kashim's BPF programs (system config's settings) for "
+		 "the units\n# whose drop-in kashim-bpf.conf names them.\n"
+		 "[Unit]\n"
+		 "Description=kashim-bpf: pin the programs of enabled units\n"
+		 "DefaultDependencies=no\n"
+		 "After=sys-fs-bpf.mount local-fs.target\n"
+		 "Documentation=man:kashim-bpf(8)\n\n"
+		 "[Service]\n"
+		 "Type=oneshot\n"
+		 "RemainAfterExit=yes\n"
+		 "Slice=-.slice\n"
+		 "ExecStart=%s load\n",
+		 self);
+	return write_file(UNIT_DIR "/" LOAD_UNIT, text, err, errlen);
+}
+
+/* The drop-in for unit, whose section is sect. */
+static int write_dropin(const char *unit, const char *sect, const char *path,
+			char *err, size_t errlen)
+{
+	char text[2048 + PATH_MAX], pin[PIN_LEN], self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int n;
+
+	self[len > 0 ? len : 0] = '\0';
+	n = snprintf(text, sizeof(text),
+		     "# Written by `kashim-bpf enable --unit %s`; `kashim-bpf "
+		     "disable --unit %s`\n# removes it. systemd attaches "
+		     "kashim's programs when it makes the cgroup.\n"
+		     "[Unit]\nWants=%s\nAfter=%s\n\n[%s]\n",
+		     unit, unit, LOAD_UNIT, LOAD_UNIT, sect);
+	for (int i = 0; i < NPROGS; i++)
+		n += snprintf(text + n, sizeof(text) - n, "BPFProgram=%s:%s\n",
+			      prog_type[i], unit_pin(pin, prog_type[i]));
+	/*
+	 * systemd 252 does not attach BPFProgram= again to the new cgroup of
+	 * a `systemctl restart` ("Foreign BPF program already exists"):
+	 * the same programs are attached from ExecStartPre then. Its
+	 * failure ('-') never keeps the service from starting.
+	 */
+	if (!strcmp(sect, "Service"))
+		snprintf(text + n, sizeof(text) - n,
+			 "ExecStartPre=-+%s load --unit %s\n", self, unit);
+	return write_file(path, text, err, errlen);
+}
+
+/* The drop-in's path for unit, into path (PATH_MAX). */
+static void dropin_path(const char *unit, char *path, bool dir)
+{
+	snprintf(path, PATH_MAX, "%s/%s.d%s", UNIT_DIR, unit,
+		 dir ? "" : "/" DROPIN);
+}
+
+int kbpf_unit_enable(const char *unit, const struct kbpf_image *im, char *err,
+		     size_t errlen)
+{
+	const char *sect = unit_section(unit, err, errlen);
+	char dir[PATH_MAX], path[PATH_MAX];
+
+	if (!sect)
+		return -1;
+	dropin_path(unit, dir, true);
+	dropin_path(unit, path, false);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (kbpf_unit_load(im, err, errlen) < 0 ||
+	    write_load_unit(err, errlen) < 0 ||
+	    write_dropin(unit, sect, path, err, errlen) < 0) {
+		rmdir(dir); /* only when it is empty: nobody else's */
+		return -1;
+	}
+	daemon_reload();
+	printf("kashim-bpf: enabled for %s (%s); it takes effect at the "
+	       "unit's next start\n",
+	       unit, path);
+	return 0;
+}
+
+/* How many units have the drop-in of kashim-bpf enable; print lists them. */
+static int enabled_units(bool print)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	DIR *d = opendir(UNIT_DIR);
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len < 3 || strcmp(e->d_name + len - 2, ".d") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s", UNIT_DIR, e->d_name,
+			 DROPIN);
+		if (stat(path, &st) < 0)
+			continue;
+		if (print)
+			printf("  %.*s\n", (int)(len - 2), e->d_name);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int kbpf_unit_disable(const char *unit, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+
+	if (!unit_section(unit, err, errlen))
+		return -1;
+	dropin_path(unit, dir, true);
+	dropin_path(unit, path, false);
+	if (unlink(path) < 0) {
+		snprintf(err, errlen,
+			 "--unit %s: not enabled (%s: %s; kashim-bpf status "
+			 "lists the enabled units)",
+			 unit, path, strerror(errno));
+		return -1;
+	}
+	rmdir(dir); /* only when it is empty */
+	if (!enabled_units(false)) {
+		unlink(UNIT_DIR "/" LOAD_UNIT);
+		unload();
+	}
+	daemon_reload();
+	printf("kashim-bpf: disabled for %s; the programs stay on its "
+	       "running cgroup until the unit's next start\n",
+	       unit);
+	return 0;
+}
+
+int kbpf_unit_status(void)
+{
+	char path[PIN_LEN];
+	struct stat st;
+
+	if (!enabled_units(false))
+		return 0;
+	printf("enabled for the units (systemd attaches at each start):\n");
+	enabled_units(true);
+	if (stat(unit_pin(path, prog_type[2]), &st) < 0) {
+		printf("  but their programs are not pinned: run kashim-bpf "
+		       "load (or systemctl start %s)\n",
+		       LOAD_UNIT);
+		return 1;
+	}
+	return 0;
+}
+
+/* Is program fd attached to cgroup cgfd as type already (by systemd)? */
+static bool attached_to(int fd, int cgfd, enum bpf_attach_type type)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info), ids[64], n = 64;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ||
+	    bpf_prog_query(cgfd, type, 0, NULL, ids, &n) < 0)
+		return false;
+	for (uint32_t i = 0; i < n && i < 64; i++)
+		if (ids[i] == info.id)
+			return true;
+	return false;
+}
+
+/* The system config's settings as map contents, into a new *im. */
+static int unit_image(struct kbpf_image **im, char *err, size_t errlen);
+
+/*
+ * `load --unit NAME`, the ExecStartPre= of an enabled service: attach
+ * the pinned programs (pinned first when they are not) to the unit's
+ * cgroup, unless systemd did already. Returns 0 or -1 with err.
+ */
+static int attach_pinned(const char *unit, char *err, size_t errlen)
+{
+	char cg[PATH_MAX], pin[PIN_LEN];
+	struct kbpf_image *im = NULL;
+	struct stat st;
+	uint64_t id;
+	int cgfd, rc = 0;
+
+	if (stat(unit_pin(pin, prog_type[NPROGS - 1]), &st) < 0 &&
+	    (unit_image(&im, err, errlen) < 0 ||
+	     kbpf_unit_load(im, err, errlen) < 0)) {
+		free(im);
+		return -1;
+	}
+	free(im);
+	if (kbpf_unit_cgroup(unit, cg, sizeof(cg), err, errlen) < 0)
+		return -1;
+	cgfd = kbpf_open_cgroup(cg, &id, err, errlen);
+	if (cgfd < 0)
+		return -1;
+	for (int i = 0; i < NPROGS && !rc; i++) {
+		int fd = bpf_obj_get(unit_pin(pin, prog_type[i]));
+
+		if (fd < 0 || (!attached_to(fd, cgfd, attach_type[i]) &&
+			       bpf_prog_attach(fd, cgfd, attach_type[i],
+					       BPF_F_ALLOW_MULTI) < 0)) {
+			snprintf(err, errlen, "%.200s: cannot attach %.80s: %s",
+				 cg, pin, strerror(errno));
+			rc = -1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	close(cgfd);
+	return rc;
+}
+
+/* The system config's settings as map contents, into a new *im. */
+static int unit_image(struct kbpf_image **im, char *err, size_t errlen)
+{
+	struct kashim_settings s;
+	int rc;
+
+	*im = calloc(1, sizeof(**im));
+	if (!*im) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (kbpf_load_settings(NULL, &s)) {
+		err[0] = '\0'; /* the message is out */
+		return -1;
+	}
+	rc = kbpf_image_build(&s, "systemd units (kashim-bpf enable)", *im, err,
+			      errlen);
+	kashim_settings_free(&s);
+	return rc;
+}
+
+int kbpf_unit_cmd(const char *verb, const char *unit)
+{
+	bool load = !strcmp(verb, "load");
+	struct kbpf_image *im = NULL;
+	char err[600] = "";
+	int rc = -1;
+
+	if (load && unit)
+		rc = attach_pinned(unit, err, sizeof(err));
+	else if (load)
+		rc = unit_image(&im, err, sizeof(err)) == 0
+			     ? kbpf_unit_load(im, err, sizeof(err))
+			     : -1;
+	else if (!unit)
+		snprintf(err, sizeof(err), "say which unit: --unit NAME");
+	else if (!strcmp(verb, "disable"))
+		rc = kbpf_unit_disable(unit, err, sizeof(err));
+	else if (unit_image(&im, err, sizeof(err)) == 0)
+		rc = kbpf_unit_enable(unit, im, err, sizeof(err));
+	if (rc == 0 && load && !unit)
+		printf("kashim-bpf: programs pinned in %s\n", KBPF_UNIT_DIR);
+	if (rc < 0 && err[0])
+		fprintf(stderr, "kashim-bpf: %s\n", err);
+	free(im);
+	return rc < 0 ? 1 : 0;
+}
