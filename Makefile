@@ -56,6 +56,8 @@ LOAD_OBJS := src/common/load.o
 PRINT_OBJS := src/common/print.o
 CONF_OBJS := src/common/conf.o
 IO_OBJS := src/common/io.o
+# What the command and kashim-bpf ask of systemd (not in the library).
+SYSTEMD_OBJS := src/common/systemd.o
 
 # src/lib: the preloaded library.
 LIB := src/libkashim.so

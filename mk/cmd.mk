@@ -13,7 +13,7 @@ CMD_OBJS := src/cmd/main.o src/cmd/unit.o src/cmd/check.o src/cmd/status.o \
 	src/cmd/elf.o src/cmd/system.o src/cmd/library.o
 # What it shares with the library and the config module.
 CMD_LINK := $(CMD_OBJS) $(COMMON_OBJS) $(LOAD_OBJS) $(PRINT_OBJS) $(CONF_OBJS) \
-	$(IO_OBJS)
+	$(IO_OBJS) $(SYSTEMD_OBJS)
 
 # The relative path from $(bindir) to $(libdir), e.g. ../lib.
 KASHIM_BIN_TO_LIB := $(shell realpath -m --relative-to='$(bindir)' '$(libdir)' 2>/dev/null || echo ../lib)

@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/settings.h"
+#include "common/systemd.h"
 #include "kbpf.h"
 #include "gen/kashim.skel.h"
 
@@ -165,29 +166,10 @@ static const char *unit_section(const char *unit, char *err, size_t errlen)
 	return NULL;
 }
 
-/* Is systemd the init system (sd_booted())? */
-static bool systemd_runs(void)
-{
-	struct stat st;
-
-	return lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* `systemctl daemon-reload` when systemd runs; says when it failed. */
 static void daemon_reload(void)
 {
-	int status;
-	pid_t pid;
-
-	if (!systemd_runs())
-		return;
-	pid = fork();
-	if (pid == 0) {
-		execlp("systemctl", "systemctl", "daemon-reload", (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status))
+	if (kashim_systemd_reload() < 0)
 		fprintf(stderr, "kashim-bpf: systemctl daemon-reload failed: "
 				"run it before the unit's next start\n");
 }

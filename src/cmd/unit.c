@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "common/systemd.h"
 
 #define UNIT_DIR "/etc/systemd/system"
 #define DROPIN "kashim.conf"
@@ -183,22 +184,10 @@ static int unit_name(const char *arg, char *unit, size_t len)
 	return 0;
 }
 
-/* `systemctl daemon-reload` when systemd runs. */
+/* `systemctl daemon-reload` when systemd runs; says when it failed. */
 static void daemon_reload(void)
 {
-	struct stat st;
-	int status;
-	pid_t pid;
-
-	if (lstat("/run/systemd/system", &st) < 0 || !S_ISDIR(st.st_mode))
-		return;
-	pid = fork();
-	if (pid == 0) {
-		execlp("systemctl", "systemctl", "daemon-reload", (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status))
+	if (kashim_systemd_reload() < 0)
 		fprintf(stderr, "kashim: systemctl daemon-reload failed: run "
 				"it before the unit's next start\n");
 }
