@@ -9,7 +9,8 @@
 
 CMD := src/kashim
 CMD_OBJS := src/cmd/main.o src/cmd/check.o src/cmd/status.o src/cmd/tcptab.o \
-	src/cmd/report.o src/cmd/parallel.o src/cmd/elf.o src/cmd/system.o
+	src/cmd/report.o src/cmd/parallel.o src/cmd/elf.o src/cmd/system.o \
+	src/cmd/apply.o
 # What it shares with the library and the config module.
 CMD_LINK := $(CMD_OBJS) $(COMMON_OBJS) $(LOAD_OBJS) $(PRINT_OBJS) $(CONF_OBJS)
 

@@ -75,6 +75,8 @@ enum {
 	OPT_ALL,
 	OPT_PROMETHEUS,
 	OPT_PATH_LIMIT,
+	OPT_APPLY,
+	OPT_DRY_RUN,
 };
 
 /* What the command line asked for. */
@@ -263,6 +265,8 @@ static void build_longopts(struct option *lo)
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
 		{ "path-limit", required_argument, NULL, OPT_PATH_LIMIT },
+		{ "apply", optional_argument, NULL, OPT_APPLY },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -349,7 +353,7 @@ static int distance(const char *a, const char *b)
 /* The long option closest to name (without "--"), if near enough. */
 static const char *nearest_option(const char *name)
 {
-	struct option lo[NCMD_OPTS + 15];
+	struct option lo[NCMD_OPTS + 17];
 	const char *best = NULL;
 	int best_d = 3; /* two edits at most */
 
@@ -421,6 +425,12 @@ static int take_other(struct cmd *c, int opt, const char *arg,
 		if (arg) /* --status=PID */
 			c->so.targets[c->so.ntargets++] = (char *)arg;
 		return 0;
+	case OPT_APPLY: /* --status's scan, which then sets the options */
+		c->status = c->so.apply = true;
+		if (arg)
+			c->so.targets[c->so.ntargets++] = (char *)arg;
+		return 0;
+	case OPT_DRY_RUN: c->so.dry_run = c->status_usage = true; return 0;
 	case OPT_JSON: c->json = true; return 0;
 	case OPT_ENABLE_SYSTEM:
 		return take_system(c, opt, word, "--enable-system");
@@ -477,7 +487,7 @@ static void to_end(char **argv, int i, int n)
  */
 static int parse_args(struct cmd *c, int argc, char **argv)
 {
-	struct option lo[NCMD_OPTS + 15]; /* + the 14 fixed ones and the end */
+	struct option lo[NCMD_OPTS + 17]; /* + the 16 fixed ones and the end */
 	int opt, rc = 0, n = argc, at = optind;
 
 	build_longopts(lo);
@@ -736,6 +746,12 @@ static int status_mode(struct cmd *c, int argc, char **argv, int first)
 		fprintf(stderr, "kashim: --json and --prometheus: one or the other\n");
 	else if (c->check)
 		fprintf(stderr, "kashim: --status and --check: one or the other\n");
+	else if (o->apply && (c->prometheus || o->limit))
+		fprintf(stderr, "kashim: --apply takes neither --prometheus nor --path-limit\n");
+	else if (o->dry_run && !o->apply)
+		fprintf(stderr, "kashim: --dry-run goes with --apply\n");
+	else if (o->apply && (o->all ? o->ntargets : !o->ntargets))
+		fprintf(stderr, "kashim: --apply needs PIDs, process names or --all (not both)\n");
 	else if (o->all && o->ntargets)
 		fprintf(stderr, "kashim: --status --all takes no PID or NAME\n");
 	else if (!o->all && !o->ntargets)
@@ -745,6 +761,9 @@ static int status_mode(struct cmd *c, int argc, char **argv, int first)
 			    : c->prometheus ? KASHIM_STATUS_PROMETHEUS
 					    : KASHIM_STATUS_TABLE;
 		o->aligned = isatty(STDOUT_FILENO) == 1;
+		if (o->apply)
+			return export_env(c) < 0 ? KASHIM_EXIT_FAILED
+						 : kashim_cmd_apply(o);
 		return kashim_cmd_status(o);
 	}
 	return KASHIM_EXIT_USAGE;

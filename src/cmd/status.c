@@ -137,6 +137,7 @@ struct scan {
 	struct status *st;
 	const struct tcptab *tab;
 	int pidfd;
+	const struct kashim_settings *set; /* --apply: this process's */
 };
 
 /*
@@ -167,6 +168,8 @@ static int add_socket(struct scan *sc, int fd, unsigned long ino)
 	}
 	if (e || read_unlisted(s, c)) {
 		read_options(s, c);
+		if (st->opts->apply)
+			kashim_apply_socket(st, sc->tab, sc->set, s, ino, c);
 		st->nconns++;
 	}
 	close(s);
@@ -260,7 +263,7 @@ static int refuse(struct status *st, pid_t pid, const char *name, int err)
 int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 			const char *name)
 {
-	struct scan sc = { st, NULL, -1 };
+	struct scan sc = { st, NULL, -1, NULL };
 	struct proc *p;
 	int rc;
 
@@ -274,6 +277,10 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 	if (sc.pidfd < 0)
 		return errno == ESRCH ? -ESRCH : refuse(st, pid, name, errno);
 	sc.tab = kashim_tcptab_of(tabs, pid);
+	if (st->opts->apply && !(sc.set = kashim_apply_settings(st, pid))) {
+		close(sc.pidfd);
+		return -ENOMEM;
+	}
 	rc = scan_fds(&sc, pid);
 	if (rc == 0 && !proc_still_there(sc.pidfd))
 		rc = KASHIM_SCAN_GONE; /* what was read is only a part */
@@ -352,6 +359,12 @@ static int add_cand(struct cands *c, pid_t pid, const char *name, bool asked)
 	return 0;
 }
 
+/* The mode's option, for messages. */
+static const char *mode_name(const struct kashim_status_opts *o)
+{
+	return o->apply ? "--apply" : "--status";
+}
+
 /* The PID operands, in the order given; a missing one is named.
  * Returns 0, 1 (one missing) or -ENOMEM. */
 static int pick_pids(const struct kashim_status_opts *o, struct cands *c)
@@ -369,8 +382,8 @@ static int pick_pids(const struct kashim_status_opts *o, struct cands *c)
 				return -ENOMEM;
 			continue;
 		}
-		fprintf(stderr, "kashim: --status: no process with PID %d\n",
-			(int)pid);
+		fprintf(stderr, "kashim: %s: no process with PID %d\n",
+			mode_name(o), (int)pid);
 		rc = 1;
 	}
 	return rc;
@@ -438,8 +451,8 @@ static int names_missing(const struct kashim_status_opts *o, const bool *found)
 	for (int i = 0; i < o->ntargets; i++) {
 		if (parse_pid(o->targets[i]) >= 0 || found[i])
 			continue;
-		fprintf(stderr, "kashim: --status: no process named '%s'\n",
-			o->targets[i]);
+		fprintf(stderr, "kashim: %s: no process named '%s'\n",
+			mode_name(o), o->targets[i]);
 		rc = 1;
 	}
 	return rc;
@@ -458,24 +471,23 @@ static bool has_names(const struct kashim_status_opts *o)
 static const char *refusal_hint(int err)
 {
 	if (err == EPERM || err == EACCES)
-		return "--status needs ptrace rights over a process (ptrace "
+		return "it needs ptrace rights over a process (ptrace "
 		       "access mode PTRACE_MODE_ATTACH_REALCREDS): run it as "
 		       "root or with CAP_SYS_PTRACE, or as the process's own "
 		       "user where ptrace is allowed (kernel.yama.ptrace_scope "
 		       "0, or 1 for your own children)";
 	if (err == ENOSYS)
-		return "--status needs pidfd_open() and pidfd_getfd(): Linux "
+		return "it needs pidfd_open() and pidfd_getfd(): Linux "
 		       "5.6 or later";
 	return strerror(err);
 }
 
-/* The processes that could not be read, counted and named on one line. */
-static void print_refused(const struct status *st)
+void kashim_status_refused(const struct status *st)
 {
 	if (!st->nrefused)
 		return;
-	fprintf(stderr, "kashim: --status: %zu process%s not inspectable:",
-		st->nrefused, st->nrefused == 1 ? "" : "es");
+	fprintf(stderr, "kashim: %s: %zu process%s not inspectable:",
+		mode_name(st->opts), st->nrefused, st->nrefused == 1 ? "" : "es");
 	for (size_t i = 0; i < st->nrefused; i++)
 		fprintf(stderr, "%s %s (%d)", i ? "," : "", st->refused[i].name,
 			(int)st->refused[i].pid);
@@ -496,7 +508,7 @@ static int verdict(const struct status *st, int rc)
 }
 
 /* A PID operand gone before or during its scan: say so. Returns 1 if any. */
-static int pids_gone(const struct cands *c)
+static int pids_gone(const struct cands *c, const char *mode)
 {
 	int rc = 0;
 
@@ -505,20 +517,18 @@ static int pids_gone(const struct cands *c)
 		    (c->v[i].rc != -ESRCH && c->v[i].rc != KASHIM_SCAN_GONE))
 			continue;
 		if (c->v[i].rc == -ESRCH)
-			fprintf(stderr, "kashim: --status: no process with PID %d\n",
-				(int)c->v[i].pid);
+			fprintf(stderr, "kashim: %s: no process with PID %d\n",
+				mode, (int)c->v[i].pid);
 		else
 			fprintf(stderr,
-				"kashim: --status: process %d went away during the scan\n",
-				(int)c->v[i].pid);
+				"kashim: %s: process %d went away during the scan\n",
+				mode, (int)c->v[i].pid);
 		rc = 1;
 	}
 	return rc;
 }
 
-/* Scan what o asks for into st. Returns 0, 1 (something missing) or
- * -errno. */
-static int scan_all(struct status *st, struct tcptabs *tabs)
+int kashim_status_scan(struct status *st, struct tcptabs *tabs)
 {
 	const struct kashim_status_opts *o = st->opts;
 	bool *found = calloc((size_t)o->ntargets + 1, sizeof(bool));
@@ -533,7 +543,7 @@ static int scan_all(struct status *st, struct tcptabs *tabs)
 	if (rc >= 0) {
 		int r = kashim_scan_parallel(st, &c);
 
-		rc = r < 0 ? r : rc | pids_gone(&c);
+		rc = r < 0 ? r : rc | pids_gone(&c, mode_name(o));
 	}
 	free(found);
 	free(c.v);
@@ -544,14 +554,14 @@ int kashim_cmd_status(const struct kashim_status_opts *o)
 {
 	struct status st = { .opts = o };
 	struct tcptabs *tabs = kashim_tcptabs_new();
-	int rc = tabs ? scan_all(&st, tabs) : -ENOMEM;
+	int rc = tabs ? kashim_status_scan(&st, tabs) : -ENOMEM;
 
 	kashim_tcptabs_free(tabs);
 	if (rc < 0) {
 		fprintf(stderr, "kashim: --status: %s\n", strerror(-rc));
 		rc = 1;
 	} else {
-		print_refused(&st);
+		kashim_status_refused(&st);
 		kashim_status_print(&st);
 		rc = verdict(&st, rc);
 	}
