@@ -35,7 +35,7 @@ CMD_TEST_DIR := tests/build/cmd
 CMD_TEST_PROGS := $(CMD_TEST_DIR)/sockpair $(CMD_TEST_DIR)/static \
 	$(CMD_TEST_DIR)/golike $(CMD_TEST_DIR)/golike-section \
 	$(CMD_TEST_DIR)/libother.so $(CMD_TEST_DIR)/holder \
-	$(CMD_TEST_DIR)/libvanish.so
+	$(CMD_TEST_DIR)/libvanish.so $(CMD_TEST_DIR)/applyee
 
 $(CMD_TEST_DIR):
 	mkdir -p $@
@@ -65,6 +65,10 @@ $(CMD_TEST_DIR)/golike-section: tests/cmd/hello.c tests/cmd/go-note.s | $(CMD_TE
 		$@.tmp $@
 	rm -f $@.tmp $@.note $@.note.o
 
+# Connections made before `kashim --apply` looks, or an fd table churning.
+$(CMD_TEST_DIR)/applyee: tests/cmd/applyee.c | $(CMD_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
 # Preloaded into `kashim --status`: the process scanned exits mid-scan.
 $(CMD_TEST_DIR)/libvanish.so: tests/cmd/vanish.c | $(CMD_TEST_DIR)
 	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
@@ -79,3 +83,4 @@ check-cmd: build $(CMD_TEST_PROGS)
 	@echo "# --enable-system, --disable-system, --status-system (private mount namespace)"
 	@tests/cmd/system.sh $(sysconfdir)/kashim.conf
 	@tests/cmd/status.sh
+	@tests/cmd/apply.sh
