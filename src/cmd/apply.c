@@ -118,18 +118,6 @@ static void left(struct conn *c, unsigned char result, const char *why)
 	c->ap.why = why;
 }
 
-/* Is s still the socket c was listed as: the same inode and state? */
-static bool still_listed(int s, unsigned long ino, const struct conn *c)
-{
-	struct stat sb;
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	return fstat(s, &sb) == 0 && (unsigned long)sb.st_ino == ino &&
-	       getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-	       ti.tcpi_state == c->state;
-}
-
 /* The peer of c as a socket address, for the rules' hosts. */
 static const struct sockaddr *peer_addr(const struct conn *c,
 					struct sockaddr_in6 *sa)
@@ -258,7 +246,7 @@ static const char *const opt_label[KASHIM_NOPTS] = {
 
 void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 			 const struct kashim_settings *set, int s,
-			 unsigned long ino, struct conn *c)
+			 struct conn *c)
 {
 	const struct kashim_rule *r;
 	struct kashim_plan p;
@@ -270,11 +258,6 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 	c->ap.interval = c->interval;
 	c->ap.count = c->count;
 	c->ap.user_timeout = c->user_timeout;
-	if (!still_listed(s, ino, c)) {
-		left(c, KASHIM_APPLY_CHANGED,
-		     "the fd or its state changed since it was listed");
-		return;
-	}
 	r = rule_of(tab, set, c);
 	if (!r)
 		return;
@@ -334,7 +317,6 @@ static const char *result_name(const struct status *st, unsigned r)
 		[KASHIM_APPLY_SET] = "set",
 		[KASHIM_APPLY_ALREADY] = "already set",
 		[KASHIM_APPLY_LEFT] = "left alone",
-		[KASHIM_APPLY_CHANGED] = "skipped",
 		[KASHIM_APPLY_FAILED] = "failed",
 	};
 
@@ -426,14 +408,12 @@ static void print_text(const struct status *st)
 	}
 	count(st, &sum);
 	printf("summary: %zu process%s, %zu socket%s: %zu %s, %zu already set, "
-	       "%zu left alone, %zu skipped (changed since listed), %zu failed, "
-	       "%zu not inspectable\n",
+	       "%zu left alone, %zu failed, %zu not inspectable\n",
 	       st->nprocs, st->nprocs == 1 ? "" : "es", sum.sockets,
 	       sum.sockets == 1 ? "" : "s", sum.n[KASHIM_APPLY_SET],
 	       st->opts->dry_run ? "would be set" : "set",
 	       sum.n[KASHIM_APPLY_ALREADY], sum.n[KASHIM_APPLY_LEFT],
-	       sum.n[KASHIM_APPLY_CHANGED], sum.n[KASHIM_APPLY_FAILED],
-	       st->nrefused);
+	       sum.n[KASHIM_APPLY_FAILED], st->nrefused);
 }
 
 /* An int as JSON, null when unknown; keep-alive as a boolean. */
@@ -532,11 +512,11 @@ static void print_json(const struct status *st)
 	count(st, &sum);
 	printf("%s],\n\"summary\": {\"processes\": %zu, \"sockets\": %zu, "
 	       "\"set\": %zu, \"already_set\": %zu, \"left_alone\": %zu, "
-	       "\"skipped\": %zu, \"failed\": %zu, \"not_inspectable\": %zu}}\n",
+	       "\"failed\": %zu, \"not_inspectable\": %zu}}\n",
 	       st->nprocs ? "\n" : "", st->nprocs, sum.sockets,
 	       sum.n[KASHIM_APPLY_SET], sum.n[KASHIM_APPLY_ALREADY],
-	       sum.n[KASHIM_APPLY_LEFT], sum.n[KASHIM_APPLY_CHANGED],
-	       sum.n[KASHIM_APPLY_FAILED], st->nrefused);
+	       sum.n[KASHIM_APPLY_LEFT], sum.n[KASHIM_APPLY_FAILED],
+	       st->nrefused);
 }
 
 int kashim_apply_print(const struct status *st)

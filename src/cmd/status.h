@@ -176,7 +176,6 @@ enum kashim_apply_result {
 	KASHIM_APPLY_SET,     /* set (or would be, with --dry-run) */
 	KASHIM_APPLY_ALREADY, /* already holds kashim's values */
 	KASHIM_APPLY_LEFT,    /* left alone on purpose */
-	KASHIM_APPLY_CHANGED, /* not the socket listed any more: skipped */
 	KASHIM_APPLY_FAILED,  /* the kernel refused an option */
 };
 
@@ -188,14 +187,13 @@ const struct kashim_settings *kashim_apply_settings(const struct status *st,
 						    pid_t pid);
 
 /*
- * --apply on socket s, the duplicate of the fd of c whose listing named
- * inode ino, in namespace tab, with settings set: checks that s is
- * still that socket, then sets what the rule says (unless --dry-run),
- * the outcome in c->ap.
+ * --apply on socket s, the duplicate of the fd of c (found in namespace
+ * tab by s's own inode), with settings set: sets what the rule says
+ * (unless --dry-run), the outcome in c->ap.
  */
 void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 			 const struct kashim_settings *set, int s,
-			 unsigned long ino, struct conn *c);
+			 struct conn *c);
 
 /* Print what --apply did; returns the exit status it earns (0 or 1). */
 int kashim_apply_print(const struct status *st);
