@@ -2,14 +2,14 @@
  * apply.c - `kashim --apply PID|NAME... | --all`: kashim's settings put
  * on the TCP sockets processes already hold, from outside, no restart.
  *
- * It rides on the scan of --status (status.c): each TCP socket is
- * duplicated into this process with pidfd_getfd() and its options read;
- * here the duplicate is checked to be the socket that was listed (same
- * inode, same state: an fd may be closed and reused in between), the
- * rule is found as the library finds it (incoming when the local port
- * is one the namespace listens on, else outgoing), and the options the
- * rule's plan holds are set on the duplicate, which changes the one
- * socket both processes share. The program's own choice is kept unless
+ * It rides on the scan of --status (status.c): each fd is duplicated
+ * into this process with pidfd_getfd(), and a socket is known by the
+ * duplicate's own inode (an fd closed and reused meanwhile is taken for
+ * what it holds now, never for what it held); its options are read.
+ * Here the rule is found as the library finds it (incoming when the
+ * local port is one the namespace listens on, else outgoing), and the
+ * options the rule's plan holds are set on the duplicate, which changes
+ * the one socket both processes share. The program's own choice is kept unless
  * override: from outside it is keep-alive already on, a user timeout
  * set, or an idle, interval or count that differs from the namespace's
  * sysctl (what an option never set reads back as).
@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "status.h"

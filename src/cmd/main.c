@@ -178,8 +178,19 @@ static void usage_modes(void)
 	     "it may not read are named on one line of stderr. Exit 0; 1 when "
 	     "a PID or NAME is not there or cannot be read; 3 when "
 	     "--path-limit flags a connection");
-	help("--all", "with --status: every process the caller may inspect "
-		      "(as root: the whole host)");
+	help("--apply PID|NAME...",
+	     "put the settings (read as a program under kashim reads them: "
+	     "defaults, config file, KASHIM_*, these options) on the TCP "
+	     "connections and listening sockets these processes already "
+	     "hold, from outside, without a restart; the program's own "
+	     "keep-alive, user timeout, or idle/interval/count differing from "
+	     "its namespace's sysctl is kept unless --override. One line per "
+	     "socket (before -> after, or why left alone) and a summary. Needs "
+	     "ptrace rights over each process, as --status. Exit 0, or 1 on "
+	     "an error or a process it may not touch");
+	help("--dry-run", "with --apply: change nothing, say what would be set");
+	help("--all", "with --status or --apply: every process the caller may "
+		      "inspect (as root: the whole host)");
 	help("--path-limit S|PRESET",
 	     "with --status: flag every established connection a middlebox "
 	     "that forgets idle flows after S seconds (or a preset's limit: "
@@ -216,6 +227,7 @@ static void usage(void)
 	       "       kashim [--config FILE] [OPTIONS] --check [FILE]\n"
 	       "       kashim --status PID|NAME...|--all [--path-limit S|PRESET]\n"
 	       "              [--json|--prometheus]\n"
+	       "       kashim [OPTIONS] --apply PID|NAME...|--all [--dry-run] [--json]\n"
 	       "       kashim --enable-system | --disable-system | "
 	       "--status-system\n\n");
 	wrap("Run COMMAND with TCP keep-alive on every TCP connection it "

@@ -3,13 +3,15 @@
  * for each TCP socket of live processes.
  *
  * Which processes: PIDs, process names (/proc/PID/comm, as pgrep -x),
- * or every process. Each one is scanned by scan_process(): its sockets
- * are listed from /proc/PID/fd, looked up by inode in the TCP tables of
- * its network namespace (tcptab.c: state and addresses, read once per
- * namespace), and each TCP socket is duplicated into this process with
- * pidfd_getfd(), which needs ptrace rights over PID, to read its options
- * with getsockopt: the values shown are the kernel's, not what kashim
- * meant to set. No other program is run. report.c prints the answer.
+ * or every process. Each one is scanned by scan_process(): each of its
+ * fds is duplicated into this process with pidfd_getfd(), which needs
+ * ptrace rights over PID; a socket is looked up by the duplicate's own
+ * inode in the TCP sockets of its network namespace (tcptab.c: state and
+ * addresses, read once per namespace through sock_diag), and a TCP one
+ * has its options read with getsockopt: the values shown are the
+ * kernel's, not what kashim meant to set. `--apply` (apply.c) sets them
+ * on the same duplicate. No other program is run. report.c prints the
+ * answer.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
