@@ -236,10 +236,12 @@ static int add_diag(struct tcptab *t, const struct inet_diag_msg *m)
 }
 
 /*
- * The answers to one dump request on netlink socket fd into t. Returns
- * 0, or -1 (errno set) when the kernel refused or a read failed.
+ * The answers (of netlink type type) to one dump request on netlink
+ * socket fd into t. Returns 0, or -1 (errno set) when the kernel refused
+ * or a read failed.
  */
-static int diag_answers(int fd, struct tcptab *t, char *buf, size_t len)
+static int diag_answers(int fd, int type, struct tcptab *t, char *buf,
+			size_t len)
 {
 	for (;;) {
 		ssize_t n = recv(fd, buf, len, 0);
@@ -258,7 +260,7 @@ static int diag_answers(int fd, struct tcptab *t, char *buf, size_t len)
 				errno = err->error ? -err->error : EPROTO;
 				return -1;
 			}
-			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+			if (h->nlmsg_type == type &&
 			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)) &&
 			    add_diag(t, NLMSG_DATA(h)) < 0)
 				return -1;
@@ -286,7 +288,32 @@ static int diag_dump(int fd, int family, struct tcptab *t, char *buf,
 	req.r.idiag_states = DIAG_STATES;
 	if (send(fd, &req, sizeof(req), 0) < 0)
 		return -1;
-	return diag_answers(fd, t, buf, len);
+	return diag_answers(fd, SOCK_DIAG_BY_FAMILY, t, buf, len);
+}
+
+/*
+ * Both families in one dump, through the older TCPDIAG_GETSOCK request,
+ * which the kernel answers with one walk of its connection table (the
+ * newer request walks it once per family, TIME_WAIT entries included).
+ * Returns 0 or -1.
+ */
+static int diag_dump_both(int fd, struct tcptab *t, char *buf, size_t len)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req r;
+	} req;
+
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = TCPDIAG_GETSOCK;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = 1;
+	req.r.idiag_family = AF_INET;
+	req.r.idiag_states = DIAG_STATES;
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		return -1;
+	return diag_answers(fd, TCPDIAG_GETSOCK, t, buf, len);
 }
 
 /* Every TCP socket of this thread's namespace into t, through sock_diag.
@@ -298,7 +325,11 @@ static int read_diag(struct tcptab *t)
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	int rc = -1;
 
-	if (fd >= 0 && buf) {
+	if (fd >= 0 && buf && diag_dump_both(fd, t, buf, len) == 0)
+		rc = 0;
+	else if (fd >= 0 && buf) {
+		t->n = 0;
+		memset(t->listening, 0, sizeof(t->listening));
 		rc = diag_dump(fd, AF_INET, t, buf, len);
 		/* A kernel without IPv6 has no sockets of it to list. */
 		if (rc == 0 && diag_dump(fd, AF_INET6, t, buf, len) < 0 &&
