@@ -174,6 +174,13 @@ static int add_dup(struct scan *sc, int fd, int s)
 	return 0;
 }
 
+/* What a failed pidfd_getfd() means: ESRCH, through the pidfd of a
+ * process that was there, that it exited during the scan. */
+static int dup_error(int err)
+{
+	return err == ESRCH ? KASHIM_SCAN_GONE : -err;
+}
+
 /* Add socket fd of the process if it is TCP. Returns 0 or -errno
  * (EPERM: no ptrace rights). */
 static int add_socket(struct scan *sc, int fd)
@@ -181,7 +188,7 @@ static int add_socket(struct scan *sc, int fd)
 	int s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
 
 	if (s < 0) /* EBADF: closed meanwhile, not an error */
-		return errno == EBADF ? 0 : -errno;
+		return errno == EBADF ? 0 : dup_error(errno);
 	return add_dup(sc, fd, s);
 }
 
@@ -270,7 +277,7 @@ static int scan_fds(struct scan *sc, pid_t pid)
 			left--;
 			rc = add_dup(sc, fd, s);
 		} else if (errno != EBADF) {
-			rc = -errno;
+			rc = dup_error(errno);
 		}
 	}
 	return rc;
