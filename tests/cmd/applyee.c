@@ -9,11 +9,12 @@
  *     it is made; then READYFILE, then hold
  * applyee -x SECONDS -r READYFILE -o OUTFILE -p PORTFILE
  *     churn: two listeners of its own (ports A and B, written to
- *     PORTFILE as "A B"), then for SECONDS: a connection to A and its
- *     accepted end, both closed, then one to B and its accepted end (so
- *     the fd numbers of A's pair now hold B's), whose SO_KEEPALIVE is
- *     read before they are closed. OUTFILE gets "rounds R misset M",
- *     M being the B sockets found with keep-alive on.
+ *     PORTFILE as "A B"), a connection to each and its accepted end,
+ *     then for SECONDS fds 100 and 101 hold A's pair and B's pair in
+ *     turn, swapped with dup2() as fast as it goes: a scan that lists
+ *     fd 100 as A's socket may duplicate B's. OUTFILE then gets "rounds
+ *     R misset M", M being B's ends found with keep-alive on (kashim
+ *     --apply --ports A must never set them).
  * Every mode exits 1 on error.
  */
 #include <arpa/inet.h>
@@ -24,6 +25,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The two fd numbers the churn swaps sockets behind. */
+#define CHURN_FD 100
 
 static void die(const char *what)
 {
@@ -99,31 +103,28 @@ static int churn(int seconds, const char *ready, const char *out,
 		 const char *ports)
 {
 	int pa, pb, la = listener(&pa), lb = listener(&pb);
-	long rounds = 0, misset = 0;
+	int ca = dial(pa, 0, 0, 0), aa = accept(la, NULL, NULL);
+	int cb = dial(pb, 0, 0, 0), ab = accept(lb, NULL, NULL);
+	long rounds = 0;
 	char text[64];
 	time_t end;
 
+	if (aa < 0 || ab < 0)
+		die("applyee: accept");
 	snprintf(text, sizeof(text), "%d %d\n", pa, pb);
 	put(ports, text);
 	put(ready, "");
 	end = time(NULL) + seconds;
 	while (time(NULL) < end) {
-		int c = dial(pa, 0, 0, 0), a = accept(la, NULL, NULL);
-
-		if (a < 0)
-			die("applyee: accept");
-		close(c);
-		close(a);
-		c = dial(pb, 0, 0, 0);
-		a = accept(lb, NULL, NULL);
-		if (a < 0)
-			die("applyee: accept");
-		misset += keepalive(c) + keepalive(a);
-		close(c);
-		close(a);
-		rounds++;
+		for (int i = 0; i < 1000; i++) {
+			if (dup2(ca, CHURN_FD) < 0 || dup2(aa, CHURN_FD + 1) < 0 ||
+			    dup2(cb, CHURN_FD) < 0 || dup2(ab, CHURN_FD + 1) < 0)
+				die("applyee: dup2");
+		}
+		rounds += 1000;
 	}
-	snprintf(text, sizeof(text), "rounds %ld misset %ld\n", rounds, misset);
+	snprintf(text, sizeof(text), "rounds %ld misset %d\n", rounds,
+		 keepalive(cb) + keepalive(ab));
 	put(out, text);
 	return 0;
 }
