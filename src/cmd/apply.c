@@ -299,7 +299,7 @@ struct apply_sum {
 	size_t sockets;
 };
 
-static void count(const struct status *st, struct apply_sum *sum)
+static void sum_up(const struct status *st, struct apply_sum *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (size_t i = 0; i < st->nconns; i++) {
@@ -405,7 +405,7 @@ static void print_text(const struct status *st)
 			       result_name(st, c->ap.result), d);
 		}
 	}
-	count(st, &sum);
+	sum_up(st, &sum);
 	printf("summary: %zu process%s, %zu socket%s: %zu %s, %zu already set, "
 	       "%zu left alone, %zu failed, %zu not inspectable\n",
 	       st->nprocs, st->nprocs == 1 ? "" : "es", sum.sockets,
@@ -508,7 +508,7 @@ static void print_json(const struct status *st)
 		}
 		printf("%s]}", pr->n ? "\n  " : "");
 	}
-	count(st, &sum);
+	sum_up(st, &sum);
 	printf("%s],\n\"summary\": {\"processes\": %zu, \"sockets\": %zu, "
 	       "\"set\": %zu, \"already_set\": %zu, \"left_alone\": %zu, "
 	       "\"failed\": %zu, \"not_inspectable\": %zu}}\n",
@@ -526,7 +526,7 @@ int kashim_apply_print(const struct status *st)
 		print_json(st);
 	else
 		print_text(st);
-	count(st, &sum);
+	sum_up(st, &sum);
 	return sum.n[KASHIM_APPLY_FAILED] ? 1 : 0;
 }
 

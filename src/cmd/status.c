@@ -241,7 +241,7 @@ static int fd_table_size(pid_t pid)
 		return -1;
 	buf[n] = '\0';
 	p = strstr(buf, "\nFDSize:");
-	return p ? atoi(p + 8) : -1;
+	return p ? (int)strtol(p + 8, NULL, 10) : -1;
 }
 
 /* How many fds process pid has open: the size Linux 6.2 and later give

@@ -362,7 +362,7 @@ static int read_sysctl(const char *name)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	return atoi(buf);
+	return (int)strtol(buf, NULL, 10);
 }
 
 /* The keep-alive sysctls of this thread's namespace into t. */
