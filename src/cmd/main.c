@@ -68,6 +68,8 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_PATH_LIMIT,
 	OPT_FORCE,
+	OPT_APPLY,
+	OPT_DRY_RUN,
 };
 
 /* What the command line asked for. */
@@ -170,8 +172,19 @@ static void usage_modes(void)
 	     "it may not read are named on one line of stderr. Exit 0; 1 when "
 	     "a PID or NAME is not there or cannot be read; 3 when "
 	     "--path-limit flags a connection");
-	help("--all", "with --status: every process the caller may inspect "
-		      "(as root: the whole host)");
+	help("--apply PID|NAME...",
+	     "put the settings (read as a program under kashim reads them: "
+	     "defaults, config file, KASHIM_*, these options) on the TCP "
+	     "connections and listening sockets these processes already "
+	     "hold, from outside, without a restart; the program's own "
+	     "keep-alive, user timeout, or idle/interval/count differing from "
+	     "its namespace's sysctl is kept unless --override. One line per "
+	     "socket (before -> after, or why left alone) and a summary. Needs "
+	     "ptrace rights over each process, as --status. Exit 0, or 1 on "
+	     "an error or a process it may not touch");
+	help("--dry-run", "with --apply: change nothing, say what would be set");
+	help("--all", "with --status or --apply: every process the caller may "
+		      "inspect (as root: the whole host)");
 	help("--path-limit S|PRESET",
 	     "with --status: flag every established connection a middlebox "
 	     "that forgets idle flows after S seconds (or a preset's limit: "
@@ -220,6 +233,7 @@ static void usage(void)
 	       "       kashim [--config FILE] [OPTIONS] --check [FILE]\n"
 	       "       kashim --status PID|NAME...|--all [--path-limit S|PRESET]\n"
 	       "              [--json|--prometheus]\n"
+	       "       kashim [OPTIONS] --apply PID|NAME...|--all [--dry-run] [--json]\n"
 	       "       kashim --enable-system [--force] | --disable-system | "
 	       "--status-system\n\n");
 	wrap("Run COMMAND with TCP keep-alive on every TCP connection it "
@@ -270,6 +284,8 @@ static void build_longopts(struct option *lo)
 		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
 		{ "path-limit", required_argument, NULL, OPT_PATH_LIMIT },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "apply", optional_argument, NULL, OPT_APPLY },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -327,7 +343,7 @@ static const char *log_option(const struct cmd *c, int opt)
 /* The long option closest to name (without "--"), if near enough. */
 static const char *nearest_option(const char *name)
 {
-	struct option lo[NCMD_OPTS + 16];
+	struct option lo[NCMD_OPTS + 18];
 	const char *best = NULL;
 	int best_d = KASHIM_NEAR_EDITS + 1;
 
@@ -399,6 +415,12 @@ static int take_other(struct cmd *c, int opt, const char *arg,
 		if (arg) /* --status=PID */
 			c->so.targets[c->so.ntargets++] = (char *)arg;
 		return 0;
+	case OPT_APPLY: /* --status's scan, which then sets the options */
+		c->status = c->so.apply = true;
+		if (arg)
+			c->so.targets[c->so.ntargets++] = (char *)arg;
+		return 0;
+	case OPT_DRY_RUN: c->so.dry_run = c->status_usage = true; return 0;
 	case OPT_JSON: c->json = true; return 0;
 	case OPT_ENABLE_SYSTEM:
 		return take_system(c, opt, word, "--enable-system");
@@ -463,7 +485,7 @@ static void to_end(char **argv, int i, int n)
  */
 static int parse_args(struct cmd *c, int argc, char **argv)
 {
-	struct option lo[NCMD_OPTS + 16]; /* + the 15 fixed ones and the end */
+	struct option lo[NCMD_OPTS + 18]; /* + the 17 fixed ones and the end */
 	int opt, rc = 0, n = argc, at = optind;
 
 	build_longopts(lo);
@@ -709,6 +731,12 @@ static int status_mode(struct cmd *c, int argc, char **argv, int first)
 		fprintf(stderr, "kashim: --json and --prometheus: one or the other\n");
 	else if (c->check)
 		fprintf(stderr, "kashim: --status and --check: one or the other\n");
+	else if (o->apply && (c->prometheus || o->limit))
+		fprintf(stderr, "kashim: --apply takes neither --prometheus nor --path-limit\n");
+	else if (o->dry_run && !o->apply)
+		fprintf(stderr, "kashim: --dry-run goes with --apply\n");
+	else if (o->apply && (o->all ? o->ntargets : !o->ntargets))
+		fprintf(stderr, "kashim: --apply needs PIDs, process names or --all (not both)\n");
 	else if (o->all && o->ntargets)
 		fprintf(stderr, "kashim: --status --all takes no PID or NAME\n");
 	else if (!o->all && !o->ntargets)
@@ -718,6 +746,9 @@ static int status_mode(struct cmd *c, int argc, char **argv, int first)
 			    : c->prometheus ? KASHIM_STATUS_PROMETHEUS
 					    : KASHIM_STATUS_TABLE;
 		o->aligned = isatty(STDOUT_FILENO) == 1;
+		if (o->apply)
+			return export_env(c) < 0 ? KASHIM_EXIT_FAILED
+						 : kashim_cmd_apply(o);
 		return kashim_cmd_status(o);
 	}
 	return KASHIM_EXIT_USAGE;
