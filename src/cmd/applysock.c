@@ -215,6 +215,79 @@ static unsigned own_choice(const struct tcptab *tab, const struct conn *c)
 	return own;
 }
 
+/* Where option o of struct conn (before) is. */
+static int *before_of(struct conn *c, enum kashim_opt o)
+{
+	switch (o) {
+	case KASHIM_OPT_IDLE: return &c->idle;
+	case KASHIM_OPT_INTVL: return &c->interval;
+	case KASHIM_OPT_CNT: return &c->count;
+	case KASHIM_OPT_UTO: return &c->user_timeout;
+	default: return &c->keepalive;
+	}
+}
+
+/* The level and name of each option, for getsockopt(). */
+static const int opt_id[KASHIM_NOPTS][2] = {
+	[KASHIM_OPT_IDLE] = { IPPROTO_TCP, TCP_KEEPIDLE },
+	[KASHIM_OPT_INTVL] = { IPPROTO_TCP, TCP_KEEPINTVL },
+	[KASHIM_OPT_CNT] = { IPPROTO_TCP, TCP_KEEPCNT },
+	[KASHIM_OPT_UTO] = { IPPROTO_TCP, TCP_USER_TIMEOUT },
+	[KASHIM_OPT_KA] = { SOL_SOCKET, SO_KEEPALIVE },
+};
+
+void kashim_read_options(int s, struct conn *c, unsigned which)
+{
+	for (unsigned o = 0; o < KASHIM_NOPTS; o++) {
+		int v;
+		socklen_t len = sizeof(v);
+
+		if (which & (1u << o))
+			*before_of(c, (enum kashim_opt)o) =
+				getsockopt(s, opt_id[o][0], opt_id[o][1], &v,
+					   &len) == 0
+					? v
+					: -1;
+	}
+}
+
+/* The options of plan p, as bits. */
+static unsigned plan_bits(const struct kashim_plan *p)
+{
+	unsigned bits = 0;
+
+	for (unsigned i = 0; i < p->n; i++)
+		bits |= 1u << p->o[i].opt;
+	return bits;
+}
+
+/*
+ * Read into c what the answer will show of socket s under rule r: every
+ * option for JSON (it shows them all) and where the program's own
+ * choice is judged (no override); in the table, nothing for a socket
+ * left alone for its rule, the plan's options for one to be set, all of
+ * them for one that holds its plan already.
+ */
+static void read_needed(const struct status *st, int s, struct conn *c,
+			const struct kashim_rule *r)
+{
+	unsigned want = KASHIM_OPT_ALL;
+
+	c->keepalive = c->idle = c->interval = c->count = c->user_timeout = -1;
+	if (st->opts->format != KASHIM_STATUS_JSON && (!r || r->v.override))
+		want = r ? plan_bits(&r->plan) : 0;
+	kashim_read_options(s, c, want);
+	if (want != KASHIM_OPT_ALL && r) {
+		bool held = true;
+
+		for (unsigned i = 0; i < r->plan.n; i++)
+			held = held && *before_of(c, r->plan.o[i].opt) ==
+					       r->plan.o[i].value;
+		if (held)
+			kashim_read_options(s, c, KASHIM_OPT_ALL & ~want);
+	}
+}
+
 /* Does c hold every value of plan p already? */
 static bool holds(struct conn *c, const struct kashim_plan *p)
 {
@@ -240,12 +313,13 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 	unsigned changed = 0;
 
 	memset(&c->ap, 0, sizeof(c->ap));
+	r = rule_of(tab, set, c);
+	read_needed(st, s, c, r);
 	c->ap.keepalive = c->keepalive;
 	c->ap.idle = c->idle;
 	c->ap.interval = c->interval;
 	c->ap.count = c->count;
 	c->ap.user_timeout = c->user_timeout;
-	r = rule_of(tab, set, c);
 	if (!r)
 		return;
 	c->ap.rule = r->name;

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -53,16 +54,6 @@ static int int_opt(int s, int level, int name)
 	socklen_t len = sizeof(v);
 
 	return getsockopt(s, level, name, &v, &len) == 0 ? v : -1;
-}
-
-/* The keep-alive options of socket s (a duplicate) into c. */
-static void read_options(int s, struct conn *c)
-{
-	c->keepalive = int_opt(s, SOL_SOCKET, SO_KEEPALIVE);
-	c->idle = int_opt(s, IPPROTO_TCP, TCP_KEEPIDLE);
-	c->interval = int_opt(s, IPPROTO_TCP, TCP_KEEPINTVL);
-	c->count = int_opt(s, IPPROTO_TCP, TCP_KEEPCNT);
-	c->user_timeout = int_opt(s, IPPROTO_TCP, TCP_USER_TIMEOUT);
 }
 
 /* An address from getsockname() or getpeername() into e. */
@@ -119,19 +110,74 @@ static int fd_number(const char *name)
 	return (*name && !*end && v >= 0 && v <= 0x7fffffff) ? (int)v : -1;
 }
 
+/* Duplicates held open at most, to be closed together. */
+#define HELD_MAX 32
+
 /* What one process's scan needs at hand. */
 struct scan {
 	struct status *st;
 	const struct tcptab *tab;
 	int pidfd;
 	const struct kashim_settings *set; /* --apply: this process's */
+	int held[HELD_MAX]; /* duplicates done with, not yet closed */
+	int nheld;
 };
+
+/* For qsort(): fd numbers, lowest first. */
+static int by_number(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Close the duplicates held. Each one came from the lowest free fd, so
+ * they are mostly runs of numbers: a run held whole (every number in it
+ * is one of ours, whatever other threads open) goes in one
+ * close_range(); a lone one, or any on a kernel without it, by close().
+ */
+static void close_held(struct scan *sc)
+{
+	qsort(sc->held, (size_t)sc->nheld, sizeof(int), by_number);
+	for (int i = 0, j; i < sc->nheld; i = j) {
+		for (j = i + 1;
+		     j < sc->nheld && sc->held[j] == sc->held[j - 1] + 1; j++)
+			;
+		if (j - i > 1 && syscall(SYS_close_range, sc->held[i],
+					 sc->held[j - 1], 0) == 0)
+			continue;
+		for (int k = i; k < j; k++)
+			close(sc->held[k]);
+	}
+	sc->nheld = 0;
+}
+
+/* Duplicate fd of the process; at the fd limit, the held ones are
+ * closed first. Returns the duplicate, or -1 with errno. */
+static int dup_fd(struct scan *sc, int fd)
+{
+	int s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
+
+	if (s < 0 && errno == EMFILE && sc->nheld) {
+		close_held(sc);
+		s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
+	}
+	return s;
+}
+
+/* Done with duplicate s: held, to be closed with the next ones. */
+static void done_with(struct scan *sc, int s)
+{
+	if (sc->nheld == HELD_MAX)
+		close_held(sc);
+	sc->held[sc->nheld++] = s;
+}
 
 /*
  * Add s, the duplicate of the process's fd, to the answer if it is a
- * TCP socket; closes s. The socket is looked up by the duplicate's own
- * inode, so an fd closed and reused since it was listed is taken for
- * what it holds now. Returns 0 or -ENOMEM.
+ * TCP socket; s is then held, to be closed with others (close_held()).
+ * The socket is looked up by the duplicate's own inode, so an fd closed
+ * and reused since it was listed is taken for what it holds now.
+ * Returns 0 or -ENOMEM.
  */
 static int add_dup(struct scan *sc, int fd, int s)
 {
@@ -142,7 +188,7 @@ static int add_dup(struct scan *sc, int fd, int s)
 	unsigned long ino;
 
 	if (fstat(s, &sb) < 0 || !S_ISSOCK(sb.st_mode)) {
-		close(s);
+		done_with(sc, s);
 		return 0;
 	}
 	ino = (unsigned long)sb.st_ino;
@@ -161,12 +207,13 @@ static int add_dup(struct scan *sc, int fd, int s)
 		c->peer = e->peer;
 	}
 	if (e || read_unlisted(s, c)) {
-		read_options(s, c);
-		if (st->opts->apply)
+		if (st->opts->apply) /* reads what its answer shows */
 			kashim_apply_socket(st, sc->tab, sc->set, s, c);
+		else
+			kashim_read_options(s, c, KASHIM_OPT_ALL);
 		st->nconns++;
 	}
-	close(s);
+	done_with(sc, s);
 	return 0;
 }
 
@@ -181,7 +228,7 @@ static int dup_error(int err)
  * (EPERM: no ptrace rights). */
 static int add_socket(struct scan *sc, int fd)
 {
-	int s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
+	int s = dup_fd(sc, fd);
 
 	if (s < 0) /* EBADF: closed meanwhile, not an error */
 		return errno == EBADF ? 0 : dup_error(errno);
@@ -267,7 +314,7 @@ static int scan_fds(struct scan *sc, pid_t pid)
 	if (size < 0 || size > PROBE_MAX || left <= 0 || 4 * left < size)
 		return list_fds(sc, pid);
 	for (int fd = 0; rc == 0 && fd < size && left > 0; fd++) {
-		int s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
+		int s = dup_fd(sc, fd);
 
 		if (s >= 0) {
 			left--;
@@ -373,7 +420,7 @@ static int refuse(struct status *st, pid_t pid, const char *name, int err)
 int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 			const char *name)
 {
-	struct scan sc = { st, NULL, -1, NULL };
+	struct scan sc = { .st = st, .pidfd = -1 };
 	struct proc *p;
 	int rc;
 
@@ -392,6 +439,7 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 		return -ENOMEM;
 	}
 	rc = scan_fds(&sc, pid);
+	close_held(&sc);
 	if (rc == 0 && (proc_exiting(pid) || !proc_still_there(sc.pidfd)))
 		rc = KASHIM_SCAN_GONE; /* what was read is only a part */
 	close(sc.pidfd);

@@ -203,12 +203,20 @@ const struct kashim_settings *kashim_apply_settings(const struct status *st,
 
 /*
  * --apply on socket s, the duplicate of the fd of c (found in namespace
- * tab by s's own inode), with settings set: sets what the rule says
- * (unless --dry-run), the outcome in c->ap.
+ * tab by s's own inode), with settings set: reads the options the answer
+ * needs, sets what the rule says (unless --dry-run), the outcome in
+ * c->ap.
  */
 void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 			 const struct kashim_settings *set, int s,
 			 struct conn *c);
+
+/* Every option, as bits (1u << KASHIM_OPT_*). */
+#define KASHIM_OPT_ALL ((1u << KASHIM_NOPTS) - 1)
+
+/* The options of socket s (a duplicate) asked for, as bits, into c;
+ * -1 for one the kernel will not say. */
+void kashim_read_options(int s, struct conn *c, unsigned which);
 
 /* Free the copies kashim_apply_settings() made (not a->base). */
 void kashim_apply_free(struct kashim_apply *a);
