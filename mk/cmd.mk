@@ -10,7 +10,8 @@
 CMD := src/kashim
 CMD_OBJS := src/cmd/main.o src/cmd/unit.o src/cmd/check.o src/cmd/status.o \
 	src/cmd/scan.o src/cmd/tcptab.o src/cmd/report.o src/cmd/parallel.o \
-	src/cmd/elf.o src/cmd/system.o src/cmd/library.o
+	src/cmd/elf.o src/cmd/system.o src/cmd/library.o src/cmd/apply.o \
+	src/cmd/applysock.o
 # What it shares with the library and the config module.
 CMD_LINK := $(CMD_OBJS) $(COMMON_OBJS) $(LOAD_OBJS) $(PRINT_OBJS) $(CONF_OBJS) \
 	$(IO_OBJS) $(SYSTEMD_OBJS)
@@ -36,7 +37,7 @@ CMD_TEST_DIR := tests/build/cmd
 CMD_TEST_PROGS := $(CMD_TEST_DIR)/sockpair $(CMD_TEST_DIR)/static \
 	$(CMD_TEST_DIR)/golike $(CMD_TEST_DIR)/golike-section \
 	$(CMD_TEST_DIR)/libother.so $(CMD_TEST_DIR)/holder \
-	$(CMD_TEST_DIR)/libvanish.so
+	$(CMD_TEST_DIR)/libvanish.so $(CMD_TEST_DIR)/applyee
 
 $(CMD_TEST_DIR):
 	mkdir -p $@
@@ -66,6 +67,10 @@ $(CMD_TEST_DIR)/golike-section: tests/cmd/hello.c tests/cmd/go-note.s | $(CMD_TE
 		$@.tmp $@
 	rm -f $@.tmp $@.note $@.note.o
 
+# Connections made before `kashim --apply` looks, or an fd table churning.
+$(CMD_TEST_DIR)/applyee: tests/cmd/applyee.c | $(CMD_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
 # Preloaded into `kashim --status`: the process scanned exits mid-scan.
 $(CMD_TEST_DIR)/libvanish.so: tests/cmd/vanish.c | $(CMD_TEST_DIR)
 	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
@@ -82,3 +87,4 @@ check-cmd: build $(CMD_TEST_PROGS)
 	@tests/cmd/status.sh
 	@echo "# --status PID on a server of 10,000 connections killed during the scan"
 	@tests/cmd/exiting.sh
+	@tests/cmd/apply.sh

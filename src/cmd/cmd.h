@@ -61,6 +61,9 @@ struct kashim_status_opts {
 	bool aligned;   /* the table for a terminal */
 	int limit;      /* --path-limit in seconds; 0: none */
 	const char *limit_name; /* the preset it came from, or NULL */
+	bool apply;     /* --apply: set the options, not only show them */
+	bool dry_run;   /* --apply --dry-run: say what would be set */
+	struct kashim_apply *settings; /* --apply: the settings (apply.c) */
 };
 
 /*
@@ -88,6 +91,15 @@ int kashim_cmd_path_limit(const char *text, struct kashim_status_opts *o);
  * KASHIM_EXIT_CUT when --path-limit flags a connection.
  */
 int kashim_cmd_status(const struct kashim_status_opts *o);
+
+/*
+ * `kashim --apply`: the settings, read as a program under kashim reads
+ * them (the options are already in the environment), put on every TCP
+ * socket of the processes asked for, through the scan of --status.
+ * Returns the exit status: 0, or 1 on an error, a refusal or a PID or
+ * name that is not there; KASHIM_EXIT_USAGE for bad settings.
+ */
+int kashim_cmd_apply(struct kashim_status_opts *o);
 
 /*
  * library.c: find libkashim.so: beside the command (build tree), then through the

@@ -70,6 +70,8 @@ enum {
 	OPT_FORCE,
 	OPT_ENABLE_UNIT,
 	OPT_DISABLE_UNIT,
+	OPT_APPLY,
+	OPT_DRY_RUN,
 };
 
 /* What the command line asked for. */
@@ -174,8 +176,19 @@ static void usage_modes(void)
 	     "it may not read are named on one line of stderr. Exit 0; 1 when "
 	     "a PID or NAME is not there or cannot be read; 3 when "
 	     "--path-limit flags a connection");
-	help("--all", "with --status: every process the caller may inspect "
-		      "(as root: the whole host)");
+	help("--apply PID|NAME...",
+	     "put the settings (read as a program under kashim reads them: "
+	     "defaults, config file, KASHIM_*, these options) on the TCP "
+	     "connections and listening sockets these processes already "
+	     "hold, from outside, without a restart; the program's own "
+	     "keep-alive, user timeout, or idle/interval/count differing from "
+	     "its namespace's sysctl is kept unless --override. One line per "
+	     "socket (before -> after, or why left alone) and a summary. Needs "
+	     "ptrace rights over each process, as --status. Exit 0, or 1 on "
+	     "an error or a process it may not touch");
+	help("--dry-run", "with --apply: change nothing, say what would be set");
+	help("--all", "with --status or --apply: every process the caller may "
+		      "inspect (as root: the whole host)");
 	help("--path-limit S|PRESET",
 	     "with --status: flag every established connection a middlebox "
 	     "that forgets idle flows after S seconds (or a preset's limit: "
@@ -232,6 +245,7 @@ static void usage(void)
 	       "       kashim [--config FILE] [OPTIONS] --check [FILE]\n"
 	       "       kashim --status PID|NAME...|--all [--path-limit S|PRESET]\n"
 	       "              [--json|--prometheus]\n"
+	       "       kashim [OPTIONS] --apply PID|NAME...|--all [--dry-run] [--json]\n"
 	       "       kashim --enable-system [--force] | --disable-system | "
 	       "--status-system\n"
 	       "       kashim --enable-unit NAME | --disable-unit NAME\n\n");
@@ -268,29 +282,35 @@ static void usage(void)
 	     "127 when it is not found.", 0);
 }
 
+/* The options that are not settings, and the end of the list. */
+static const struct option fixed_opts[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "status", optional_argument, NULL, OPT_STATUS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "enable-system", no_argument, NULL, OPT_ENABLE_SYSTEM },
+	{ "disable-system", no_argument, NULL, OPT_DISABLE_SYSTEM },
+	{ "status-system", no_argument, NULL, OPT_STATUS_SYSTEM },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
+	{ "path-limit", required_argument, NULL, OPT_PATH_LIMIT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "enable-unit", required_argument, NULL, OPT_ENABLE_UNIT },
+	{ "disable-unit", required_argument, NULL, OPT_DISABLE_UNIT },
+	{ "apply", optional_argument, NULL, OPT_APPLY },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+/* How many long options there are, the end included. */
+#define NLONGOPTS (NCMD_OPTS + sizeof(fixed_opts) / sizeof(fixed_opts[0]))
+
 /* The long options: the settings ones built from the table of keys. */
 static void build_longopts(struct option *lo)
 {
-	static const struct option fixed[] = {
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "check", no_argument, NULL, OPT_CHECK },
-		{ "status", optional_argument, NULL, OPT_STATUS },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "enable-system", no_argument, NULL, OPT_ENABLE_SYSTEM },
-		{ "disable-system", no_argument, NULL, OPT_DISABLE_SYSTEM },
-		{ "status-system", no_argument, NULL, OPT_STATUS_SYSTEM },
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
-		{ "path-limit", required_argument, NULL, OPT_PATH_LIMIT },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "enable-unit", required_argument, NULL, OPT_ENABLE_UNIT },
-		{ "disable-unit", required_argument, NULL, OPT_DISABLE_UNIT },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	size_t n = 0;
 
 	for (size_t i = 0; i < NCMD_OPTS; i++) {
@@ -302,7 +322,7 @@ static void build_longopts(struct option *lo)
 		lo[n].val = OPT_SETTING + (int)i;
 		n++;
 	}
-	memcpy(&lo[n], fixed, sizeof(fixed));
+	memcpy(&lo[n], fixed_opts, sizeof(fixed_opts));
 }
 
 /*
@@ -342,7 +362,7 @@ static const char *log_option(const struct cmd *c, int opt)
 /* The long option closest to name (without "--"), if near enough. */
 static const char *nearest_option(const char *name)
 {
-	struct option lo[NCMD_OPTS + 16];
+	struct option lo[NLONGOPTS];
 	const char *best = NULL;
 	int best_d = KASHIM_NEAR_EDITS + 1;
 
@@ -440,6 +460,12 @@ static int take_other(struct cmd *c, int opt, const char *arg,
 		if (arg) /* --status=PID */
 			c->so.targets[c->so.ntargets++] = (char *)arg;
 		return 0;
+	case OPT_APPLY: /* --status's scan, which then sets the options */
+		c->status = c->so.apply = true;
+		if (arg)
+			c->so.targets[c->so.ntargets++] = (char *)arg;
+		return 0;
+	case OPT_DRY_RUN: c->so.dry_run = c->status_usage = true; return 0;
 	case OPT_JSON: c->json = true; return 0;
 	case OPT_ENABLE_SYSTEM:
 		return take_system(c, opt, word, "--enable-system");
@@ -510,7 +536,7 @@ static void to_end(char **argv, int i, int n)
  */
 static int parse_args(struct cmd *c, int argc, char **argv)
 {
-	struct option lo[NCMD_OPTS + 16]; /* + the 15 fixed ones and the end */
+	struct option lo[NLONGOPTS];
 	int opt, rc = 0, n = argc, at = optind;
 
 	build_longopts(lo);
@@ -758,6 +784,12 @@ static int status_mode(struct cmd *c, int argc, char **argv, int first)
 		fprintf(stderr, "kashim: --json and --prometheus: one or the other\n");
 	else if (c->check)
 		fprintf(stderr, "kashim: --status and --check: one or the other\n");
+	else if (o->apply && (c->prometheus || o->limit))
+		fprintf(stderr, "kashim: --apply takes neither --prometheus nor --path-limit\n");
+	else if (o->dry_run && !o->apply)
+		fprintf(stderr, "kashim: --dry-run goes with --apply\n");
+	else if (o->apply && (o->all ? o->ntargets : !o->ntargets))
+		fprintf(stderr, "kashim: --apply needs PIDs, process names or --all (not both)\n");
 	else if (o->all && o->ntargets)
 		fprintf(stderr, "kashim: --status --all takes no PID or NAME\n");
 	else if (!o->all && !o->ntargets)
@@ -767,6 +799,9 @@ static int status_mode(struct cmd *c, int argc, char **argv, int first)
 			    : c->prometheus ? KASHIM_STATUS_PROMETHEUS
 					    : KASHIM_STATUS_TABLE;
 		o->aligned = isatty(STDOUT_FILENO) == 1;
+		if (o->apply)
+			return export_env(c) < 0 ? KASHIM_EXIT_FAILED
+						 : kashim_cmd_apply(o);
 		return kashim_cmd_status(o);
 	}
 	return KASHIM_EXIT_USAGE;

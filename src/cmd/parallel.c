@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,9 @@ static void *work(void *arg)
 	struct worker *w = arg;
 	size_t i;
 
+	/* An fd table of its own: the duplicates a scan takes then come in
+	 * runs of numbers that one close_range() ends (scan.c). */
+	(void)unshare(CLONE_FILES);
 	while ((i = __atomic_fetch_add(&w->c->next, 1, __ATOMIC_RELAXED)) <
 	       w->c->n) {
 		scan_one(w, &w->c->v[i]);

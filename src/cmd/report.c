@@ -578,3 +578,14 @@ void kashim_status_print(const struct status *st)
 	default: print_table(st); break;
 	}
 }
+
+const char *kashim_report_ep(const struct endpoint *e, bool v6, char *buf,
+			     size_t len)
+{
+	return ep_text(e, v6, buf, len);
+}
+
+void kashim_report_json_str(const char *s)
+{
+	json_str(s);
+}

@@ -2,18 +2,20 @@
  * scan.c - one process's scan for `kashim --status`: its TCP sockets as
  * the kernel holds them.
  *
- * The sockets are listed from /proc/PID/fd, looked up by inode in the
- * TCP tables of the process's network namespace (tcptab.c: state and
- * addresses, read once per namespace), and each TCP socket is
- * duplicated into this process with pidfd_getfd(), which needs ptrace
- * rights over PID, to read its options with getsockopt: the values
- * shown are the kernel's, not what kashim meant to set. status.c picks
- * the processes, parallel.c runs the scans over the CPUs.
+ * Each fd of the process is duplicated into this process with
+ * pidfd_getfd(), which needs ptrace rights over PID; a socket is looked
+ * up by the duplicate's own inode in the TCP sockets of its network
+ * namespace (tcptab.c: state and addresses, read once per namespace
+ * through sock_diag), and a TCP one has its options read with
+ * getsockopt: the values shown are the kernel's, not what kashim meant
+ * to set. `--apply` sets them on the same duplicate (applysock.c).
+ * status.c picks the processes, parallel.c runs the scans over the CPUs.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -51,16 +54,6 @@ static int int_opt(int s, int level, int name)
 	socklen_t len = sizeof(v);
 
 	return getsockopt(s, level, name, &v, &len) == 0 ? v : -1;
-}
-
-/* The keep-alive options of socket s (a duplicate) into c. */
-static void read_options(int s, struct conn *c)
-{
-	c->keepalive = int_opt(s, SOL_SOCKET, SO_KEEPALIVE);
-	c->idle = int_opt(s, IPPROTO_TCP, TCP_KEEPIDLE);
-	c->interval = int_opt(s, IPPROTO_TCP, TCP_KEEPINTVL);
-	c->count = int_opt(s, IPPROTO_TCP, TCP_KEEPCNT);
-	c->user_timeout = int_opt(s, IPPROTO_TCP, TCP_USER_TIMEOUT);
 }
 
 /* An address from getsockname() or getpeername() into e. */
@@ -117,38 +110,89 @@ static int fd_number(const char *name)
 	return (*name && !*end && v >= 0 && v <= 0x7fffffff) ? (int)v : -1;
 }
 
-/* The inode of the socket entry name of the open directory dfd, or 0. */
-static unsigned long socket_inode(int dfd, const char *name)
-{
-	char link[64];
-	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
-
-	if (n < 8)
-		return 0;
-	link[n] = '\0';
-	return strncmp(link, "socket:", 7) == 0 ? kashim_link_inode(link) : 0;
-}
+/* Duplicates held open at most, to be closed together. */
+#define HELD_MAX 32
 
 /* What one process's scan needs at hand. */
 struct scan {
 	struct status *st;
 	const struct tcptab *tab;
 	int pidfd;
+	const struct kashim_settings *set; /* --apply: this process's */
+	int held[HELD_MAX]; /* duplicates done with, not yet closed */
+	int nheld;
 };
 
-/*
- * Add socket fd of the process (inode ino) to the answer if it is TCP.
- * Returns 0 or -errno (EPERM: no ptrace rights).
- */
-static int add_socket(struct scan *sc, int fd, unsigned long ino)
+/* For qsort(): fd numbers, lowest first. */
+static int by_number(const void *a, const void *b)
 {
-	const struct tcp_entry *e = kashim_tcptab_find(sc->tab, ino);
-	struct status *st = sc->st;
-	struct conn *c;
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Close the duplicates held. Each one came from the lowest free fd, so
+ * they are mostly runs of numbers: a run held whole (every number in it
+ * is one of ours, whatever other threads open) goes in one
+ * close_range(); a lone one, or any on a kernel without it, by close().
+ */
+static void close_held(struct scan *sc)
+{
+	qsort(sc->held, (size_t)sc->nheld, sizeof(int), by_number);
+	for (int i = 0, j; i < sc->nheld; i = j) {
+		for (j = i + 1;
+		     j < sc->nheld && sc->held[j] == sc->held[j - 1] + 1; j++)
+			;
+		if (j - i > 1 && syscall(SYS_close_range, sc->held[i],
+					 sc->held[j - 1], 0) == 0)
+			continue;
+		for (int k = i; k < j; k++)
+			close(sc->held[k]);
+	}
+	sc->nheld = 0;
+}
+
+/* Duplicate fd of the process; at the fd limit, the held ones are
+ * closed first. Returns the duplicate, or -1 with errno. */
+static int dup_fd(struct scan *sc, int fd)
+{
 	int s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
 
-	if (s < 0) /* EBADF: closed meanwhile, not an error */
-		return errno == EBADF ? 0 : -errno;
+	if (s < 0 && errno == EMFILE && sc->nheld) {
+		close_held(sc);
+		s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
+	}
+	return s;
+}
+
+/* Done with duplicate s: held, to be closed with the next ones. */
+static void done_with(struct scan *sc, int s)
+{
+	if (sc->nheld == HELD_MAX)
+		close_held(sc);
+	sc->held[sc->nheld++] = s;
+}
+
+/*
+ * Add s, the duplicate of the process's fd, to the answer if it is a
+ * TCP socket; s is then held, to be closed with others (close_held()).
+ * The socket is looked up by the duplicate's own inode, so an fd closed
+ * and reused since it was listed is taken for what it holds now.
+ * Returns 0 or -ENOMEM.
+ */
+static int add_dup(struct scan *sc, int fd, int s)
+{
+	const struct tcp_entry *e;
+	struct status *st = sc->st;
+	struct conn *c;
+	struct stat sb;
+	unsigned long ino;
+
+	if (fstat(s, &sb) < 0 || !S_ISSOCK(sb.st_mode)) {
+		done_with(sc, s);
+		return 0;
+	}
+	ino = (unsigned long)sb.st_ino;
+	e = kashim_tcptab_find(sc->tab, ino);
 	if (kashim_grow(&st->conns, &st->conns_cap, st->nconns + 1, sizeof(*c)) < 0) {
 		close(s);
 		return -ENOMEM;
@@ -163,11 +207,32 @@ static int add_socket(struct scan *sc, int fd, unsigned long ino)
 		c->peer = e->peer;
 	}
 	if (e || read_unlisted(s, c)) {
-		read_options(s, c);
+		if (st->opts->apply) /* reads what its answer shows */
+			kashim_apply_socket(st, sc->tab, sc->set, s, c);
+		else
+			kashim_read_options(s, c, KASHIM_OPT_ALL);
 		st->nconns++;
 	}
-	close(s);
+	done_with(sc, s);
 	return 0;
+}
+
+/* What a failed pidfd_getfd() means: ESRCH, through the pidfd of a
+ * process that was there, that it exited during the scan. */
+static int dup_error(int err)
+{
+	return err == ESRCH ? KASHIM_SCAN_GONE : -err;
+}
+
+/* Add socket fd of the process if it is TCP. Returns 0 or -errno
+ * (EPERM: no ptrace rights). */
+static int add_socket(struct scan *sc, int fd)
+{
+	int s = dup_fd(sc, fd);
+
+	if (s < 0) /* EBADF: closed meanwhile, not an error */
+		return errno == EBADF ? 0 : dup_error(errno);
+	return add_dup(sc, fd, s);
 }
 
 static int by_fd(const void *a, const void *b)
@@ -175,8 +240,9 @@ static int by_fd(const void *a, const void *b)
 	return ((const struct conn *)a)->fd - ((const struct conn *)b)->fd;
 }
 
-/* Add the TCP sockets listed in /proc/PID/fd. Returns 0 or -errno. */
-static int scan_fds(struct scan *sc, pid_t pid)
+/* Add the TCP sockets among the fds listed in /proc/PID/fd (each one
+ * duplicated: no link read). Returns 0 or -errno. */
+static int list_fds(struct scan *sc, pid_t pid)
 {
 	char dir[64];
 	struct dirent *e;
@@ -189,12 +255,74 @@ static int scan_fds(struct scan *sc, pid_t pid)
 		return -errno;
 	while (rc == 0 && (e = readdir(d))) {
 		int fd = fd_number(e->d_name);
-		unsigned long ino = fd < 0 ? 0 : socket_inode(dirfd(d), e->d_name);
 
-		if (ino)
-			rc = add_socket(sc, fd, ino);
+		if (fd >= 0)
+			rc = add_socket(sc, fd);
 	}
 	closedir(d);
+	return rc;
+}
+
+/* Fd tables up to this size are probed fd by fd rather than listed. */
+#define PROBE_MAX 65536
+
+/* The size of process pid's fd table (FDSize in /proc/PID/status), or
+ * -1 when it cannot be read. */
+static int fd_table_size(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nFDSize:");
+	return p ? (int)strtol(p + 8, NULL, 10) : -1;
+}
+
+/* How many fds process pid has open: the size Linux 6.2 and later give
+ * /proc/PID/fd; 0 when the kernel does not say. */
+static long fds_open(pid_t pid)
+{
+	char path[64];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	return stat(path, &sb) == 0 ? (long)sb.st_size : 0;
+}
+
+/*
+ * Add the process's TCP sockets. When at least a quarter of its fd table
+ * is in use (as the kernel tells from Linux 6.2), each fd number is
+ * duplicated in turn (a closed one answers EBADF at once) until every
+ * open fd was seen: no /proc/PID/fd listing, whose every entry costs the
+ * kernel a lookup. A sparse or huge table is listed instead. Returns 0
+ * or -errno.
+ */
+static int scan_fds(struct scan *sc, pid_t pid)
+{
+	int size = fd_table_size(pid), rc = 0;
+	long left = fds_open(pid);
+
+	if (size < 0 || size > PROBE_MAX || left <= 0 || 4 * left < size)
+		return list_fds(sc, pid);
+	for (int fd = 0; rc == 0 && fd < size && left > 0; fd++) {
+		int s = dup_fd(sc, fd);
+
+		if (s >= 0) {
+			left--;
+			rc = add_dup(sc, fd, s);
+		} else if (errno != EBADF) {
+			rc = dup_error(errno);
+		}
+	}
 	return rc;
 }
 
@@ -292,7 +420,7 @@ static int refuse(struct status *st, pid_t pid, const char *name, int err)
 int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 			const char *name)
 {
-	struct scan sc = { st, NULL, -1 };
+	struct scan sc = { .st = st, .pidfd = -1 };
 	struct proc *p;
 	int rc;
 
@@ -306,7 +434,12 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 	if (sc.pidfd < 0)
 		return errno == ESRCH ? -ESRCH : refuse(st, pid, name, errno);
 	sc.tab = kashim_tcptab_of(tabs, pid);
+	if (st->opts->apply && !(sc.set = kashim_apply_settings(st, pid))) {
+		close(sc.pidfd);
+		return -ENOMEM;
+	}
 	rc = scan_fds(&sc, pid);
+	close_held(&sc);
 	if (rc == 0 && (proc_exiting(pid) || !proc_still_there(sc.pidfd)))
 		rc = KASHIM_SCAN_GONE; /* what was read is only a part */
 	close(sc.pidfd);

@@ -5,7 +5,8 @@
  * Which processes: PIDs, process names (/proc/PID/comm, as pgrep -x),
  * or every process. Each one is scanned by kashim_scan_process()
  * (scan.c), the scans spread over the CPUs by parallel.c. No other
- * program is run. report.c prints the answer.
+ * program is run. report.c prints the answer. `--apply` (apply.c) picks
+ * its processes and runs its scan through kashim_status_scan() too.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -85,6 +86,12 @@ static int add_cand(struct cands *c, pid_t pid, const char *name, bool asked)
 	return 0;
 }
 
+/* The mode's option, for messages. */
+static const char *mode_name(const struct kashim_status_opts *o)
+{
+	return o->apply ? "--apply" : "--status";
+}
+
 /* The PID operands, in the order given; a missing one is named.
  * Returns 0, 1 (one missing) or -ENOMEM. */
 static int pick_pids(const struct kashim_status_opts *o, struct cands *c)
@@ -102,8 +109,8 @@ static int pick_pids(const struct kashim_status_opts *o, struct cands *c)
 				return -ENOMEM;
 			continue;
 		}
-		fprintf(stderr, "kashim: --status: no process with PID %d\n",
-			(int)pid);
+		fprintf(stderr, "kashim: %s: no process with PID %d\n",
+			mode_name(o), (int)pid);
 		rc = 1;
 	}
 	return rc;
@@ -171,8 +178,8 @@ static int names_missing(const struct kashim_status_opts *o, const bool *found)
 	for (int i = 0; i < o->ntargets; i++) {
 		if (parse_pid(o->targets[i]) >= 0 || found[i])
 			continue;
-		fprintf(stderr, "kashim: --status: no process named '%s'\n",
-			o->targets[i]);
+		fprintf(stderr, "kashim: %s: no process named '%s'\n",
+			mode_name(o), o->targets[i]);
 		rc = 1;
 	}
 	return rc;
@@ -191,24 +198,23 @@ static bool has_names(const struct kashim_status_opts *o)
 static const char *refusal_hint(int err)
 {
 	if (err == EPERM || err == EACCES)
-		return "--status needs ptrace rights over a process (ptrace "
+		return "it needs ptrace rights over a process (ptrace "
 		       "access mode PTRACE_MODE_ATTACH_REALCREDS): run it as "
 		       "root or with CAP_SYS_PTRACE, or as the process's own "
 		       "user where ptrace is allowed (kernel.yama.ptrace_scope "
 		       "0, or 1 for your own children)";
 	if (err == ENOSYS)
-		return "--status needs pidfd_open() and pidfd_getfd(): Linux "
+		return "it needs pidfd_open() and pidfd_getfd(): Linux "
 		       "5.6 or later";
 	return strerror(err);
 }
 
-/* The processes that could not be read, counted and named on one line. */
-static void print_refused(const struct status *st)
+void kashim_status_refused(const struct status *st)
 {
 	if (!st->nrefused)
 		return;
-	fprintf(stderr, "kashim: --status: %zu process%s not inspectable:",
-		st->nrefused, st->nrefused == 1 ? "" : "es");
+	fprintf(stderr, "kashim: %s: %zu process%s not inspectable:",
+		mode_name(st->opts), st->nrefused, st->nrefused == 1 ? "" : "es");
 	for (size_t i = 0; i < st->nrefused; i++) {
 		char name[16];
 
@@ -233,7 +239,7 @@ static int verdict(const struct status *st, int rc)
 }
 
 /* A PID operand gone before or during its scan: say so. Returns 1 if any. */
-static int pids_gone(const struct cands *c)
+static int pids_gone(const struct cands *c, const char *mode)
 {
 	int rc = 0;
 
@@ -242,20 +248,18 @@ static int pids_gone(const struct cands *c)
 		    (c->v[i].rc != -ESRCH && c->v[i].rc != KASHIM_SCAN_GONE))
 			continue;
 		if (c->v[i].rc == -ESRCH)
-			fprintf(stderr, "kashim: --status: no process with PID %d\n",
-				(int)c->v[i].pid);
+			fprintf(stderr, "kashim: %s: no process with PID %d\n",
+				mode, (int)c->v[i].pid);
 		else
 			fprintf(stderr,
-				"kashim: --status: process %d went away during the scan\n",
-				(int)c->v[i].pid);
+				"kashim: %s: process %d went away during the scan\n",
+				mode, (int)c->v[i].pid);
 		rc = 1;
 	}
 	return rc;
 }
 
-/* Scan what o asks for into st. Returns 0, 1 (something missing) or
- * -errno. */
-static int scan_all(struct status *st, struct tcptabs *tabs)
+int kashim_status_scan(struct status *st, struct tcptabs *tabs)
 {
 	const struct kashim_status_opts *o = st->opts;
 	bool *found = calloc((size_t)o->ntargets + 1, sizeof(bool));
@@ -270,7 +274,7 @@ static int scan_all(struct status *st, struct tcptabs *tabs)
 	if (rc >= 0) {
 		int r = kashim_scan_parallel(st, &c);
 
-		rc = r < 0 ? r : rc | pids_gone(&c);
+		rc = r < 0 ? r : rc | pids_gone(&c, mode_name(o));
 	}
 	free(found);
 	free(c.v);
@@ -281,14 +285,14 @@ int kashim_cmd_status(const struct kashim_status_opts *o)
 {
 	struct status st = { .opts = o };
 	struct tcptabs *tabs = kashim_tcptabs_new();
-	int rc = tabs ? scan_all(&st, tabs) : -ENOMEM;
+	int rc = tabs ? kashim_status_scan(&st, tabs) : -ENOMEM;
 
 	kashim_tcptabs_free(tabs);
 	if (rc < 0) {
 		fprintf(stderr, "kashim: --status: %s\n", strerror(-rc));
 		rc = 1;
 	} else {
-		print_refused(&st);
+		kashim_status_refused(&st);
 		kashim_status_print(&st);
 		rc = verdict(&st, rc);
 	}

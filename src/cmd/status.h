@@ -10,6 +10,8 @@
 #define KASHIM_STATUS_H
 
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +26,16 @@ struct endpoint {
 	uint16_t port;
 };
 
+/* What `kashim --apply` did to a socket, and why (applysock.c). */
+struct applied {
+	unsigned char result;    /* enum kashim_apply_result */
+	unsigned char direction; /* KASHIM_DIR_*, 0 for none */
+	const char *rule;        /* the rule's name, or NULL */
+	const char *why;         /* why it was left alone, or what failed */
+	int err;                 /* the errno of a failed option */
+	int keepalive, idle, interval, count, user_timeout; /* after */
+};
+
 /* One TCP socket of a process; an option that cannot be read is -1. */
 struct conn {
 	int fd;
@@ -31,6 +43,7 @@ struct conn {
 	unsigned char state; /* TCP_ESTABLISHED, TCP_LISTEN, … */
 	struct endpoint local, peer;
 	int keepalive, idle, interval, count, user_timeout;
+	struct applied ap; /* --apply only */
 };
 
 /* A process asked about: its sockets are conns[first .. first + n). */
@@ -96,6 +109,17 @@ int kashim_grow(void *v, size_t *cap, size_t want, size_t size);
 int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 			const char *name);
 
+/*
+ * Scan what st->opts asks for into st (the processes picked, then
+ * kashim_scan_parallel()). Returns 0, 1 (a PID or name missing, said on
+ * stderr) or -errno.
+ */
+int kashim_status_scan(struct status *st, struct tcptabs *tabs);
+
+/* The processes that could not be read, counted and named on one line
+ * of stderr, with what right was missing. */
+void kashim_status_refused(const struct status *st);
+
 /* ---- parallel.c: the scans spread over the CPUs ---- */
 
 /*
@@ -139,6 +163,69 @@ const struct tcp_entry *kashim_tcptab_find(const struct tcptab *t,
 /* The inode of a "socket:[N]" or "net:[N]" link text, or 0. */
 unsigned long kashim_link_inode(const char *text);
 
+/*
+ * The keep-alive sysctls of t's network namespace (read in it), each -1
+ * when unknown: what an option the program never set reads back as.
+ */
+void kashim_tcptab_sysctls(const struct tcptab *t, int *idle, int *interval,
+			   int *count);
+
+/* Does some socket of t's namespace listen on port? */
+bool kashim_tcptab_listens(const struct tcptab *t, uint16_t port);
+
+/* ---- applysock.c: `kashim --apply` on one socket ---- */
+
+/* The settings as read, and a finished copy per executable name. */
+struct kashim_apply {
+	struct kashim_settings base;
+	pthread_mutex_t lock;
+	struct per_exe {
+		char exe[NAME_MAX + 1]; /* empty: not known */
+		struct kashim_settings s;
+	} **v;
+	size_t n;
+};
+
+enum kashim_apply_result {
+	KASHIM_APPLY_NONE,    /* not looked at (not TCP/IP) */
+	KASHIM_APPLY_SET,     /* set (or would be, with --dry-run) */
+	KASHIM_APPLY_ALREADY, /* already holds kashim's values */
+	KASHIM_APPLY_LEFT,    /* left alone on purpose */
+	KASHIM_APPLY_FAILED,  /* the kernel refused an option */
+};
+
+/*
+ * The settings for process pid (its executable matched against the
+ * programs key), for kashim_apply_socket(). NULL when out of memory.
+ */
+const struct kashim_settings *kashim_apply_settings(const struct status *st,
+						    pid_t pid);
+
+/*
+ * --apply on socket s, the duplicate of the fd of c (found in namespace
+ * tab by s's own inode), with settings set: reads the options the answer
+ * needs, sets what the rule says (unless --dry-run), the outcome in
+ * c->ap.
+ */
+void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
+			 const struct kashim_settings *set, int s,
+			 struct conn *c);
+
+/* Every option, as bits (1u << KASHIM_OPT_*). */
+#define KASHIM_OPT_ALL ((1u << KASHIM_NOPTS) - 1)
+
+/* The options of socket s (a duplicate) asked for, as bits, into c;
+ * -1 for one the kernel will not say. */
+void kashim_read_options(int s, struct conn *c, unsigned which);
+
+/* Free the copies kashim_apply_settings() made (not a->base). */
+void kashim_apply_free(struct kashim_apply *a);
+
+/* ---- apply.c: `kashim --apply` ---- */
+
+/* Print what --apply did; returns the exit status it earns (0 or 1). */
+int kashim_apply_print(const struct status *st);
+
 /* ---- report.c: the answer, printed ---- */
 
 /* The state's name ("ESTABLISHED"), or "?" */
@@ -162,5 +249,11 @@ const char *kashim_name_text(const char *name, char *buf);
 
 /* Print st in the format its options ask for. */
 void kashim_status_print(const struct status *st);
+
+/* For apply.c: an endpoint as text and a JSON string, printed as
+ * report.c prints them. */
+const char *kashim_report_ep(const struct endpoint *e, bool v6, char *buf,
+			     size_t len);
+void kashim_report_json_str(const char *s);
 
 #endif

@@ -1,15 +1,31 @@
 /*
- * tcptab.c - the kernel's TCP tables (/proc/PID/net/tcp and tcp6), read
- * once per network namespace and indexed by socket inode.
+ * tcptab.c - the kernel's TCP sockets, read once per network namespace
+ * and indexed by socket inode, with the namespace's listening ports and
+ * keep-alive sysctls.
  *
- * `kashim --status` learns each socket's state and addresses here, so a
- * TCP socket costs it only the option reads, and a host with thousands
- * of connections costs one read of each table, not one per process.
+ * `kashim --status` and `--apply` learn each socket's state and
+ * addresses here, so a TCP socket costs them only the option reads, and
+ * a host with thousands of connections costs one read per namespace,
+ * not one per process. The sockets are asked for the way ss(8) asks:
+ * netlink sock_diag, with the states wanted filtered in the kernel, so
+ * TIME_WAIT entries (which no fd holds) cost nothing. A netlink socket
+ * lists the namespace it was made in: for another namespace it is made
+ * by a thread that joined it with setns() (CAP_SYS_ADMIN); without that
+ * right, or without sock_diag, /proc/PID/net/tcp and tcp6 are read
+ * whole instead, and the sysctls of a foreign namespace stay unknown.
  */
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "status.h"
@@ -22,6 +38,8 @@ struct tcptab {
 	size_t n, cap;
 	uint32_t *slot; /* index + 1 into v, 0 for empty; mask + 1 slots */
 	size_t mask;
+	int sysctl[3];  /* keepalive time, intvl, probes; -1 unknown */
+	uint8_t listening[65536 / 8]; /* ports some socket listens on */
 };
 
 /* The tables by namespace; each stays where it was made. */
@@ -157,6 +175,14 @@ static int push(struct tcptab *t, const struct tcp_entry *e)
 	return 0;
 }
 
+/* Add e to t, noting a listener's port. Returns 0 or -1. */
+static int add_entry(struct tcptab *t, const struct tcp_entry *e)
+{
+	if (e->state == TCP_LISTEN)
+		t->listening[e->local.port / 8] |= (uint8_t)(1u << (e->local.port % 8));
+	return push(t, e);
+}
+
 /* Read /proc/PID/net/NAME into t. Returns 0, or -1 when it cannot. */
 static int read_table(struct tcptab *t, pid_t pid, const char *name, bool v6)
 {
@@ -175,9 +201,243 @@ static int read_table(struct tcptab *t, pid_t pid, const char *name, bool v6)
 	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	while (rc == 0 && fgets(line, sizeof(line), f))
 		if (parse_line(line, v6, &e) && e.inode) /* 0: no fd holds it */
-			rc = push(t, &e);
+			rc = add_entry(t, &e);
 	fclose(f);
 	return rc;
+}
+
+/* ---- netlink sock_diag ---- */
+
+/*
+ * The states asked for: every one an fd may hold. TIME_WAIT and the
+ * request sockets of half-made connections (NEW_SYN_RECV, 12) have no
+ * fd, and the kernel skips them without a word.
+ */
+#define DIAG_STATES (((1u << 12) - 2) & ~(1u << TCP_TIME_WAIT))
+
+/* One inet_diag answer into t (if an fd holds it). Returns 0 or -1. */
+static int add_diag(struct tcptab *t, const struct inet_diag_msg *m)
+{
+	struct tcp_entry e;
+
+	if (!m->idiag_inode)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.inode = m->idiag_inode;
+	e.v6 = m->idiag_family == AF_INET6;
+	e.state = m->idiag_state;
+	memcpy(e.local.addr, m->id.idiag_src, e.v6 ? 16 : 4);
+	memcpy(e.peer.addr, m->id.idiag_dst, e.v6 ? 16 : 4);
+	e.local.port = ntohs(m->id.idiag_sport);
+	e.peer.port = ntohs(m->id.idiag_dport);
+	e.local.known = true;
+	e.peer.known = e.peer.port != 0;
+	return add_entry(t, &e);
+}
+
+/*
+ * The answers (of netlink type type) to one dump request on netlink
+ * socket fd into t. Returns 0, or -1 (errno set) when the kernel refused
+ * or a read failed.
+ */
+static int diag_answers(int fd, int type, struct tcptab *t, char *buf,
+			size_t len)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, len, 0);
+		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *err = NLMSG_DATA(h);
+
+				errno = err->error ? -err->error : EPROTO;
+				return -1;
+			}
+			if (h->nlmsg_type == type &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)) &&
+			    add_diag(t, NLMSG_DATA(h)) < 0)
+				return -1;
+		}
+	}
+}
+
+/* Dump the TCP sockets of family in the namespace of this thread into
+ * t, through netlink socket fd. Returns 0 or -1. */
+static int diag_dump(int fd, int family, struct tcptab *t, char *buf,
+		     size_t len)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 r;
+	} req;
+
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = (uint32_t)family;
+	req.r.sdiag_family = (uint8_t)family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = DIAG_STATES;
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		return -1;
+	return diag_answers(fd, SOCK_DIAG_BY_FAMILY, t, buf, len);
+}
+
+/*
+ * Both families in one dump, through the older TCPDIAG_GETSOCK request,
+ * which the kernel answers with one walk of its connection table (the
+ * newer request walks it once per family, TIME_WAIT entries included).
+ * Returns 0 or -1.
+ */
+static int diag_dump_both(int fd, struct tcptab *t, char *buf, size_t len)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req r;
+	} req;
+
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = TCPDIAG_GETSOCK;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = 1;
+	req.r.idiag_family = AF_INET;
+	req.r.idiag_states = DIAG_STATES;
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		return -1;
+	return diag_answers(fd, TCPDIAG_GETSOCK, t, buf, len);
+}
+
+/* Every TCP socket of this thread's namespace into t, through sock_diag.
+ * Returns 0, or -1 when sock_diag cannot answer (t then left empty). */
+static int read_diag(struct tcptab *t)
+{
+	const size_t len = 1 << 16;
+	char *buf = malloc(len);
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int rc = -1;
+
+	if (fd >= 0 && buf && diag_dump_both(fd, t, buf, len) == 0)
+		rc = 0;
+	else if (fd >= 0 && buf) {
+		t->n = 0;
+		memset(t->listening, 0, sizeof(t->listening));
+		rc = diag_dump(fd, AF_INET, t, buf, len);
+		/* A kernel without IPv6 has no sockets of it to list. */
+		if (rc == 0 && diag_dump(fd, AF_INET6, t, buf, len) < 0 &&
+		    errno != ENOENT && errno != EAFNOSUPPORT)
+			rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (rc < 0) {
+		t->n = 0;
+		memset(t->listening, 0, sizeof(t->listening));
+	}
+	return rc;
+}
+
+/* A sysctl of this thread's namespace (an int), or -1. */
+static int read_sysctl(const char *name)
+{
+	char path[96], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return (int)strtol(buf, NULL, 10);
+}
+
+/* The keep-alive sysctls of this thread's namespace into t. */
+static void read_sysctls(struct tcptab *t)
+{
+	t->sysctl[0] = read_sysctl("tcp_keepalive_time");
+	t->sysctl[1] = read_sysctl("tcp_keepalive_intvl");
+	t->sysctl[2] = read_sysctl("tcp_keepalive_probes");
+}
+
+/* What a thread in another namespace is to read. */
+struct ns_job {
+	struct tcptab *t;
+	pid_t pid;
+	int rc; /* 0 read, -1 sock_diag failed, -2 could not join */
+};
+
+/* A thread: join the network namespace of job->pid and read it there.
+ * The thread ends after, so nothing else runs in that namespace. */
+static void *in_namespace(void *arg)
+{
+	struct ns_job *job = arg;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)job->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		job->rc = -2;
+	} else {
+		read_sysctls(job->t);
+		job->rc = read_diag(job->t);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* The namespace of this process, 0 when it cannot be read. */
+static unsigned long own_netns(void)
+{
+	char link[64];
+	ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return kashim_link_inode(link);
+}
+
+/*
+ * Fill t with the sockets of namespace t->netns, pid being one of its
+ * processes: sock_diag here or from a thread that joined it, else the
+ * /proc tables. Returns 0 or -1.
+ */
+static int read_namespace(struct tcptab *t, pid_t pid)
+{
+	struct ns_job job = { t, pid, -2 };
+	pthread_t th;
+
+	t->sysctl[0] = t->sysctl[1] = t->sysctl[2] = -1;
+	if (t->netns == own_netns()) {
+		read_sysctls(t);
+		job.rc = read_diag(t);
+	} else if (pthread_create(&th, NULL, in_namespace, &job) == 0) {
+		pthread_join(th, NULL);
+	}
+	if (job.rc == 0)
+		return 0;
+	if (job.rc == -2)
+		t->sysctl[0] = t->sysctl[1] = t->sysctl[2] = -1;
+	return read_table(t, pid, "tcp", false) < 0 ||
+			       read_table(t, pid, "tcp6", true) < 0
+		       ? -1
+		       : 0;
 }
 
 /* The first slot to try for inode (Fibonacci hashing: neighbouring
@@ -228,8 +488,7 @@ static const struct tcptab *table_locked(struct tcptabs *all, unsigned long ns,
 		return NULL;
 	all->t[all->n++] = t;
 	t->netns = ns;
-	t->bad = read_table(t, pid, "tcp", false) < 0 ||
-		 read_table(t, pid, "tcp6", true) < 0 || index_table(t) < 0;
+	t->bad = read_namespace(t, pid) < 0 || index_table(t) < 0;
 	return t;
 }
 
@@ -257,4 +516,17 @@ const struct tcp_entry *kashim_tcptab_find(const struct tcptab *t,
 		if (t->v[t->slot[h] - 1].inode == inode)
 			return &t->v[t->slot[h] - 1];
 	return NULL;
+}
+
+void kashim_tcptab_sysctls(const struct tcptab *t, int *idle, int *interval,
+			   int *count)
+{
+	*idle = t ? t->sysctl[0] : -1;
+	*interval = t ? t->sysctl[1] : -1;
+	*count = t ? t->sysctl[2] : -1;
+}
+
+bool kashim_tcptab_listens(const struct tcptab *t, uint16_t port)
+{
+	return t && !t->bad && (t->listening[port / 8] & (1u << (port % 8)));
 }

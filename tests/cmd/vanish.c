@@ -1,17 +1,19 @@
 /*
  * vanish.c - preloaded into `kashim --status PID` by tests/cmd/run.sh: at
- * the second readlinkat() (kashim reading the entries of /proc/PID/fd),
- * kill the process KASHIM_TEST_VANISH_PID names and wait until it has
- * exited, so that it goes away in the middle of the scan, every time.
+ * the second fstat() (kashim looking at the second fd it duplicated from
+ * the process), kill the process KASHIM_TEST_VANISH_PID names and wait
+ * until it has exited, so that it goes away in the middle of the scan,
+ * every time.
  */
 #include <dlfcn.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-typedef ssize_t readlinkat_fn(int, const char *, char *, size_t);
+typedef int fstat_fn(int, struct stat *);
 
 /* Kill pid and wait (5 s at most) until its pidfd says it has exited. */
 static void vanish(pid_t pid)
@@ -26,15 +28,15 @@ static void vanish(pid_t pid)
 	}
 }
 
-ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t len)
+int fstat(int fd, struct stat *sb)
 {
-	static readlinkat_fn *real;
+	static fstat_fn *real;
 	static int calls;
 	const char *pid = getenv("KASHIM_TEST_VANISH_PID");
 
 	if (!real)
-		real = (readlinkat_fn *)dlsym(RTLD_NEXT, "readlinkat");
+		real = (fstat_fn *)dlsym(RTLD_NEXT, "fstat");
 	if (pid && ++calls == 2)
 		vanish((pid_t)atoi(pid));
-	return real ? real(dirfd, path, buf, len) : -1;
+	return real ? real(fd, sb) : -1;
 }

@@ -1,0 +1,143 @@
+#!/bin/bash
+# status.sh - row 5 beside ss(8): the CPU time of `kashim --status --all`
+# and of `ss -tnpoe` over the same sockets, at 1,000 and 10,000 loopback
+# connections with 100,000 or more TIME_WAIT entries in the table, and
+# the CPU time of `kashim --apply --all` over the 10,000.
+#
+# Runs as root, in a network and PID namespace of its own (unshare -n -p
+# --mount-proc): --all and ss -p see only the processes and sockets made
+# here, and nothing of the host is touched. Needs no make: the helpers
+# (tests/cmd/holder.c, bench/tw.c) are compiled into a temporary
+# directory with cc; the command measured is $KASHIM (default: src/kashim
+# of this tree, which must be built). CPU time is user + system of the
+# command and its threads (bash's `time`), the least of 3 runs each.
+# Targets (issue 22, item 3): kashim at most ss at both sizes, --apply
+# --all under 0.2 s. Prints one table; exits 1 when a target is missed,
+# 2 when the bench could not run.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+KASHIM=${KASHIM:-$top/src/kashim}
+
+if [ "${1:-}" != --inside ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "status.sh: needs root (a network and PID namespace of its own)" >&2
+		exit 2
+	fi
+	[ -x "$KASHIM" ] || { echo "status.sh: $KASHIM: not built" >&2; exit 2; }
+	command -v ss >/dev/null || { echo "status.sh: ss (iproute2) is missing" >&2; exit 2; }
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/kashim-bench5.XXXXXX") || exit 2
+	trap 'rm -rf "$dir"' EXIT
+	cc -O2 -o "$dir/holder" "$top/tests/cmd/holder.c" &&
+		cc -O2 -o "$dir/tw" "$top/bench/tw.c" || exit 2
+	unshare -n -p -f --mount-proc "$BASH" "$0" --inside "$dir"
+	exit $?
+fi
+
+# ---- inside the namespaces: this shell is PID 1 ----
+dir=$2
+holder=$dir/holder
+pids=
+cleanup() {
+	[ -n "$pids" ] && kill $pids 2>/dev/null
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+
+ip link set lo up || exit 2
+# Room for 100,000 TIME_WAIT entries and 20,000 sockets: every local
+# port, no reuse of a TIME_WAIT tuple, no limit below what is made.
+sysctl -qw net.ipv4.ip_local_port_range="1024 65535" \
+	net.ipv4.tcp_tw_reuse=0 net.ipv4.tcp_max_tw_buckets=262144 || exit 2
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+# wait_ready N: wait until N clients wrote their ready file, at most 60 s.
+wait_ready() {
+	local i=0
+	while [ "$(ls "$dir"/ready.* 2>/dev/null | wc -l)" -lt "$1" ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(ls "$dir"/ready.* 2>/dev/null | wc -l)" -ge "$1" ]
+}
+
+# cpu CMD...: the least user + system seconds of 3 runs of CMD.
+cpu() {
+	local best= t
+	for _ in 1 2 3; do
+		t=$( { TIMEFORMAT='%U %S'; time "$@" >/dev/null 2>&1; } 2>&1 |
+			awk '{ printf "%.3f", $1 + $2 }')
+		best=$(awk -v a="$best" -v b="$t" 'BEGIN { print (a == "" || b < a) ? b : a }')
+	done
+	echo "$best"
+}
+
+# timewait: TIME_WAIT entries in this namespace now.
+timewait() {
+	ss -tan state time-wait | tail -n +2 | wc -l
+}
+
+# fill_tw: at least 100,000 TIME_WAIT entries (new ones if they expired);
+# each run of tw makes what its two listeners' ports allow.
+fill_tw() {
+	local have
+	for _ in 1 2 3 4; do
+		have=$(timewait)
+		[ "$have" -ge 100000 ] && return 0
+		"$dir/tw" $((105000 - have)) >/dev/null
+	done
+	[ "$(timewait)" -ge 100000 ]
+}
+
+"$holder" -s "$dir/port" -H 600 &
+pids="$pids $!"
+i=0
+while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+port=$(cat "$dir/port")
+
+fail=0
+printf 'row 5, beside ss: CPU seconds (user + system), least of 3 runs\n'
+printf '%-12s %-10s %-22s %-12s %-8s %s\n' connections time_wait "kashim --status --all" "ss -tnpoe" ratio verdict
+have=0
+for want in 1000 10000; do
+	# 100 client processes of 10 connections, then 9 of 1,000 more.
+	if [ "$want" = 1000 ]; then
+		"$holder" -c "$port" -n 10 -p 100 -r "$dir" -H 600 &
+		pids="$pids $!"
+		wait_ready 100 || { echo "status.sh: clients did not connect" >&2; exit 2; }
+	else
+		"$holder" -c "$port" -n 1000 -p 9 -r "$dir" -H 600 &
+		pids="$pids $!"
+		wait_ready 109 || { echo "status.sh: clients did not connect" >&2; exit 2; }
+	fi
+	sleep 1 # the server accepts the last ones
+	fill_tw || { echo "status.sh: could not make TIME_WAIT entries" >&2; exit 2; }
+	tw=$(timewait)
+	k=$(cpu "$KASHIM" --status --all)
+	s=$(cpu ss -tnpoe)
+	ratio=$(awk -v k="$k" -v s="$s" 'BEGIN { r = 0; if (s > 0) r = k / s; printf "%.2f", r }')
+	verdict=ok
+	if awk -v k="$k" -v s="$s" 'BEGIN { exit !(k > s) }'; then
+		verdict=MISSED
+		fail=1
+	fi
+	printf '%-12s %-10s %-22s %-12s %-8s %s\n' "$want" "$tw" "$k" "$s" "$ratio" "$verdict"
+done
+
+# --apply --all: every socket set anew each run (--override, another idle).
+applies=
+for idle in 31 32 33; do
+	t=$( { TIMEFORMAT='%U %S'; time "$KASHIM" --apply --all --override --idle $idle >"$dir/apply.out" 2>&1; } 2>&1 |
+		awk '{ printf "%.3f", $1 + $2 }')
+	applies="$applies $t"
+done
+a=$(printf '%s\n' $applies | sort -n | head -n 1)
+set_n=$(grep -o '[0-9]* set,' "$dir/apply.out" | head -n 1)
+verdict=ok
+if awk -v a="$a" 'BEGIN { exit !(a >= 0.2) }'; then
+	verdict=MISSED
+	fail=1
+fi
+printf 'kashim --apply --all over 10,000 connections (%s sockets): %s s CPU (target < 0.2) %s\n' \
+	"${set_n% set,}" "$a" "$verdict"
+exit $fail

@@ -1,0 +1,289 @@
+/*
+ * apply.c - `kashim --apply PID|NAME... | --all`: kashim's settings put
+ * on the TCP sockets processes already hold, from outside, no restart.
+ *
+ * It rides on the scan of --status (kashim_status_scan(), status.c):
+ * each fd is duplicated into this process with pidfd_getfd(), and each
+ * TCP socket is given what its rule says by applysock.c. Here the
+ * settings are read, and what was done is printed, as a table or JSON.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "status.h"
+
+/* What the summary counts, by enum kashim_apply_result. */
+struct apply_sum {
+	size_t n[KASHIM_APPLY_FAILED + 1];
+	size_t sockets;
+};
+
+static void sum_up(const struct status *st, struct apply_sum *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (size_t i = 0; i < st->nconns; i++) {
+		sum->n[st->conns[i].ap.result]++;
+		sum->sockets++;
+	}
+}
+
+/* The name of a result, as the table and JSON show it. */
+static const char *result_name(const struct status *st, unsigned r)
+{
+	static const char *const names[] = {
+		[KASHIM_APPLY_NONE] = "not looked at",
+		[KASHIM_APPLY_SET] = "set",
+		[KASHIM_APPLY_ALREADY] = "already set",
+		[KASHIM_APPLY_LEFT] = "left alone",
+		[KASHIM_APPLY_FAILED] = "failed",
+	};
+
+	if (r == KASHIM_APPLY_SET && st->opts->dry_run)
+		return "would set";
+	return names[r];
+}
+
+static const char *dir_name(unsigned d)
+{
+	return d == KASHIM_DIR_INCOMING	  ? "incoming"
+	       : d == KASHIM_DIR_OUTGOING ? "outgoing"
+					  : "-";
+}
+
+/* One value as text ("?" when unknown; keep-alive as on/off). */
+static void val(char *buf, size_t len, int v, bool onoff)
+{
+	if (v < 0)
+		snprintf(buf, len, "?");
+	else if (onoff)
+		snprintf(buf, len, "%s", v ? "on" : "off");
+	else
+		snprintf(buf, len, "%d", v);
+}
+
+/* The detail column: before -> after of what changed, the values
+ * held, or why the socket was left alone. */
+static void detail(const struct conn *c, char *buf, size_t len)
+{
+	const int before[] = { c->keepalive, c->idle, c->interval, c->count,
+			       c->user_timeout };
+	const int after[] = { c->ap.keepalive, c->ap.idle, c->ap.interval,
+			      c->ap.count, c->ap.user_timeout };
+	static const char *const name[] = { "keepalive", "idle", "interval",
+					    "count", "user_timeout" };
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (c->ap.result == KASHIM_APPLY_FAILED) {
+		snprintf(buf, len, "%s: %s", c->ap.why, strerror(c->ap.err));
+		return;
+	}
+	if (c->ap.result != KASHIM_APPLY_SET &&
+	    c->ap.result != KASHIM_APPLY_ALREADY) {
+		snprintf(buf, len, "%s", c->ap.why ? c->ap.why : "-");
+		return;
+	}
+	for (int i = 0; i < 5 && n < len; i++) {
+		char b[16], a[16];
+
+		if (c->ap.result == KASHIM_APPLY_SET && before[i] == after[i])
+			continue;
+		val(b, sizeof(b), before[i], i == 0);
+		val(a, sizeof(a), after[i], i == 0);
+		if (c->ap.result == KASHIM_APPLY_SET)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s %s -> %s",
+					      n ? ", " : "", name[i], b, a);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%s%s %s",
+					      n ? ", " : "", name[i], a);
+	}
+}
+
+/* One line per socket, tab-separated, then the summary. */
+static void print_text(const struct status *st)
+{
+	struct apply_sum sum;
+
+	printf("PID\tNAME\tFD\tLOCAL\tPEER\tSTATE\tDIRECTION\tRULE\tRESULT\tDETAIL\n");
+	for (size_t p = 0; p < st->nprocs; p++) {
+		const struct proc *pr = &st->procs[p];
+		char name[16];
+
+		for (size_t k = pr->first; k < pr->first + pr->n; k++) {
+			const struct conn *c = &st->conns[k];
+			char l[64], r[64], d[256];
+
+			detail(c, d, sizeof(d));
+			printf("%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			       (int)pr->pid, kashim_name_text(pr->name, name),
+			       c->fd, kashim_report_ep(&c->local, c->v6, l, sizeof(l)),
+			       kashim_report_ep(&c->peer, c->v6, r, sizeof(r)),
+			       kashim_tcp_state_name(c->state),
+			       dir_name(c->ap.direction),
+			       c->ap.rule ? c->ap.rule : "-",
+			       result_name(st, c->ap.result), d);
+		}
+	}
+	sum_up(st, &sum);
+	printf("summary: %zu process%s, %zu socket%s: %zu %s, %zu already set, "
+	       "%zu left alone, %zu failed, %zu not inspectable\n",
+	       st->nprocs, st->nprocs == 1 ? "" : "es", sum.sockets,
+	       sum.sockets == 1 ? "" : "s", sum.n[KASHIM_APPLY_SET],
+	       st->opts->dry_run ? "would be set" : "set",
+	       sum.n[KASHIM_APPLY_ALREADY], sum.n[KASHIM_APPLY_LEFT],
+	       sum.n[KASHIM_APPLY_FAILED], st->nrefused);
+}
+
+/* An int as JSON, null when unknown; keep-alive as a boolean. */
+static void json_val(const char *name, int v, bool onoff, const char *after)
+{
+	if (v < 0)
+		printf("\"%s\": null%s", name, after);
+	else if (onoff)
+		printf("\"%s\": %s%s", name, v ? "true" : "false", after);
+	else
+		printf("\"%s\": %d%s", name, v, after);
+}
+
+/* The five options as a JSON object. */
+static void json_opts(int ka, int idle, int interval, int count, int uto)
+{
+	putchar('{');
+	json_val("keepalive", ka, true, ", ");
+	json_val("idle", idle, false, ", ");
+	json_val("interval", interval, false, ", ");
+	json_val("count", count, false, ", ");
+	json_val("user_timeout", uto, false, "}");
+}
+
+/* An endpoint as JSON, or null. */
+static void json_ep(const struct endpoint *e, bool v6)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!e->known) {
+		printf("null");
+		return;
+	}
+	inet_ntop(v6 ? AF_INET6 : AF_INET, e->addr, a, sizeof(a));
+	printf("{\"address\": \"%s\", \"port\": %u}", a, e->port);
+}
+
+/* One socket as a JSON object. */
+static void json_conn(const struct status *st, const struct conn *c)
+{
+	char d[256];
+
+	printf("{\"fd\": %d, \"family\": \"%s\", \"local\": ", c->fd,
+	       c->v6 ? "ipv6" : "ipv4");
+	json_ep(&c->local, c->v6);
+	printf(", \"peer\": ");
+	json_ep(&c->peer, c->v6);
+	printf(", \"state\": \"%s\", \"direction\": ",
+	       kashim_tcp_state_name(c->state));
+	if (c->ap.direction)
+		printf("\"%s\"", dir_name(c->ap.direction));
+	else
+		printf("null");
+	printf(", \"rule\": ");
+	if (c->ap.rule)
+		kashim_report_json_str(c->ap.rule);
+	else
+		printf("null");
+	printf(", \"result\": \"%s\", \"reason\": ",
+	       result_name(st, c->ap.result));
+	detail(c, d, sizeof(d));
+	if (c->ap.result == KASHIM_APPLY_SET ||
+	    c->ap.result == KASHIM_APPLY_ALREADY)
+		printf("null");
+	else
+		kashim_report_json_str(d);
+	printf(", \"before\": ");
+	json_opts(c->keepalive, c->idle, c->interval, c->count,
+		  c->user_timeout);
+	printf(", \"after\": ");
+	json_opts(c->ap.keepalive, c->ap.idle, c->ap.interval, c->ap.count,
+		  c->ap.user_timeout);
+	putchar('}');
+}
+
+/* The whole answer as one JSON document. */
+static void print_json(const struct status *st)
+{
+	struct apply_sum sum;
+
+	printf("{\"dry_run\": %s, \"processes\": [",
+	       st->opts->dry_run ? "true" : "false");
+	for (size_t p = 0; p < st->nprocs; p++) {
+		const struct proc *pr = &st->procs[p];
+
+		printf("%s\n  {\"pid\": %d, \"name\": ", p ? "," : "",
+		       (int)pr->pid);
+		kashim_report_json_str(pr->name);
+		printf(", \"sockets\": [");
+		for (size_t k = 0; k < pr->n; k++) {
+			printf("%s\n    ", k ? "," : "");
+			json_conn(st, &st->conns[pr->first + k]);
+		}
+		printf("%s]}", pr->n ? "\n  " : "");
+	}
+	sum_up(st, &sum);
+	printf("%s],\n\"summary\": {\"processes\": %zu, \"sockets\": %zu, "
+	       "\"set\": %zu, \"already_set\": %zu, \"left_alone\": %zu, "
+	       "\"failed\": %zu, \"not_inspectable\": %zu}}\n",
+	       st->nprocs ? "\n" : "", st->nprocs, sum.sockets,
+	       sum.n[KASHIM_APPLY_SET], sum.n[KASHIM_APPLY_ALREADY],
+	       sum.n[KASHIM_APPLY_LEFT], sum.n[KASHIM_APPLY_FAILED],
+	       st->nrefused);
+}
+
+int kashim_apply_print(const struct status *st)
+{
+	struct apply_sum sum;
+
+	if (st->opts->format == KASHIM_STATUS_JSON)
+		print_json(st);
+	else
+		print_text(st);
+	sum_up(st, &sum);
+	return sum.n[KASHIM_APPLY_FAILED] ? 1 : 0;
+}
+
+int kashim_cmd_apply(struct kashim_status_opts *o)
+{
+	struct kashim_apply a = { .v = NULL };
+	struct kashim_load_result res;
+	struct status st = { .opts = o };
+	struct tcptabs *tabs;
+	int rc;
+
+	if (kashim_cmd_load(NULL, &a.base, &res) < 0) {
+		fprintf(stderr, "kashim: %s\n", kashim_cmd_load_error(&res));
+		return KASHIM_EXIT_USAGE;
+	}
+	pthread_mutex_init(&a.lock, NULL);
+	o->settings = &a;
+	tabs = kashim_tcptabs_new();
+	rc = tabs ? kashim_status_scan(&st, tabs) : -ENOMEM;
+	kashim_tcptabs_free(tabs);
+	if (rc < 0) {
+		fprintf(stderr, "kashim: --apply: %s\n", strerror(-rc));
+		rc = 1;
+	} else {
+		kashim_status_refused(&st);
+		rc = kashim_apply_print(&st) | rc |
+		     (o->ntargets > 0 && st.nrefused > 0);
+	}
+	kashim_apply_free(&a);
+	pthread_mutex_destroy(&a.lock);
+	kashim_settings_free(&a.base);
+	free(st.procs);
+	free(st.conns);
+	free(st.refused);
+	o->settings = NULL;
+	return fflush(stdout) == 0 ? rc : 1;
+}
