@@ -15,6 +15,19 @@
 
 #include "rules.h"
 
+/* calloc() and free() called, not pointed to: no symbol lookup at load. */
+static void *std_calloc(size_t n, size_t size)
+{
+	return calloc(n, size);
+}
+
+static void std_free(void *p)
+{
+	free(p);
+}
+
+struct kashim_mem kashim_settings_mem = { std_calloc, std_free };
+
 /* Does any glob of m match exe? An empty list matches every program. */
 static bool program_matches(const struct kashim_match *m, const char *exe)
 {
@@ -48,7 +61,7 @@ static const struct kashim_rule *rule_at(const struct kashim_settings *s,
  */
 static size_t cut_points(const struct kashim_settings *s, uint32_t *cut)
 {
-	uint64_t *bits = calloc(65536 / 64, sizeof(*bits));
+	uint64_t *bits = kashim_settings_mem.calloc(65536 / 64, sizeof(*bits));
 	size_t n = 0;
 
 	if (!bits)
@@ -68,7 +81,7 @@ static size_t cut_points(const struct kashim_settings *s, uint32_t *cut)
 	for (uint32_t p = 0; p < 65536; p++)
 		if ((bits[p / 64] >> (p % 64)) & 1)
 			cut[n++] = p;
-	free(bits);
+	kashim_settings_mem.free(bits);
 	return n;
 }
 
@@ -149,20 +162,20 @@ static void build_index(struct kashim_settings *s)
 	for (size_t i = 0; i <= s->nrules && max < 65536; i++)
 		max += 2 * rule_at(s, i)->m.nports;
 	max = max < 65536 ? max : 65536;
-	s->seg_start = malloc(max * sizeof(*s->seg_start));
-	s->seg_rule = malloc(2 * max * sizeof(*s->seg_rule));
-	next = malloc((max + 1) * sizeof(*next));
+	s->seg_start = kashim_settings_mem.calloc(max, sizeof(*s->seg_start));
+	s->seg_rule = kashim_settings_mem.calloc(2 * max, sizeof(*s->seg_rule));
+	next = kashim_settings_mem.calloc(max + 1, sizeof(*next));
 	if (s->seg_start && s->seg_rule && next)
 		s->nseg = cut_points(s, s->seg_start);
 	if (s->nseg) {
 		fill_column(s, next, 0, KASHIM_DIR_OUTGOING);
 		fill_column(s, next, 1, KASHIM_DIR_INCOMING);
 	} else {
-		free(s->seg_start);
-		free(s->seg_rule);
+		kashim_settings_mem.free(s->seg_start);
+		kashim_settings_mem.free(s->seg_rule);
 		s->seg_start = s->seg_rule = NULL;
 	}
-	free(next);
+	kashim_settings_mem.free(next);
 }
 
 static void plan_rules(struct kashim_settings *s);

@@ -190,4 +190,19 @@ kashim_rule_quick(const struct kashim_settings *s, unsigned direction,
 			     kashim_rule_for(s, direction, port, peer);
 }
 
+/*
+ * Where the parsers get the memory of lists and give it back: calloc()
+ * and free() unless the process sets others before parsing. The library
+ * sets an arena of its own (src/lib/arena.c), so that reading the
+ * environment calls no malloc(); its free() must also take what plain
+ * calloc() gave (lists a config module parsed). List items, their strings
+ * and the port index go through it (the index is built at the first
+ * connection, which may come from a signal handler); s->rules does not.
+ */
+struct kashim_mem {
+	void *(*calloc)(size_t n, size_t size);
+	void (*free)(void *p);
+};
+extern struct kashim_mem kashim_settings_mem;
+
 #endif

@@ -17,19 +17,6 @@
 
 #include "settings.h"
 
-/* calloc() and free() called, not pointed to: no symbol lookup at load. */
-static void *std_calloc(size_t n, size_t size)
-{
-	return calloc(n, size);
-}
-
-static void std_free(void *p)
-{
-	free(p);
-}
-
-struct kashim_mem kashim_settings_mem = { std_calloc, std_free };
-
 /* Format a parser's message into err; returns -1 for `return fail(…)`. */
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -630,8 +617,8 @@ void kashim_settings_free(struct kashim_settings *s)
 	for (size_t i = 0; i < s->nrules; i++)
 		free_match(&s->rules[i].m);
 	free(s->rules);
-	free(s->seg_start);
-	free(s->seg_rule);
+	kashim_settings_mem.free(s->seg_start);
+	kashim_settings_mem.free(s->seg_rule);
 	kashim_settings_defaults(s);
 }
 

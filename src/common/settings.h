@@ -91,20 +91,6 @@ const struct kashim_preset *kashim_preset_by_name(const char *name);
 /* Look a key up by its config name; NULL when there is none. */
 const struct kashim_key_def *kashim_key_by_name(const char *name);
 
-/*
- * Where the parsers get the memory of lists and give it back: calloc()
- * and free() unless the process sets others before parsing. The library
- * sets an arena of its own (src/lib/arena.c), so that reading the
- * environment calls no malloc(); its free() must also take what plain
- * calloc() gave (lists a config module parsed). Only list items and
- * their strings go through it; s->rules and the port index do not.
- */
-struct kashim_mem {
-	void *(*calloc)(size_t n, size_t size);
-	void (*free)(void *p);
-};
-extern struct kashim_mem kashim_settings_mem;
-
 /* Fill s with the built-in defaults; frees nothing. Returns 0. */
 int kashim_settings_defaults(struct kashim_settings *s);
 

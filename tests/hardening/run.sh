@@ -48,7 +48,7 @@ export UBSAN_OPTIONS=exitcode=98:print_stacktrace=1:halt_on_error=1
 under() {
 	limit=120
 	if [ "$1" = -t ]; then limit=$2; shift 2; fi
-	timeout "$limit" env LD_PRELOAD="$PRE" "$@" >"$TMP/out" 2>"$TMP/err"
+	timeout -k 5 "$limit" env LD_PRELOAD="$PRE" "$@" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	cat "$TMP/out"
 	n=$(sed -n 's/.* \([0-9][0-9]*\) sockets checked$/\1/p' "$TMP/out")
@@ -256,7 +256,7 @@ preload_one() {
 	if [ -n "$nosan" ] && [ -n "${HARD_PRELOAD_FIRST:-}" ]; then rc=skip; return; fi
 	pre=${HARD_PRELOAD_FIRST:+$HARD_PRELOAD_FIRST }${before:+$(realpath "$before") }$LIB
 	# shellcheck disable=SC2086
-	timeout 300 env LD_PRELOAD="$pre" $extra "$@" "tests/build/$name" $args \
+	timeout -k 10 300 env LD_PRELOAD="$pre" $extra "$@" "tests/build/$name" $args \
 		>"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	what="$name${args:+ $args}${extra:+ (with$extra)}${before:+ (after $(basename "$before"))}"
@@ -286,7 +286,7 @@ vg_one() {
 	pre=$PRE
 	if [ "$1" = -n ]; then pre=; shift; fi
 	# shellcheck disable=SC2086
-	timeout 300 env ${pre:+LD_PRELOAD="$pre"} $VG_ENV $VG_WRAP $VG "$@" \
+	timeout -k 10 300 env ${pre:+LD_PRELOAD="$pre"} $VG_ENV $VG_WRAP $VG "$@" \
 		>"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	vg_runs=$((vg_runs + 1))

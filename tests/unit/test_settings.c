@@ -2,8 +2,10 @@
  * test_settings.c - the settings parsers and rule matching, no preload.
  */
 #include <check.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "helpers.h"
 #include "common/settings.h"
@@ -216,6 +218,58 @@ START_TEST(lists_use_the_settings_allocator)
 	ck_assert_int_eq(env1("KASHIM_PORTS", "443"), 0);
 	ck_assert_int_eq(allocs, 6);
 	ck_assert_int_eq(live, 5); /* the old port list went back */
+	kashim_settings_free(&s);
+	ck_assert_int_eq(live, 0);
+	kashim_settings_mem = saved;
+}
+END_TEST
+
+/* An allocator beside malloc's heap, as the library's arena is. */
+static void *mapped_calloc(size_t n, size_t size)
+{
+	size_t *p = mmap(NULL, n * size + 16, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	allocs++;
+	live++;
+	p[0] = n * size + 16;
+	return (char *)p + 16;
+}
+
+static void mapped_free(void *q)
+{
+	size_t *p = (size_t *)((char *)q - 16);
+
+	if (!q)
+		return;
+	live--;
+	munmap(p, p[0]);
+}
+
+/*
+ * Finishing environment-only settings (the library's first connection,
+ * maybe in a signal handler that interrupted malloc()) builds the port
+ * index from kashim_settings_mem too: malloc's heap holds nothing more
+ * afterwards, and the index goes back with the settings.
+ */
+START_TEST(the_index_uses_the_settings_allocator)
+{
+	const char *env[] = { "KASHIM_PORTS", "1-65535,80", NULL };
+	struct kashim_mem saved = kashim_settings_mem;
+	size_t before;
+
+	kashim_settings_mem.calloc = mapped_calloc;
+	kashim_settings_mem.free = mapped_free;
+	allocs = live = 0;
+	fake_env = env;
+	ck_assert_int_eq(kashim_settings_from_env(&s, fake_getenv, err, sizeof(err)), 0);
+	before = mallinfo2().uordblks;
+	kashim_settings_finish(&s, "prog");
+	ck_assert_uint_gt(s.nseg, 0);
+	ck_assert_uint_eq(mallinfo2().uordblks, before);
+	ck_assert_int_gt(allocs, 1); /* the list, then the index */
 	kashim_settings_free(&s);
 	ck_assert_int_eq(live, 0);
 	kashim_settings_mem = saved;
@@ -602,8 +656,8 @@ START_TEST(no_matching_with_rules_that_cannot_differ)
 	/* A first rule without match keys decides everything. */
 	ck_assert_int_eq(kashim_set(&s, &s.rules[0], KASHIM_KEY_PORTS, "", err, sizeof(err)), 0);
 	ck_assert_int_eq(kashim_set(&s, &s.rules[0], KASHIM_KEY_HOSTS, "", err, sizeof(err)), 0);
-	free(s.seg_start); /* the index again, for a's new ports */
-	free(s.seg_rule);
+	kashim_settings_mem.free(s.seg_start); /* the index again, for a's new ports */
+	kashim_settings_mem.free(s.seg_rule);
 	s.seg_start = s.seg_rule = NULL;
 	s.nseg = 0;
 	kashim_settings_finish(&s, "mosquitto");
@@ -658,6 +712,7 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, all_variables_at_once);
 	tcase_add_test(tc, keywords_in_any_case);
 	tcase_add_test(tc, lists_use_the_settings_allocator);
+	tcase_add_test(tc, the_index_uses_the_settings_allocator);
 	tcase_add_test(tc, every_key_has_env_and_parses_its_default);
 	tcase_add_test(tc, user_timeout_auto_is_capped);
 	tcase_add_loop_test(tc, preset_values, 0, (int)kashim_npresets);
