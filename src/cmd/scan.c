@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "status.h"
+#include "procfs.h"
 
 int kashim_grow(void *v, size_t *cap, size_t want, size_t size)
 {
@@ -271,18 +272,10 @@ static int list_fds(struct scan *sc, pid_t pid)
 static int fd_table_size(pid_t pid)
 {
 	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (kashim_read_text(path, buf, sizeof(buf)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	p = strstr(buf, "\nFDSize:");
 	return p ? (int)strtol(p + 8, NULL, 10) : -1;
 }
@@ -337,18 +330,10 @@ static int scan_fds(struct scan *sc, pid_t pid)
 static int read_stat(pid_t pid, char *state, unsigned long *flags)
 {
 	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (kashim_read_text(path, buf, sizeof(buf)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	/* After the name: state ppid pgrp session tty_nr tpgid flags. */
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || !p[2])

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "status.h"
+#include "procfs.h"
 
 /* One namespace's sockets, and an open-addressing index by inode. */
 struct tcptab {
@@ -350,18 +351,10 @@ static int read_diag(struct tcptab *t)
 static int read_sysctl(const char *name)
 {
 	char path[96], buf[32];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (kashim_read_text(path, buf, sizeof(buf)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	return (int)strtol(buf, NULL, 10);
 }
 
