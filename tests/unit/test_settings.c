@@ -240,10 +240,11 @@ static void *mapped_calloc(size_t n, size_t size)
 
 static void mapped_free(void *q)
 {
-	size_t *p = (size_t *)((char *)q - 16);
+	size_t *p;
 
 	if (!q)
 		return;
+	p = (size_t *)((char *)q - 16);
 	live--;
 	munmap(p, p[0]);
 }
