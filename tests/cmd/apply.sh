@@ -24,16 +24,6 @@ kashim_env_clear
 unset LD_PRELOAD
 export KASHIM_CONFIG=
 
-# wait_file PATH: wait until PATH exists, at most 20 s.
-wait_file() {
-	i=0
-	while [ ! -e "$1" ] && [ $i -lt 200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -e "$1" ]
-}
-
 # prog NAME: a copy of applyee called NAME (its process name), in $T.
 prog() {
 	cp "$B/applyee" "$T/$1"

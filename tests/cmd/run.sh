@@ -35,13 +35,6 @@ fixture() {
 	echo "$T/$1"
 }
 
-# wait_file FILE: wait until FILE exists, at most 10 s.
-wait_file() {
-	i=0
-	while [ ! -e "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	[ -e "$1" ]
-}
-
 echo "# options reach the socket (read back with getsockopt)"
 run "$KASHIM" --idle 23 --interval 7 --count 3 --user-timeout 4500 "$PAIR"
 expect "options: exit 0" 0 "$RC"
@@ -353,7 +346,7 @@ PIDS="$PIDS $P1"
 "$PAIR" -6 -n -r "$T/ready2" -H 30 &
 P2=$!
 PIDS="$PIDS $P2"
-if wait_file "$T/ready1" && wait_file "$T/ready2"; then
+if wait_file "$T/ready1" 10 && wait_file "$T/ready2" 10; then
 	run "$KASHIM" --status "$P1"
 	expect "--status: exit 0" 0 "$RC"
 	expect "--status: header" "PID NAME FD LOCAL PEER STATE KEEPALIVE IDLE INTERVAL COUNT USER_TIMEOUT LIMIT" "$(printf '%s\n' "$OUT" | head -n 1 | tr -s '\t' ' ')"
@@ -401,7 +394,7 @@ print(c[0]["keepalive"], c[1]["keepalive"], c[0]["family"], c[0]["peer"]["addres
 	"$KASHIM" --no-listener --idle 24 "$PAIR" -n -r "$T/ready3" -H 30 &
 	P3=$!
 	PIDS="$PIDS $P3"
-	if wait_file "$T/ready3"; then
+	if wait_file "$T/ready3" 10; then
 		run "$KASHIM" --status "$P3"
 		expect "--no-listener: both ends as set, the listener untouched" "ESTABLISHED on 24
 ESTABLISHED on 24
@@ -425,7 +418,7 @@ LISTEN off" "$(printf '%s\n' "$OUT" | awk '$6 ~ /^(ESTABLISHED|LISTEN)$/ { print
 			"$T/sockpair-copy" -n -r "$T/nobody/ready" -H 30 &
 		P3=$!
 		PIDS="$PIDS $P3"
-		if wait_file "$T/nobody/ready"; then
+		if wait_file "$T/nobody/ready" 10; then
 			run setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/kashim-copy" --status "$P3"
 			expect "--status by the process's own user: exit 0" 0 "$RC"
 			expect "--status by the process's own user: its sockets" 3 "$(printf '%s\n' "$OUT" | grep -c '127.0.0.1:')"
@@ -456,7 +449,7 @@ echo "# --status on a process that exits in the middle of the scan"
 "$PAIR" -n -r "$T/ready3" -H 30 &
 P3=$!
 PIDS="$PIDS $P3"
-if wait_file "$T/ready3"; then
+if wait_file "$T/ready3" 10; then
 	run env LD_PRELOAD="$B/libvanish.so" KASHIM_TEST_VANISH_PID="$P3" \
 		"$KASHIM" --status "$P3"
 	expect "--status, process gone mid-scan: exit 1" 1 "$RC"

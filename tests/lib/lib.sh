@@ -73,6 +73,17 @@ kashim_exports_want() {
 	echo "accept accept4 close close_range closefrom connect dup dup2 dup3 fclose fcntl fcntl64 listen recvmsg sendmsg sendto setsockopt socket $lib_vfork"
 }
 
+# wait_file FILE [SECONDS]: wait until FILE exists, at most SECONDS
+# (default 20); true when it does.
+wait_file() {
+	lib_i=0
+	while [ ! -e "$1" ] && [ $lib_i -lt $((${2:-20} * 10)) ]; do
+		sleep 0.1
+		lib_i=$((lib_i + 1))
+	done
+	[ -e "$1" ]
+}
+
 run() {
 	"$@" >"$T/out" 2>"$T/err"
 	RC=$?
