@@ -191,17 +191,24 @@ static int write_file(const char *path, const char *text, char *err,
 	return -1;
 }
 
-/* The load unit, naming this kashim-bpf. */
-static int write_load_unit(char *err, size_t errlen)
+/* This kashim-bpf's path into self (PATH_MAX); 0, or -1 with err set. */
+static int self_path(char *self, char *err, size_t errlen)
 {
-	char self[PATH_MAX], text[PATH_MAX + 1024];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ssize_t n = readlink("/proc/self/exe", self, PATH_MAX - 1);
 
 	if (n < 0) {
 		snprintf(err, errlen, "/proc/self/exe: %s", strerror(errno));
 		return -1;
 	}
 	self[n] = '\0';
+	return 0;
+}
+
+/* The load unit, naming this kashim-bpf (self). */
+static int write_load_unit(const char *self, char *err, size_t errlen)
+{
+	char text[PATH_MAX + 1024];
+
 	snprintf(text, sizeof(text),
 		 "# Written by kashim-bpf enable; the last kashim-bpf disable "
 		 "removes it.\n"
@@ -221,15 +228,13 @@ static int write_load_unit(char *err, size_t errlen)
 	return write_file(UNIT_DIR "/" LOAD_UNIT, text, err, errlen);
 }
 
-/* The drop-in for unit, whose section is sect. */
+/* The drop-in for unit, whose section is sect; self is this kashim-bpf. */
 static int write_dropin(const char *unit, const char *sect, const char *path,
-			char *err, size_t errlen)
+			const char *self, char *err, size_t errlen)
 {
-	char text[2048 + PATH_MAX], pin[PIN_LEN], self[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char text[2048 + PATH_MAX], pin[PIN_LEN];
 	int n;
 
-	self[len > 0 ? len : 0] = '\0';
 	n = snprintf(text, sizeof(text),
 		     "# Written by `kashim-bpf enable --unit %s`; `kashim-bpf "
 		     "disable --unit %s`\n# removes it. systemd attaches "
@@ -262,9 +267,9 @@ int kbpf_unit_enable(const char *unit, const struct kbpf_image *im, char *err,
 		     size_t errlen)
 {
 	const char *sect = unit_section(unit, err, errlen);
-	char dir[PATH_MAX], path[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX], self[PATH_MAX];
 
-	if (!sect)
+	if (!sect || self_path(self, err, errlen) < 0)
 		return -1;
 	dropin_path(unit, dir, true);
 	dropin_path(unit, path, false);
@@ -273,8 +278,8 @@ int kbpf_unit_enable(const char *unit, const struct kbpf_image *im, char *err,
 		return -1;
 	}
 	if (kbpf_unit_load(im, err, errlen) < 0 ||
-	    write_load_unit(err, errlen) < 0 ||
-	    write_dropin(unit, sect, path, err, errlen) < 0) {
+	    write_load_unit(self, err, errlen) < 0 ||
+	    write_dropin(unit, sect, path, self, err, errlen) < 0) {
 		rmdir(dir); /* only when it is empty: nobody else's */
 		return -1;
 	}

@@ -227,15 +227,6 @@ static int *before_of(struct conn *c, enum kashim_opt o)
 	}
 }
 
-/* The level and name of each option, for getsockopt(). */
-static const int opt_id[KASHIM_NOPTS][2] = {
-	[KASHIM_OPT_IDLE] = { IPPROTO_TCP, TCP_KEEPIDLE },
-	[KASHIM_OPT_INTVL] = { IPPROTO_TCP, TCP_KEEPINTVL },
-	[KASHIM_OPT_CNT] = { IPPROTO_TCP, TCP_KEEPCNT },
-	[KASHIM_OPT_UTO] = { IPPROTO_TCP, TCP_USER_TIMEOUT },
-	[KASHIM_OPT_KA] = { SOL_SOCKET, SO_KEEPALIVE },
-};
-
 void kashim_read_options(int s, struct conn *c, unsigned which)
 {
 	for (unsigned o = 0; o < KASHIM_NOPTS; o++) {
@@ -244,7 +235,7 @@ void kashim_read_options(int s, struct conn *c, unsigned which)
 
 		if (which & (1u << o))
 			*before_of(c, (enum kashim_opt)o) =
-				getsockopt(s, opt_id[o][0], opt_id[o][1], &v,
+				getsockopt(s, kashim_opt_id[o].level, kashim_opt_id[o].name, &v,
 					   &len) == 0
 					? v
 					: -1;

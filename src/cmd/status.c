@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "status.h"
+#include "procfs.h"
 
 /*
  * The name of process pid (/proc/PID/comm) into name[16]: the bytes the
@@ -28,14 +29,9 @@ static int read_comm(pid_t pid, char *name)
 {
 	char path[64], buf[17];
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, 16);
-	close(fd);
+	n = kashim_read_text(path, buf, sizeof(buf));
 	if (n <= 0)
 		return -1;
 	if (buf[n - 1] == '\n')

@@ -425,8 +425,6 @@ static int read_namespace(struct tcptab *t, pid_t pid)
 	}
 	if (job.rc == 0)
 		return 0;
-	if (job.rc == -2)
-		t->sysctl[0] = t->sysctl[1] = t->sysctl[2] = -1;
 	return read_table(t, pid, "tcp", false) < 0 ||
 			       read_table(t, pid, "tcp6", true) < 0
 		       ? -1

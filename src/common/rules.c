@@ -303,10 +303,7 @@ kashim_rule_matched(const struct kashim_settings *s, unsigned direction,
 	return rule_matches(&s->top, direction, port, addr) ? &s->top : NULL;
 }
 
-/* Level and name of each option kashim sets. */
-static const struct {
-	int level, name;
-} opt_id[KASHIM_NOPTS] = {
+const struct kashim_opt_id kashim_opt_id[KASHIM_NOPTS] = {
 	[KASHIM_OPT_IDLE] = { IPPROTO_TCP, TCP_KEEPIDLE },
 	[KASHIM_OPT_INTVL] = { IPPROTO_TCP, TCP_KEEPINTVL },
 	[KASHIM_OPT_CNT] = { IPPROTO_TCP, TCP_KEEPCNT },
@@ -333,8 +330,8 @@ void kashim_plan_make(const struct kashim_values *v, unsigned own,
 
 		if (!mine || (o == KASHIM_OPT_UTO ? val[o] <= 0 : !ka))
 			continue;
-		p->o[p->n++] = (struct kashim_plan_opt){ opt_id[o].level,
-							 opt_id[o].name, val[o],
+		p->o[p->n++] = (struct kashim_plan_opt){ kashim_opt_id[o].level,
+							 kashim_opt_id[o].name, val[o],
 							 (enum kashim_opt)o };
 	}
 }

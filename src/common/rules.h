@@ -67,6 +67,12 @@ enum kashim_opt {
 	KASHIM_NOPTS
 };
 
+/* The socket level and option name of each (setsockopt, getsockopt). */
+struct kashim_opt_id {
+	int level, name;
+};
+extern const struct kashim_opt_id kashim_opt_id[KASHIM_NOPTS];
+
 /*
  * What applying a rule does to a socket on which the program chose none
  * of the options (or to any socket, with override): n options, in order,
