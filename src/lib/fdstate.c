@@ -188,16 +188,6 @@ void kashim_fd_set_listener(int fd, uint8_t w, uint8_t clear, uint8_t add)
 			false);
 }
 
-/* The port of a socket address, 0 when it is not IPv4 or IPv6. */
-static uint16_t port_of(const struct sockaddr_storage *a, socklen_t len)
-{
-	if (a->ss_family == AF_INET && len >= sizeof(struct sockaddr_in))
-		return ntohs(((const struct sockaddr_in *)a)->sin_port);
-	if (a->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
-		return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
-	return 0;
-}
-
 uint16_t kashim_fd_local_port(int fd)
 {
 	struct sockaddr_storage a = {0};
@@ -213,7 +203,9 @@ uint16_t kashim_fd_local_port(int fd)
 	}
 	if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
 		return 0;
-	port = port_of(&a, len);
+	if (!kashim_inet_addr((const struct sockaddr *)&a, len))
+		return 0;
+	port = kashim_addr_port((const struct sockaddr *)&a);
 	if (port && kashim_fd_in_table(fd))
 		update(fd, KASHIM_FD_PORT_MASK,
 		       (uint32_t)port << KASHIM_FD_PORT_SHIFT);
