@@ -16,13 +16,6 @@
 
 #include "kbpf.h"
 
-/* Rule i, the top level for i == nrules. */
-static const struct kashim_rule *rule_at(const struct kashim_settings *s,
-					 size_t i)
-{
-	return i < s->nrules ? &s->rules[i] : &s->top;
-}
-
 /* The option bits are the library's: plan bits are copied across. */
 _Static_assert(KBPF_OPT_IDLE == 1u << KASHIM_OPT_IDLE &&
 		       KBPF_OPT_INTVL == 1u << KASHIM_OPT_INTVL &&
@@ -78,7 +71,7 @@ static int build_ports(const struct kashim_settings *s, struct kbpf_image *im,
 	for (size_t k = 0; k < n; k++) {
 		im->segs[k].start = s->nseg ? s->seg_start[k] : 0;
 		for (size_t i = 0; i <= s->nrules; i++)
-			if (kashim_port_matches(&rule_at(s, i)->m,
+			if (kashim_port_matches(&kashim_rule_at(s, i)->m,
 						(uint16_t)im->segs[k].start))
 				im->segs[k].mask |= 1ull << i;
 	}
@@ -103,7 +96,7 @@ static int build_hosts(const struct kashim_settings *s, struct kbpf_image *im,
 	size_t n = 0;
 
 	for (size_t i = 0; i <= s->nrules; i++) {
-		const struct kashim_match *m = &rule_at(s, i)->m;
+		const struct kashim_match *m = &kashim_rule_at(s, i)->m;
 
 		if (!m->nhosts)
 			im->conf.hosts_any |= 1ull << i;
@@ -123,7 +116,7 @@ static int build_hosts(const struct kashim_settings *s, struct kbpf_image *im,
 	im->nhosts = n;
 	for (size_t k = 0; k < n; k++)
 		for (size_t i = 0; i <= s->nrules; i++) {
-			const struct kashim_match *m = &rule_at(s, i)->m;
+			const struct kashim_match *m = &kashim_rule_at(s, i)->m;
 
 			for (size_t j = 0; j < m->nhosts; j++)
 				if (m->hosts[j].prefix <=
@@ -187,7 +180,7 @@ static int build_progs(const struct kashim_settings *s, struct kbpf_image *im,
 	size_t n = 0;
 
 	for (size_t i = 0; i <= s->nrules; i++) {
-		const struct kashim_rule *r = rule_at(s, i);
+		const struct kashim_rule *r = kashim_rule_at(s, i);
 
 		if (!r->m.nprograms)
 			im->conf.progs_any |= 1ull << i;
@@ -223,7 +216,7 @@ int kbpf_image_build(const struct kashim_settings *s, const char *path,
 	im->conf.enable = s->top.v.enable;
 	im->conf.nrules = (uint32_t)s->nrules;
 	for (size_t i = 0; i <= s->nrules; i++) {
-		const struct kashim_rule *r = rule_at(s, i);
+		const struct kashim_rule *r = kashim_rule_at(s, i);
 
 		fill_values(r, &im->vals[i]);
 		if (r->m.direction & KASHIM_DIR_OUTGOING)

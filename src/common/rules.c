@@ -45,13 +45,6 @@ static void note_needs(struct kashim_settings *s, const struct kashim_rule *r)
 	s->need_host |= r->m.nhosts > 0;
 }
 
-/* Rule i of s, the top level for i == s->nrules. */
-static const struct kashim_rule *rule_at(const struct kashim_settings *s,
-					 size_t i)
-{
-	return i < s->nrules ? &s->rules[i] : &s->top;
-}
-
 /*
  * Collect 0 and every end of the port ranges of every rule and of the
  * top level (lo, and hi + 1 below 65536), sorted and once each: a bit
@@ -68,7 +61,7 @@ static size_t cut_points(const struct kashim_settings *s, uint32_t *cut)
 		return 0;
 	bits[0] = 1;
 	for (size_t i = 0; i <= s->nrules; i++) {
-		const struct kashim_match *m = &rule_at(s, i)->m;
+		const struct kashim_match *m = &kashim_rule_at(s, i)->m;
 
 		for (size_t j = 0; j < m->nports; j++) {
 			uint32_t lo = m->ports[j].lo, end = m->ports[j].hi + 1u;
@@ -160,7 +153,7 @@ static void build_index(struct kashim_settings *s)
 	uint32_t *next;
 
 	for (size_t i = 0; i <= s->nrules && max < 65536; i++)
-		max += 2 * rule_at(s, i)->m.nports;
+		max += 2 * kashim_rule_at(s, i)->m.nports;
 	max = max < 65536 ? max : 65536;
 	s->seg_start = kashim_settings_mem.calloc(max, sizeof(*s->seg_start));
 	s->seg_rule = kashim_settings_mem.calloc(2 * max, sizeof(*s->seg_rule));

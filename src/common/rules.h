@@ -128,6 +128,16 @@ struct kashim_settings {
 };
 
 /*
+ * Rule i of s, the top level for i == s->nrules: every rule, then the
+ * top level, as the index and kashim-bpf's maps (bit i) take them.
+ */
+static inline const struct kashim_rule *
+kashim_rule_at(const struct kashim_settings *s, size_t i)
+{
+	return i < s->nrules ? &s->rules[i] : &s->top;
+}
+
+/*
  * The user timeout in ms that values v put on a socket: v->user_timeout,
  * or the `auto` bound computed from idle, interval and count.
  */
