@@ -52,7 +52,12 @@ DEPFLAGS = -MMD -MP
 # src/common: what every product links. The printer only serves the
 # command and the fuzzers, so the library does without it.
 COMMON_OBJS := src/common/settings.o src/common/rules.o
-LOAD_OBJS := src/common/load.o
+# The one settings loader (load.c), which the library links; LOAD_OBJS
+# adds its command form (loadcmd.c: kashim_settings_load_cmd() names the
+# config reader, which the library does without), for the `kashim`
+# command and kashim-bpf.
+LOADER_OBJS := src/common/load.o
+LOAD_OBJS := $(LOADER_OBJS) src/common/loadcmd.o
 PRINT_OBJS := src/common/print.o
 CONF_OBJS := src/common/conf.o
 IO_OBJS := src/common/io.o
@@ -64,7 +69,7 @@ LIB := src/libkashim.so
 SONAME := libkashim.so.0
 LIB_OBJS := src/lib/hooks.o src/lib/real.o src/lib/init.o src/lib/apply.o \
 	src/lib/fdstate.o src/lib/log.o src/lib/arena.o src/lib/listener.o \
-	src/lib/vfork.o $(COMMON_OBJS) $(LOAD_OBJS) $(IO_OBJS)
+	src/lib/vfork.o $(COMMON_OBJS) $(LOADER_OBJS) $(IO_OBJS)
 # The config module, dlopen()ed by the library with libconfuse behind it.
 MODULE := src/kashim-conf.so
 MODULE_OBJS := $(CONF_OBJS) $(COMMON_OBJS)

@@ -7,6 +7,9 @@
 # 2. The library imports no stdio printing: that code belongs to the
 #    command and the fuzzers (src/common/print.c).
 # 3. The library needs at most two glibc symbol versions.
+# 4. The library links none of the command's own code: its loader form
+#    (kashim_settings_load_cmd(), src/common/loadcmd.c) and the config
+#    reader (kashim_conf_load(), in the dlopen()ed config module).
 set -u
 . "$(dirname "$0")/lib/lib.sh"
 
@@ -50,5 +53,16 @@ if [ "$(echo "$versions" | grep -c .)" -le 2 ]; then
 	pass "$lib needs $(echo $versions)"
 else
 	fail "$lib needs $(echo $versions): more than two glibc symbol versions (look the newer ones up with dlsym)"
+fi
+# 4. nm reads the library's own symbol table (hidden names too): the one
+# loader is there, the command's form of it and the config reader not.
+defined=$(nm --defined-only "$lib" | awk '{ print $3 }')
+echo "$defined" | grep -qx kashim_settings_load ||
+	fail "$lib: no kashim_settings_load in its symbol table (stripped?): cannot tell what it links"
+command_only=$(echo "$defined" | grep -xE 'kashim_settings_load_cmd|kashim_conf_load' || true)
+if [ -n "$command_only" ]; then
+	fail "$lib defines $(echo $command_only): the command's own code (src/common/loadcmd.c, the config module)"
+else
+	pass "$lib links neither kashim_settings_load_cmd nor kashim_conf_load"
 fi
 summary rooms

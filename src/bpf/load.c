@@ -1,7 +1,7 @@
 /*
  * load.c - the settings kashim-bpf puts into its maps, for `attach`
  * (main.c) and `enable`/`load` (unit.c) alike: read through the one
- * command loader, kashim_settings_load_cmd() (common/load.h), as
+ * command loader, kashim_settings_load_cmd() (common/loadcmd.c), as
  * `kashim --check` and the library read them.
  */
 #include <stdio.h>
