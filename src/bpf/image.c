@@ -49,16 +49,19 @@ static void fill_values(const struct kashim_rule *r, struct kbpf_values *v)
 }
 
 /*
- * The port segments are those of the library's index (rules.c), and each
+ * The port segments are those of the library's full index (rules.c,
+ * kashim_rules_index(): cut at every rule and the top level), and each
  * one's mask the rules whose ports hold it, by the library's own test.
  */
 static int build_ports(const struct kashim_settings *s, struct kbpf_image *im,
 		       char *err, size_t errlen)
 {
-	size_t n = s->nseg ? s->nseg : 1;
+	size_t n = s->nseg;
 
-	if (!s->nseg && (s->nrules || s->top.m.nports)) {
-		snprintf(err, errlen, "out of memory for the port index");
+	if (!s->full_index) {
+		snprintf(err, errlen,
+			 "ports: the settings have no full port index "
+			 "(kashim_rules_index() was not called)");
 		return -1;
 	}
 	if (n > KBPF_MAX_SEGS) {
@@ -69,7 +72,7 @@ static int build_ports(const struct kashim_settings *s, struct kbpf_image *im,
 		return -1;
 	}
 	for (size_t k = 0; k < n; k++) {
-		im->segs[k].start = s->nseg ? s->seg_start[k] : 0;
+		im->segs[k].start = s->seg_start[k];
 		for (size_t i = 0; i <= s->nrules; i++)
 			if (kashim_port_matches(&kashim_rule_at(s, i)->m,
 						(uint16_t)im->segs[k].start))
