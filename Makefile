@@ -9,8 +9,10 @@
 # libdir, bindir and mandir; a change of any of them rebuilds what it
 # affects. The rooms of src/:
 #   src/lib/     the preloaded library (libkashim.so)
-#   src/common/  settings, rules and the config module (kashim-conf.so),
-#                shared by the library, the command and the tests
+#   src/common/  settings and rules, shared by the library, the command,
+#                kashim-bpf and the tests
+#   src/conf/    the config file: its reader, the config module
+#                (kashim-conf.so), and its printer
 #   src/cmd/     the `kashim` command
 #   src/bpf/     `kashim-bpf`: the same settings from cgroup BPF programs
 # Each mk/*.mk fragment below adds one product or one group of checks.
@@ -49,8 +51,7 @@ ALL_CFLAGS = $(KASHIM_CFLAGS) $(CFLAGS)
 HEADERS := $(wildcard src/*/*.h)
 DEPFLAGS = -MMD -MP
 
-# src/common: what every product links. The printer only serves the
-# command and the fuzzers, so the library does without it.
+# src/common: what every product links.
 COMMON_OBJS := src/common/settings.o src/common/rules.o
 # The one settings loader (load.c), which the library links; LOAD_OBJS
 # adds its command form (loadcmd.c: kashim_settings_load_cmd() names the
@@ -58,9 +59,12 @@ COMMON_OBJS := src/common/settings.o src/common/rules.o
 # command and kashim-bpf.
 LOADER_OBJS := src/common/load.o
 LOAD_OBJS := $(LOADER_OBJS) src/common/loadcmd.o
-PRINT_OBJS := src/common/print.o
-CONF_OBJS := src/common/conf.o
 IO_OBJS := src/common/io.o
+# src/conf: the config file's reader (libconfuse; the config module) and
+# its writer, the printer, which serves the command, the fuzzers and the
+# reader's round trips, so the library does without it.
+CONF_OBJS := src/conf/conf.o
+PRINT_OBJS := src/conf/print.o
 # What the command and kashim-bpf ask of systemd (not in the library).
 SYSTEMD_OBJS := src/common/systemd.o
 
@@ -158,7 +162,7 @@ src/%.o: ALL_CFLAGS += $(DEPFLAGS)
 src/%.o: src/%.c src/.cflags
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-src/common/conf.o: src/common/conf.c src/.cflags
+src/conf/conf.o: src/conf/conf.c src/.cflags
 	$(CC) $(ALL_CFLAGS) $(CONFUSE_CFLAGS) -c -o $@ $<
 
 # Every symbol lookup at load time is paid by every process on the host:
