@@ -9,8 +9,10 @@
 # libdir, bindir and mandir; a change of any of them rebuilds what it
 # affects. The rooms of src/:
 #   src/lib/     the preloaded library (libkashim.so)
-#   src/common/  settings, rules and the config module (kashim-conf.so),
-#                shared by the library, the command and the tests
+#   src/common/  settings and rules, shared by the library, the command,
+#                kashim-bpf and the tests
+#   src/conf/    the config file: its reader, the config module
+#                (kashim-conf.so), and its printer
 #   src/cmd/     the `kashim` command
 #   src/bpf/     `kashim-bpf`: the same settings from cgroup BPF programs
 # Each mk/*.mk fragment below adds one product or one group of checks.
@@ -49,13 +51,20 @@ ALL_CFLAGS = $(KASHIM_CFLAGS) $(CFLAGS)
 HEADERS := $(wildcard src/*/*.h)
 DEPFLAGS = -MMD -MP
 
-# src/common: what every product links. The printer only serves the
-# command and the fuzzers, so the library does without it.
+# src/common: what every product links.
 COMMON_OBJS := src/common/settings.o src/common/rules.o
-LOAD_OBJS := src/common/load.o
-PRINT_OBJS := src/common/print.o
-CONF_OBJS := src/common/conf.o
+# The one settings loader (load.c), which the library links; LOAD_OBJS
+# adds its command form (loadcmd.c: kashim_settings_load_cmd() names the
+# config reader, which the library does without), for the `kashim`
+# command and kashim-bpf.
+LOADER_OBJS := src/common/load.o
+LOAD_OBJS := $(LOADER_OBJS) src/common/loadcmd.o
 IO_OBJS := src/common/io.o
+# src/conf: the config file's reader (libconfuse; the config module) and
+# its writer, the printer, which serves the command, the fuzzers and the
+# reader's round trips, so the library does without it.
+CONF_OBJS := src/conf/conf.o
+PRINT_OBJS := src/conf/print.o
 # What the command and kashim-bpf ask of systemd (not in the library).
 SYSTEMD_OBJS := src/common/systemd.o
 
@@ -64,7 +73,7 @@ LIB := src/libkashim.so
 SONAME := libkashim.so.0
 LIB_OBJS := src/lib/hooks.o src/lib/real.o src/lib/init.o src/lib/apply.o \
 	src/lib/fdstate.o src/lib/log.o src/lib/arena.o src/lib/listener.o \
-	src/lib/vfork.o $(COMMON_OBJS) $(LOAD_OBJS) $(IO_OBJS)
+	src/lib/vfork.o $(COMMON_OBJS) $(LOADER_OBJS) $(IO_OBJS)
 # The config module, dlopen()ed by the library with libconfuse behind it.
 MODULE := src/kashim-conf.so
 MODULE_OBJS := $(CONF_OBJS) $(COMMON_OBJS)
@@ -153,7 +162,7 @@ src/%.o: ALL_CFLAGS += $(DEPFLAGS)
 src/%.o: src/%.c src/.cflags
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-src/common/conf.o: src/common/conf.c src/.cflags
+src/conf/conf.o: src/conf/conf.c src/.cflags
 	$(CC) $(ALL_CFLAGS) $(CONFUSE_CFLAGS) -c -o $@ $<
 
 # Every symbol lookup at load time is paid by every process on the host:

@@ -18,17 +18,17 @@ FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 $(FUZZ_DIR):
 	mkdir -p $@
 
-# The shared settings code, compiled into each harness.
-FUZZ_COMMON := src/common/settings.c src/common/rules.c src/common/print.c
+# The shared settings code and the printer, compiled into each harness.
+FUZZ_COMMON := src/common/settings.c src/common/rules.c src/conf/print.c
 
 $(FUZZ_DIR)/fuzz_env: fuzz/fuzz_env.c fuzz/exercise.h $(FUZZ_COMMON) \
 		$(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_env.c $(FUZZ_COMMON)
 
-$(FUZZ_DIR)/fuzz_conf: fuzz/fuzz_conf.c fuzz/exercise.h src/common/conf.c \
+$(FUZZ_DIR)/fuzz_conf: fuzz/fuzz_conf.c fuzz/exercise.h src/conf/conf.c \
 		$(FUZZ_COMMON) $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CONFUSE_CFLAGS) -o $@ fuzz/fuzz_conf.c \
-		src/common/conf.c $(FUZZ_COMMON) $(CONFUSE_LIBS)
+		src/conf/conf.c $(FUZZ_COMMON) $(CONFUSE_LIBS)
 
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_HARNESSES))
 

@@ -15,7 +15,7 @@ tests/build:
 	mkdir -p $@
 
 tests/build/test_settings: tests/unit/test_settings.c $(COMMON_OBJS) \
-		$(LOAD_OBJS) $(PRINT_OBJS) | tests/build
+		$(LOADER_OBJS) $(PRINT_OBJS) | tests/build
 	$(CC) $(TEST_CFLAGS) $(CHECK_CFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 tests/build/test_conf: tests/unit/test_conf.c $(CONF_OBJS) $(COMMON_OBJS) \

@@ -16,13 +16,6 @@
 
 #include "kbpf.h"
 
-/* Rule i, the top level for i == nrules. */
-static const struct kashim_rule *rule_at(const struct kashim_settings *s,
-					 size_t i)
-{
-	return i < s->nrules ? &s->rules[i] : &s->top;
-}
-
 /* The option bits are the library's: plan bits are copied across. */
 _Static_assert(KBPF_OPT_IDLE == 1u << KASHIM_OPT_IDLE &&
 		       KBPF_OPT_INTVL == 1u << KASHIM_OPT_INTVL &&
@@ -56,16 +49,19 @@ static void fill_values(const struct kashim_rule *r, struct kbpf_values *v)
 }
 
 /*
- * The port segments are those of the library's index (rules.c), and each
+ * The port segments are those of the library's full index (rules.c,
+ * kashim_rules_index(): cut at every rule and the top level), and each
  * one's mask the rules whose ports hold it, by the library's own test.
  */
 static int build_ports(const struct kashim_settings *s, struct kbpf_image *im,
 		       char *err, size_t errlen)
 {
-	size_t n = s->nseg ? s->nseg : 1;
+	size_t n = s->nseg;
 
-	if (!s->nseg && (s->nrules || s->top.m.nports)) {
-		snprintf(err, errlen, "out of memory for the port index");
+	if (!s->full_index) {
+		snprintf(err, errlen,
+			 "ports: the settings have no full port index "
+			 "(kashim_rules_index() was not called)");
 		return -1;
 	}
 	if (n > KBPF_MAX_SEGS) {
@@ -76,9 +72,9 @@ static int build_ports(const struct kashim_settings *s, struct kbpf_image *im,
 		return -1;
 	}
 	for (size_t k = 0; k < n; k++) {
-		im->segs[k].start = s->nseg ? s->seg_start[k] : 0;
+		im->segs[k].start = s->seg_start[k];
 		for (size_t i = 0; i <= s->nrules; i++)
-			if (kashim_port_matches(&rule_at(s, i)->m,
+			if (kashim_port_matches(&kashim_rule_at(s, i)->m,
 						(uint16_t)im->segs[k].start))
 				im->segs[k].mask |= 1ull << i;
 	}
@@ -103,7 +99,7 @@ static int build_hosts(const struct kashim_settings *s, struct kbpf_image *im,
 	size_t n = 0;
 
 	for (size_t i = 0; i <= s->nrules; i++) {
-		const struct kashim_match *m = &rule_at(s, i)->m;
+		const struct kashim_match *m = &kashim_rule_at(s, i)->m;
 
 		if (!m->nhosts)
 			im->conf.hosts_any |= 1ull << i;
@@ -123,7 +119,7 @@ static int build_hosts(const struct kashim_settings *s, struct kbpf_image *im,
 	im->nhosts = n;
 	for (size_t k = 0; k < n; k++)
 		for (size_t i = 0; i <= s->nrules; i++) {
-			const struct kashim_match *m = &rule_at(s, i)->m;
+			const struct kashim_match *m = &kashim_rule_at(s, i)->m;
 
 			for (size_t j = 0; j < m->nhosts; j++)
 				if (m->hosts[j].prefix <=
@@ -187,7 +183,7 @@ static int build_progs(const struct kashim_settings *s, struct kbpf_image *im,
 	size_t n = 0;
 
 	for (size_t i = 0; i <= s->nrules; i++) {
-		const struct kashim_rule *r = rule_at(s, i);
+		const struct kashim_rule *r = kashim_rule_at(s, i);
 
 		if (!r->m.nprograms)
 			im->conf.progs_any |= 1ull << i;
@@ -223,7 +219,7 @@ int kbpf_image_build(const struct kashim_settings *s, const char *path,
 	im->conf.enable = s->top.v.enable;
 	im->conf.nrules = (uint32_t)s->nrules;
 	for (size_t i = 0; i <= s->nrules; i++) {
-		const struct kashim_rule *r = rule_at(s, i);
+		const struct kashim_rule *r = kashim_rule_at(s, i);
 
 		fill_values(r, &im->vals[i]);
 		if (r->m.direction & KASHIM_DIR_OUTGOING)

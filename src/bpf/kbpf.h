@@ -147,8 +147,9 @@ int kbpf_unit_cmd(const char *verb, const char *unit);
 
 /*
  * load.c: the settings, defaults < config file (config, or the system
- * one when NULL) < environment, as the library reads them. Returns 0,
- * or 1 after a message with s freed.
+ * one when NULL) < environment, as the library reads them, with the
+ * full port index kbpf_image_build() needs. Returns 0, or 1 after a
+ * message with s freed.
  */
 int kbpf_load_settings(const char *config, struct kashim_settings *s);
 

@@ -8,9 +8,7 @@
 #define KASHIM_LOAD_H
 
 #include <stdbool.h>
-#include <stdlib.h>
 #include <sys/types.h>
-#include <unistd.h>
 
 #include "conf.h"
 #include "settings.h"
@@ -63,24 +61,11 @@ int kashim_settings_load(struct kashim_settings *s,
  * and kashim-bpf): kashim_settings_load() with getenv(), the config
  * reader the command links (kashim_conf_load()) and the real user,
  * matching no program. Returns 0, or -1 with the messages in res and s
- * freed. Inline: the library, which reads its file through a loader of
- * its own, must not link kashim_conf_load().
+ * freed. In loadcmd.c, which only the command and kashim-bpf link: the
+ * library reads its file through a loader of its own and must not link
+ * kashim_conf_load().
  */
-static inline int kashim_settings_load_cmd(const char *file,
-					   struct kashim_settings *s,
-					   struct kashim_load_result *res)
-{
-	const struct kashim_sources src = {
-		.getenv = getenv,
-		.load_file = kashim_conf_load,
-		.ruid = getuid(),
-		.exe = NULL,
-	};
-
-	if (kashim_settings_load(s, &src, file, res) == 0)
-		return 0;
-	kashim_settings_free(s);
-	return -1;
-}
+int kashim_settings_load_cmd(const char *file, struct kashim_settings *s,
+			     struct kashim_load_result *res);
 
 #endif

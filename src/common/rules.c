@@ -3,10 +3,12 @@
  * index, each rule's plan, and matching a connection.
  *
  * Linked into the library, the config module, the `kashim` command and
- * kashim-bpf, whose maps are built from the same index and plans.
- * kashim_rules_finish() allocates the index once; matching a
- * connection does no I/O and allocates nothing.
+ * kashim-bpf, whose maps are built from the same index (its full form,
+ * kashim_rules_index()) and plans. kashim_rules_finish() allocates the
+ * index matching needs once; matching a connection does no I/O and
+ * allocates nothing.
  */
+#include <errno.h>
 #include <fnmatch.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -45,21 +47,26 @@ static void note_needs(struct kashim_settings *s, const struct kashim_rule *r)
 	s->need_host |= r->m.nhosts > 0;
 }
 
-/* Rule i of s, the top level for i == s->nrules. */
-static const struct kashim_rule *rule_at(const struct kashim_settings *s,
-					 size_t i)
+/*
+ * Does rule i (the top level for i == s->nrules) cut the index? The
+ * library's own index (all false) is cut at the rules this process may
+ * use only: a search starts at a rule, and the top level is tried after
+ * the rules anyway. kashim-bpf's (all true) is cut at every rule and the
+ * top level: its maps give each segment the rules whose ports hold it,
+ * and match programs in the kernel.
+ */
+static bool cuts(const struct kashim_settings *s, size_t i, bool all)
 {
-	return i < s->nrules ? &s->rules[i] : &s->top;
+	return all || (i < s->nrules && s->rules[i].program_ok);
 }
 
 /*
- * Collect 0 and every end of the port ranges of every rule and of the
- * top level (lo, and hi + 1 below 65536), sorted and once each: a bit
- * per port, read in order. Returns their number, or 0 without memory.
- * Rules of other programs count too: kashim-bpf builds its maps from
- * this index and matches programs in the kernel.
+ * Collect 0 and every end of the port ranges of the rules that cut the
+ * index (lo, and hi + 1 below 65536), sorted and once each: a bit per
+ * port, read in order. Returns their number, or 0 without memory.
  */
-static size_t cut_points(const struct kashim_settings *s, uint32_t *cut)
+static size_t cut_points(const struct kashim_settings *s, uint32_t *cut,
+			 bool all)
 {
 	uint64_t *bits = kashim_settings_mem.calloc(65536 / 64, sizeof(*bits));
 	size_t n = 0;
@@ -68,9 +75,9 @@ static size_t cut_points(const struct kashim_settings *s, uint32_t *cut)
 		return 0;
 	bits[0] = 1;
 	for (size_t i = 0; i <= s->nrules; i++) {
-		const struct kashim_match *m = &rule_at(s, i)->m;
+		const struct kashim_match *m = &kashim_rule_at(s, i)->m;
 
-		for (size_t j = 0; j < m->nports; j++) {
+		for (size_t j = 0; cuts(s, i, all) && j < m->nports; j++) {
 			uint32_t lo = m->ports[j].lo, end = m->ports[j].hi + 1u;
 
 			bits[lo / 64] |= 1ull << (lo % 64);
@@ -153,32 +160,60 @@ static void fill_column(struct kashim_settings *s, uint32_t *next, size_t col,
 	}
 }
 
-/* Build the rule index; on failure to allocate, leave it empty. */
-static void build_index(struct kashim_settings *s)
+/* Drop the index: matching scans every rule until it is built again. */
+static void free_index(struct kashim_settings *s)
+{
+	kashim_settings_mem.free(s->seg_start);
+	kashim_settings_mem.free(s->seg_rule);
+	s->seg_start = s->seg_rule = NULL;
+	s->nseg = 0;
+	s->full_index = false;
+}
+
+/*
+ * Build the rule index, cut at every rule and the top level when all,
+ * else at this process's rules (cuts()). On failure to allocate, leave
+ * it empty.
+ */
+static void build_index(struct kashim_settings *s, bool all)
 {
 	size_t max = 1; /* segments: at most one per port, 0 included */
 	uint32_t *next;
 
 	for (size_t i = 0; i <= s->nrules && max < 65536; i++)
-		max += 2 * rule_at(s, i)->m.nports;
+		if (cuts(s, i, all))
+			max += 2 * kashim_rule_at(s, i)->m.nports;
 	max = max < 65536 ? max : 65536;
 	s->seg_start = kashim_settings_mem.calloc(max, sizeof(*s->seg_start));
 	s->seg_rule = kashim_settings_mem.calloc(2 * max, sizeof(*s->seg_rule));
 	next = kashim_settings_mem.calloc(max + 1, sizeof(*next));
 	if (s->seg_start && s->seg_rule && next)
-		s->nseg = cut_points(s, s->seg_start);
+		s->nseg = cut_points(s, s->seg_start, all);
 	if (s->nseg) {
 		fill_column(s, next, 0, KASHIM_DIR_OUTGOING);
 		fill_column(s, next, 1, KASHIM_DIR_INCOMING);
+		s->full_index = all;
 	} else {
-		kashim_settings_mem.free(s->seg_start);
-		kashim_settings_mem.free(s->seg_rule);
-		s->seg_start = s->seg_rule = NULL;
+		free_index(s);
 	}
 	kashim_settings_mem.free(next);
 }
 
 static void plan_rules(struct kashim_settings *s);
+
+/*
+ * Does this process's matching use an index? Only with a rule it may use
+ * and a direction that is not decided in advance (fixed[], by
+ * plan_rules()): the top level alone is one test, whatever its ports.
+ */
+static bool index_needed(const struct kashim_settings *s)
+{
+	bool usable = false;
+
+	for (size_t i = 0; i < s->nrules && !usable; i++)
+		usable = s->rules[i].program_ok;
+	return usable && !(s->fixed[0] && s->fixed[1]);
+}
 
 void kashim_rules_finish(struct kashim_settings *s, const char *exe)
 {
@@ -188,9 +223,19 @@ void kashim_rules_finish(struct kashim_settings *s, const char *exe)
 		s->rules[i].program_ok = program_matches(&s->rules[i].m, exe);
 		note_needs(s, &s->rules[i]);
 	}
-	if ((s->nrules || s->top.m.nports) && !s->nseg)
-		build_index(s);
 	plan_rules(s);
+	if (!s->nseg && index_needed(s))
+		build_index(s, false);
+}
+
+int kashim_rules_index(struct kashim_settings *s)
+{
+	free_index(s);
+	build_index(s, true);
+	if (s->nseg)
+		return 0;
+	errno = ENOMEM;
+	return -1;
 }
 
 static bool port_matches(const struct kashim_match *m, uint16_t port)

@@ -107,16 +107,19 @@ struct kashim_settings {
 	bool need_port; /* some rule or the top level matches on ports */
 	bool need_host; /* some rule or the top level matches on hosts */
 	/*
-	 * The rule index, built by kashim_rules_finish(): the port line
-	 * cut into nseg segments at every end of a port range of a rule or
-	 * of the top level (seg_start ascending, from 0; kashim-bpf's port
-	 * map holds the same segments), and for each segment the first rule
-	 * that may match it, outgoing and incoming (seg_rule[2 * i + 0/1];
-	 * nrules for none). Without it (nseg = 0) matching scans every rule.
+	 * The rule index: the port line cut into nseg segments at every
+	 * end of a port range of the rules this process may use (built by
+	 * kashim_rules_finish() when matching needs it), or of every rule
+	 * and the top level (full_index, by kashim_rules_index(): kashim-bpf's
+	 * port map holds the same segments); seg_start ascending, from 0.
+	 * For each segment the first rule that may match it, outgoing and
+	 * incoming (seg_rule[2 * i + 0/1]; nrules for none). Without it
+	 * (nseg = 0) matching scans every rule.
 	 */
 	uint32_t *seg_start;
 	uint32_t *seg_rule;
 	size_t nseg;
+	bool full_index;
 	/*
 	 * When the rule for a direction depends on neither port nor peer
 	 * (no match key could make a difference), fixed[d] is set and
@@ -128,6 +131,16 @@ struct kashim_settings {
 };
 
 /*
+ * Rule i of s, the top level for i == s->nrules: every rule, then the
+ * top level, as the index and kashim-bpf's maps (bit i) take them.
+ */
+static inline const struct kashim_rule *
+kashim_rule_at(const struct kashim_settings *s, size_t i)
+{
+	return i < s->nrules ? &s->rules[i] : &s->top;
+}
+
+/*
  * The user timeout in ms that values v put on a socket: v->user_timeout,
  * or the `auto` bound computed from idle, interval and count.
  */
@@ -136,13 +149,22 @@ int kashim_user_timeout_ms(const struct kashim_values *v);
 /*
  * Finish the rules once every value is in (settings.c has made the
  * rules inherit from the top level): match the programs key against exe
- * (the executable's base name; NULL matches none), build the port index
- * and each rule's plan. The index cuts the port line at every end of a
- * port range of every rule and of the top level, whatever their programs
- * key, so the same index serves kashim-bpf, which matches programs in
- * the kernel. Without memory for it, matching scans every rule.
+ * (the executable's base name; NULL matches none), work out each rule's
+ * plan and build the port index that matching needs: none when no rule
+ * is exe's or no match key can make a difference, else one cut at the
+ * port ranges of exe's rules only. Without memory for it, matching
+ * scans every rule.
  */
 void kashim_rules_finish(struct kashim_settings *s, const char *exe);
+
+/*
+ * The full port index, for kashim-bpf, after kashim_rules_finish(): cut
+ * at every end of a port range of every rule and of the top level,
+ * whatever their programs key (the maps match programs in the kernel),
+ * in place of the one finishing built. Matching answers as before.
+ * Returns 0, or -1 with errno ENOMEM and no index.
+ */
+int kashim_rules_index(struct kashim_settings *s);
 
 /* Does m name port? An empty list of ports names every port. */
 bool kashim_port_matches(const struct kashim_match *m, uint16_t port);

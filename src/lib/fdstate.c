@@ -99,7 +99,7 @@ void kashim_fd_set_slow(int fd, uint32_t word)
 {
 	if (kashim_vfork_child())
 		return;
-	if ((unsigned)fd >= TABLE_SIZE) {
+	if (!kashim_fd_in_table(fd)) {
 		far_set(fd, (uint8_t)word, false);
 		return;
 	}
@@ -112,7 +112,7 @@ void kashim_fd_add_slow(int fd, uint8_t bits)
 {
 	if (kashim_vfork_child())
 		return;
-	if ((unsigned)fd >= TABLE_SIZE) {
+	if (!kashim_fd_in_table(fd)) {
 		far_set(fd, bits, true);
 		return;
 	}
@@ -123,12 +123,12 @@ void kashim_fd_add_slow(int fd, uint8_t bits)
 
 void kashim_fd_copy(int fd, int from)
 {
-	uint32_t w = (unsigned)from < TABLE_SIZE ?
+	uint32_t w = kashim_fd_in_table(from) ?
 			     __atomic_load_n(&kashim_fd_table[from],
 					     __ATOMIC_RELAXED) :
 			     kashim_fd_get_far(from);
 
-	if ((unsigned)fd >= TABLE_SIZE)
+	if (!kashim_fd_in_table(fd))
 		w &= KASHIM_FD_STATE_MASK; /* past the table: the state only */
 	if (kashim_fd_near(fd))
 		__atomic_store_n(&kashim_fd_table[fd], w, __ATOMIC_RELAXED);
@@ -155,7 +155,7 @@ void kashim_fd_forget_range(unsigned first, unsigned last)
 
 uint8_t kashim_fd_listener(int fd)
 {
-	if ((unsigned)fd >= TABLE_SIZE)
+	if (!kashim_fd_in_table(fd))
 		return KASHIM_FD_NO_LISTENER;
 	return (uint8_t)(__atomic_load_n(&kashim_fd_table[fd],
 					 __ATOMIC_RELAXED) >>
@@ -178,7 +178,7 @@ static void update(int fd, uint32_t mask, uint32_t v)
 
 void kashim_fd_set_listener(int fd, uint8_t w, uint8_t clear, uint8_t add)
 {
-	if ((unsigned)fd < TABLE_SIZE) {
+	if (kashim_fd_in_table(fd)) {
 		update(fd, KASHIM_FD_LISTENER_MASK | clear,
 		       ((uint32_t)w << KASHIM_FD_LISTENER_SHIFT) | add);
 		return;
@@ -188,23 +188,13 @@ void kashim_fd_set_listener(int fd, uint8_t w, uint8_t clear, uint8_t add)
 			false);
 }
 
-/* The port of a socket address, 0 when it is not IPv4 or IPv6. */
-static uint16_t port_of(const struct sockaddr_storage *a, socklen_t len)
-{
-	if (a->ss_family == AF_INET && len >= sizeof(struct sockaddr_in))
-		return ntohs(((const struct sockaddr_in *)a)->sin_port);
-	if (a->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
-		return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
-	return 0;
-}
-
 uint16_t kashim_fd_local_port(int fd)
 {
 	struct sockaddr_storage a = {0};
 	socklen_t len = sizeof(a);
 	uint16_t port;
 
-	if ((unsigned)fd < TABLE_SIZE) {
+	if (kashim_fd_in_table(fd)) {
 		port = (uint16_t)(__atomic_load_n(&kashim_fd_table[fd],
 						  __ATOMIC_RELAXED) >>
 				  KASHIM_FD_PORT_SHIFT);
@@ -213,8 +203,10 @@ uint16_t kashim_fd_local_port(int fd)
 	}
 	if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
 		return 0;
-	port = port_of(&a, len);
-	if (port && (unsigned)fd < TABLE_SIZE)
+	if (!kashim_inet_addr((const struct sockaddr *)&a, len))
+		return 0;
+	port = kashim_addr_port((const struct sockaddr *)&a);
+	if (port && kashim_fd_in_table(fd))
 		update(fd, KASHIM_FD_PORT_MASK,
 		       (uint32_t)port << KASHIM_FD_PORT_SHIFT);
 	return port;

@@ -134,6 +134,34 @@ uint8_t kashim_fd_listener(int fd);
  */
 void kashim_fd_set_listener(int fd, uint8_t w, uint8_t clear, uint8_t add);
 
+/* Is a (len bytes, maybe NULL) an IPv4 or IPv6 address of a usable length? */
+static inline bool kashim_inet_addr(const struct sockaddr *a, socklen_t len)
+{
+	if (!a || len < sizeof(sa_family_t))
+		return false;
+	/*
+	 * False positive of the analyzer below: it does not know that a
+	 * getsockname() which succeeded with this len wrote the family.
+	 */
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
+	if (a->sa_family == AF_INET)
+		return len >= sizeof(struct sockaddr_in);
+	if (a->sa_family == AF_INET6)
+		return len >= sizeof(struct sockaddr_in6);
+	return false;
+}
+
+/*
+ * The port of a, an address kashim_inet_addr() accepted: the local port
+ * below and the destination of a connect() alike.
+ */
+static inline uint16_t kashim_addr_port(const struct sockaddr *a)
+{
+	if (a->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)a)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
+}
+
 /*
  * The local port of socket fd, 0 when it has none (yet): asked of the
  * kernel once, then kept with the fd's other state.

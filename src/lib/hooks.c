@@ -65,30 +65,6 @@ typedef const struct sockaddr *kashim_const_addr_arg;
 #define SA(a) (a)
 #endif
 
-/* Is addr an IPv4 or IPv6 destination of a usable length? */
-static bool inet_dest(const struct sockaddr *addr, socklen_t len)
-{
-	if (!addr || len < sizeof(sa_family_t))
-		return false;
-	/*
-	 * False positive of the analyzer below: it does not know that a
-	 * getsockname() which succeeded with this len wrote the family.
-	 */
-	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
-	if (addr->sa_family == AF_INET)
-		return len >= sizeof(struct sockaddr_in);
-	if (addr->sa_family == AF_INET6)
-		return len >= sizeof(struct sockaddr_in6);
-	return false;
-}
-
-static uint16_t port_of(const struct sockaddr *a)
-{
-	if (a->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)a)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
-}
-
 /*
  * Is fd, in state st, a TCP socket kashim still has to deal with? An fd
  * it did not see made costs one or two questions to the kernel.
@@ -118,18 +94,19 @@ static void outgoing(int fd, const struct sockaddr *addr, socklen_t len)
 	const struct kashim_rule *r;
 	int saved;
 
-	if ((st & KASHIM_FD_DONE) || !inet_dest(addr, len))
+	if ((st & KASHIM_FD_DONE) || !kashim_inet_addr(addr, len))
 		return;
 	saved = errno;
 	if (!pending_tcp(fd, st))
 		goto out;
 	kashim_fd_add(fd, KASHIM_FD_SEEN | KASHIM_FD_TCP | KASHIM_FD_DONE);
 	r = kashim_ready() ? kashim_rule_quick(&kashim_cfg, KASHIM_DIR_OUTGOING,
-					     port_of(addr), addr) : NULL;
+					     kashim_addr_port(addr), addr) : NULL;
 	if (r)
 		kashim_apply(fd, r, st, KASHIM_DIR_OUTGOING, addr);
 	else if (kashim_log_enabled(KASHIM_LOG_DEBUG))
-		kashim_left_alone(fd, KASHIM_DIR_OUTGOING, port_of(addr), addr);
+		kashim_left_alone(fd, KASHIM_DIR_OUTGOING, kashim_addr_port(addr),
+				  addr);
 out:
 	errno = saved;
 }
@@ -146,7 +123,7 @@ static const struct sockaddr *incoming_peer(int fd,
 	if (!kashim_cfg.need_host && !kashim_log_enabled(KASHIM_LOG_INFO))
 		return NULL;
 	if (getpeername(fd, (struct sockaddr *)buf, &len) == 0 &&
-	    inet_dest((struct sockaddr *)buf, len))
+	    kashim_inet_addr((struct sockaddr *)buf, len))
 		return (const struct sockaddr *)buf;
 	return NULL;
 }

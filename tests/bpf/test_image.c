@@ -202,30 +202,60 @@ static void compare(const struct kashim_settings *s,
 		}
 }
 
-/* One random config: load it, build the maps, compare. */
-static void one_round(const char *path, int round)
+/* Load path into s and finish it as the library does; false on failure. */
+static bool load(const char *path, struct kashim_settings *s, int round)
 {
-	static struct kbpf_image im;
-	struct kashim_settings s;
 	char err[600];
 
-	random_conf(path);
-	kashim_settings_defaults(&s);
-	if (kashim_conf_load(path, getuid(), &s, err, sizeof(err)) !=
+	kashim_settings_defaults(s);
+	if (kashim_conf_load(path, getuid(), s, err, sizeof(err)) !=
 	    KASHIM_CONF_OK) {
 		printf("FAIL: round %d: the random file does not load: %s\n",
 		       round, err);
 		failures++;
+		return false;
+	}
+	kashim_settings_finish(s, EXE);
+	return true;
+}
+
+/*
+ * One random config: load it twice, once as the library keeps it (its
+ * own index, if any) and once with kashim-bpf's full index; build the
+ * maps from the second and compare them with the library's matching.
+ */
+static void one_round(const char *path, int round)
+{
+	static struct kbpf_image im;
+	struct kashim_settings lib, bpf;
+	char err[600];
+
+	random_conf(path);
+	if (!load(path, &lib, round))
+		return;
+	if (!load(path, &bpf, round)) {
+		kashim_settings_free(&lib);
 		return;
 	}
-	kashim_settings_finish(&s, EXE);
-	if (kbpf_image_build(&s, "/test", &im, err, sizeof(err)) < 0) {
+	checks++;
+	if (kbpf_image_build(&bpf, "/test", &im, err, sizeof(err)) == 0 ||
+	    !strstr(err, "kashim_rules_index")) {
+		printf("FAIL: round %d: maps built from the library's own "
+		       "index\n", round);
+		failures++;
+	}
+	if (kashim_rules_index(&bpf) != 0 || bpf.nseg < lib.nseg) {
+		printf("FAIL: round %d: the full index: %zu segments, the "
+		       "library's %zu\n", round, bpf.nseg, lib.nseg);
+		failures++;
+	} else if (kbpf_image_build(&bpf, "/test", &im, err, sizeof(err)) < 0) {
 		printf("FAIL: round %d: image: %s\n", round, err);
 		failures++;
 	} else {
-		compare(&s, &im, round);
+		compare(&lib, &im, round);
 	}
-	kashim_settings_free(&s);
+	kashim_settings_free(&lib);
+	kashim_settings_free(&bpf);
 }
 
 /* Globs a comm cannot honour and too many rules are refused. */
@@ -251,11 +281,12 @@ static void refusals(const char *path)
 		fclose(f);
 		kashim_settings_defaults(&s);
 		checks++;
-		if (kashim_conf_load(path, getuid(), &s, err, sizeof(err)) ==
+		if (kashim_conf_load(path, getuid(), &s, err, sizeof(err)) !=
 		    KASHIM_CONF_OK)
-			kashim_settings_finish(&s, EXE);
-		else
 			printf("FAIL: refusal %zu: %s\n", i, err);
+		kashim_settings_finish(&s, EXE);
+		if (kashim_rules_index(&s) != 0)
+			printf("FAIL: refusal %zu: no port index\n", i);
 		if (kbpf_image_build(&s, "/test", &im, err, sizeof(err)) == 0 ||
 		    !strstr(err, i < 3 ? "comm" : "at most")) {
 			printf("FAIL: refusal %zu accepted\n", i);

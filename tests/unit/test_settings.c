@@ -251,15 +251,18 @@ static void mapped_free(void *q)
 
 /*
  * Finishing environment-only settings (the library's first connection,
- * maybe in a signal handler that interrupted malloc()) builds the port
- * index from kashim_settings_mem too: malloc's heap holds nothing more
- * afterwards, and the index goes back with the settings.
+ * maybe in a signal handler that interrupted malloc()) builds no port
+ * index: the top level alone is one test, whatever its ports. The full
+ * index (kashim-bpf's, kashim_rules_index()) comes from
+ * kashim_settings_mem too: malloc's heap holds nothing more afterwards,
+ * and the index goes back with the settings.
  */
 START_TEST(the_index_uses_the_settings_allocator)
 {
 	const char *env[] = { "KASHIM_PORTS", "1-65535,80", NULL };
 	struct kashim_mem saved = kashim_settings_mem;
 	size_t before;
+	int lists;
 
 	kashim_settings_mem.calloc = mapped_calloc;
 	kashim_settings_mem.free = mapped_free;
@@ -267,10 +270,15 @@ START_TEST(the_index_uses_the_settings_allocator)
 	fake_env = env;
 	ck_assert_int_eq(kashim_settings_from_env(&s, fake_getenv, err, sizeof(err)), 0);
 	before = mallinfo2().uordblks;
+	lists = allocs;
 	kashim_settings_finish(&s, "prog");
-	ck_assert_uint_gt(s.nseg, 0);
+	ck_assert_uint_eq(s.nseg, 0);
+	ck_assert_int_eq(allocs, lists); /* nothing for an index */
+	ck_assert_int_eq(kashim_rules_index(&s), 0);
+	ck_assert(s.full_index);
+	ck_assert_uint_eq(s.nseg, 4); /* from 0, 1, 80 and 81 */
 	ck_assert_uint_eq(mallinfo2().uordblks, before);
-	ck_assert_int_gt(allocs, 1); /* the list, then the index */
+	ck_assert_int_gt(allocs, lists); /* the index */
 	kashim_settings_free(&s);
 	ck_assert_int_eq(live, 0);
 	kashim_settings_mem = saved;
@@ -535,20 +543,35 @@ START_TEST(index_agrees_with_a_full_scan)
 	}
 	kashim_settings_finish(&s, "me");
 	ck_assert_uint_gt(s.nseg, 100);
+	ck_assert(!s.full_index);
 	scan = s;
 	scan.nseg = 0;
-	for (int n = 0; n < LOOKUPS; n++) {
-		unsigned dir = rand() % 2 ? KASHIM_DIR_OUTGOING : KASHIM_DIR_INCOMING;
-		int band = 100 + BAND * (rand() % NRULES);
-		uint16_t port = (uint16_t)(n % 5 ? band + rand() % BAND : 1 + rand() % 65535);
-		const struct sockaddr *a = addr_of(addrs[rand() % 5], port, &ss);
-		const struct kashim_rule *r = kashim_rule_for(&s, dir, port, a);
-		const struct kashim_rule *full = kashim_rule_for(&scan, dir, port, a);
+	/*
+	 * The library's own index first (cut at "me"'s rules only), then
+	 * kashim-bpf's full one (cut at the other program's rules too):
+	 * both answer as the scan does.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t own = s.nseg;
 
-		/* scan's top level is a copy; its rules are s's own. */
-		ck_assert_ptr_eq(r, full == &scan.top ? &s.top : full);
-		if (r)
-			answers[r == &s.top ? NRULES : (size_t)(r - s.rules)]++;
+		if (pass) {
+			ck_assert_int_eq(kashim_rules_index(&s), 0);
+			ck_assert(s.full_index);
+			ck_assert_uint_gt(s.nseg, own);
+		}
+		for (int n = 0; n < LOOKUPS; n++) {
+			unsigned dir = rand() % 2 ? KASHIM_DIR_OUTGOING : KASHIM_DIR_INCOMING;
+			int band = 100 + BAND * (rand() % NRULES);
+			uint16_t port = (uint16_t)(n % 5 ? band + rand() % BAND : 1 + rand() % 65535);
+			const struct sockaddr *a = addr_of(addrs[rand() % 5], port, &ss);
+			const struct kashim_rule *r = kashim_rule_for(&s, dir, port, a);
+			const struct kashim_rule *full = kashim_rule_for(&scan, dir, port, a);
+
+			/* scan's top level is a copy; its rules are s's own. */
+			ck_assert_ptr_eq(r, full == &scan.top ? &s.top : full);
+			if (r)
+				answers[r == &s.top ? NRULES : (size_t)(r - s.rules)]++;
+		}
 	}
 	/* The coverage: a rule that answers nothing was never compared. */
 	for (size_t i = 0; i < NRULES; i++)

@@ -1,13 +1,15 @@
 /*
  * print.c - the settings written back as a config file would hold them,
- * for `kashim --check` and the fuzzers. Never linked into the library.
+ * for `kashim --check`, the fuzzers and the reader's round trips
+ * (tests/unit/test_conf.c): beside the reader, as its quoting mirrors the
+ * reader's lexical rules. Never linked into the library.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "settings.h"
+#include "common/settings.h"
 
 /*
  * s in double quotes, as the config reader reads it back: '"' and '\\'

@@ -1,8 +1,10 @@
 /*
- * conf.c - read kashim.conf with libconfuse.
+ * conf.c - read kashim.conf with libconfuse: the config module's room,
+ * src/conf/, the only code that names libconfuse (check-rooms). Its
+ * interface is common/conf.h, which every product shares.
  *
  * Built into kashim-conf.so, which the library dlopen()s privately, and
- * linked into the `kashim` command. Every value is checked by the parsers
+ * linked into the `kashim` command and kashim-bpf. Every value is checked by the parsers
  * of settings.c, from validation callbacks, so an error carries its line.
  */
 #include <confuse.h>
@@ -16,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "common/conf.h"
 
 /*
  * Where the error callback leaves its message, and the line before the
