@@ -28,6 +28,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "kbpf.h"
 #include "gen/kashim_iter.skel.h"
 

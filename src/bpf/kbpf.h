@@ -1,7 +1,8 @@
 /*
  * kbpf.h - the kashim-bpf command's units: settings turned into map
  * contents (image.c), the checks that refuse before anything is loaded
- * (checks.c), loading, attaching and pinning (attach.c), `status`
+ * (checks.c), loading, attaching and pinning (attach.c; what it
+ * shares with unit.c and existing.c is in attach.h), `status`
  * (status.c), systemd units (unit.c) and the settings (load.c).
  * Internal names start with kbpf_.
  */
@@ -82,12 +83,6 @@ int kbpf_pin_root(bool may_mount, char *err, size_t errlen);
 #define KBPF_LOCK_WAIT 5
 int kbpf_lock(char *err, size_t errlen);
 
-/* Point map m at the map pinned under dir by an earlier attach: 0, or
- * -1 with err set. */
-struct bpf_map;
-int kbpf_reuse_pinned(struct bpf_map *m, const char *dir, char *err,
-		      size_t errlen);
-
 /*
  * Attach the programs with the settings of im to the cgroup open as
  * cgfd (id cgid), or replace the settings of an earlier attach in one
@@ -114,14 +109,6 @@ int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen);
 
 /* Print every attachment, its settings and counters. Returns 0 or 1. */
 int kbpf_status(void);
-
-/*
- * Write im into the maps of the loaded skeleton skel, the settings entry
- * last (attach.c). Returns 0, or -1 with err.
- */
-struct kashim_bpf;
-int kbpf_fill_maps(struct kashim_bpf *skel, const struct kbpf_image *im,
-		   char *err, size_t errlen);
 
 /* unit.c: systemd attaches programs pinned here (enable, disable, load). */
 #define KBPF_UNIT_DIR KBPF_PIN_DIR "/units"

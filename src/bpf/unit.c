@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "common/settings.h"
 #include "common/systemd.h"
 #include "kbpf.h"
@@ -35,106 +36,38 @@
 #define DROPIN "kashim-bpf.conf"
 #define LOAD_UNIT "kashim-bpf-load.service"
 
-/* The programs systemd attaches, as BPFProgram= names their types. */
-#define NPROGS 3
-static const char *const prog_type[NPROGS] = {"sock_create", "setsockopt",
-					      "sock_ops"};
-static const enum bpf_attach_type attach_type[NPROGS] = {
-	BPF_CGROUP_INET_SOCK_CREATE, BPF_CGROUP_SETSOCKOPT,
-	BPF_CGROUP_SOCK_OPS};
-
-/* The program of skel that type i names. */
-static struct bpf_program *unit_prog(struct kashim_bpf *skel, int i)
-{
-	if (i == 0)
-		return skel->progs.kashim_sock_create;
-	if (i == 1)
-		return skel->progs.kashim_setsockopt;
-	return skel->progs.kashim_sockops;
-}
-
-/* KBPF_UNIT_DIR/name into buf (PIN_LEN bytes). */
-#define PIN_LEN 320
+/* KBPF_UNIT_DIR/name into buf (PIN_LEN bytes): a program's pin. */
+#define PIN_LEN 256
 static const char *unit_pin(char *buf, const char *name)
 {
-	snprintf(buf, PIN_LEN, "%.*s/%.64s", (int)sizeof(KBPF_UNIT_DIR),
-		 KBPF_UNIT_DIR, name);
-	return buf;
-}
-
-/* Pin fd as KBPF_UNIT_DIR/name, replacing an earlier pin in one step. */
-static int pin_one(int fd, const char *name, char *err, size_t errlen)
-{
-	char path[PIN_LEN], tmp[PIN_LEN];
-
-	snprintf(tmp, sizeof(tmp), "%s/new_%s", KBPF_UNIT_DIR, name);
-	unlink(tmp);
-	if (bpf_obj_pin(fd, tmp) == 0 && rename(tmp, unit_pin(path, name)) == 0)
-		return 0;
-	snprintf(err, errlen, "%s: cannot pin: %s", unit_pin(path, name),
-		 strerror(errno));
-	unlink(tmp);
-	return -1;
-}
-
-/* libbpf's messages: kept out of the way, as attach does. */
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
+	return kbpf_pin_path(buf, PIN_LEN, KBPF_UNIT_DIR, name);
 }
 
 int kbpf_unit_load(const struct kbpf_image *im, char *err, size_t errlen)
 {
 	struct kashim_bpf *skel;
-	struct bpf_map *m;
 	int rc = -1;
 
-	libbpf_set_print(quiet);
 	if (mkdir(KBPF_UNIT_DIR, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", KBPF_UNIT_DIR, strerror(errno));
 		return -1;
 	}
-	skel = kashim_bpf__open_and_load();
-	if (!skel) {
-		snprintf(err, errlen, "the kernel refused the BPF programs: %s",
-			 strerror(errno));
+	skel = kbpf_load(NULL, false, err, errlen);
+	if (!skel)
 		return -1;
-	}
-	if (kbpf_fill_maps(skel, im, err, errlen) < 0)
+	if (kbpf_fill_maps(skel, im, err, errlen) < 0 ||
+	    kbpf_pin_maps(skel, KBPF_UNIT_DIR, false, err, errlen) < 0)
 		goto out;
-	bpf_object__for_each_map(m, skel->obj)
-	{
-		if (!bpf_map__is_internal(m) &&
-		    pin_one(bpf_map__fd(m), bpf_map__name(m), err, errlen) < 0)
-			goto out;
-	}
 	/* The programs last: a new start finds them with their maps. */
-	for (int i = 0; i < NPROGS; i++)
-		if (pin_one(bpf_program__fd(unit_prog(skel, i)), prog_type[i],
-			    err, errlen) < 0)
+	for (int i = 0; i < KBPF_NPROGS; i++)
+		if (kbpf_pin(bpf_program__fd(kbpf_prog_of(skel, i)),
+			     KBPF_UNIT_DIR, kbpf_progs[i].type, err,
+			     errlen) < 0)
 			goto out;
 	rc = 0;
 out:
 	kashim_bpf__destroy(skel); /* what is pinned stays */
 	return rc;
-}
-
-/* Remove every pin under KBPF_UNIT_DIR and the directory. */
-static void unload(void)
-{
-	char path[PIN_LEN];
-	struct dirent *e;
-	DIR *d = opendir(KBPF_UNIT_DIR);
-
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.')
-			unlink(unit_pin(path, e->d_name));
-	if (d)
-		closedir(d);
-	rmdir(KBPF_UNIT_DIR);
 }
 
 /*
@@ -241,9 +174,10 @@ static int write_dropin(const char *unit, const char *sect, const char *path,
 		     "kashim's programs when it makes the cgroup.\n"
 		     "[Unit]\nWants=%s\nAfter=%s\n\n[%s]\n",
 		     unit, unit, LOAD_UNIT, LOAD_UNIT, sect);
-	for (int i = 0; i < NPROGS; i++)
+	for (int i = 0; i < KBPF_NPROGS; i++)
 		n += snprintf(text + n, sizeof(text) - n, "BPFProgram=%s:%s\n",
-			      prog_type[i], unit_pin(pin, prog_type[i]));
+			      kbpf_progs[i].type,
+			      unit_pin(pin, kbpf_progs[i].type));
 	/*
 	 * systemd 252 does not attach BPFProgram= again to the new cgroup of
 	 * a `systemctl restart` ("Foreign BPF program already exists"):
@@ -335,7 +269,7 @@ int kbpf_unit_disable(const char *unit, char *err, size_t errlen)
 	rmdir(dir); /* only when it is empty */
 	if (!enabled_units(false)) {
 		unlink(UNIT_DIR "/" LOAD_UNIT);
-		unload();
+		kbpf_remove_pins(KBPF_UNIT_DIR);
 	}
 	daemon_reload();
 	printf("kashim-bpf: disabled for %s; the programs stay on its "
@@ -353,7 +287,7 @@ int kbpf_unit_status(void)
 		return 0;
 	printf("enabled for the units (systemd attaches at each start):\n");
 	enabled_units(true);
-	if (stat(unit_pin(path, prog_type[2]), &st) < 0) {
+	if (stat(unit_pin(path, kbpf_progs[KBPF_NPROGS - 1].type), &st) < 0) {
 		printf("  but their programs are not pinned: run kashim-bpf "
 		       "load (or systemctl start %s)\n",
 		       LOAD_UNIT);
@@ -394,7 +328,7 @@ static int attach_pinned(const char *unit, char *err, size_t errlen)
 	uint64_t id;
 	int cgfd, rc = 0;
 
-	if (stat(unit_pin(pin, prog_type[NPROGS - 1]), &st) < 0 &&
+	if (stat(unit_pin(pin, kbpf_progs[KBPF_NPROGS - 1].type), &st) < 0 &&
 	    (unit_image(&im, err, errlen) < 0 ||
 	     kbpf_unit_load(im, err, errlen) < 0)) {
 		free(im);
@@ -406,11 +340,12 @@ static int attach_pinned(const char *unit, char *err, size_t errlen)
 	cgfd = kbpf_open_cgroup(cg, &id, err, errlen);
 	if (cgfd < 0)
 		return -1;
-	for (int i = 0; i < NPROGS && !rc; i++) {
-		int fd = bpf_obj_get(unit_pin(pin, prog_type[i]));
+	for (int i = 0; i < KBPF_NPROGS && !rc; i++) {
+		enum bpf_attach_type type = kbpf_progs[i].attach;
+		int fd = bpf_obj_get(unit_pin(pin, kbpf_progs[i].type));
 
-		if (fd < 0 || (!attached_to(fd, cgfd, attach_type[i]) &&
-			       bpf_prog_attach(fd, cgfd, attach_type[i],
+		if (fd < 0 || (!attached_to(fd, cgfd, type) &&
+			       bpf_prog_attach(fd, cgfd, type,
 					       BPF_F_ALLOW_MULTI) < 0)) {
 			snprintf(err, errlen, "%.200s: cannot attach %.80s: %s",
 				 cg, pin, strerror(errno));
