@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -46,17 +45,7 @@ struct nslist {
 /* Can this kernel run the pass: Linux 5.15 or later with BTF? */
 static bool iter_kernel(char *rel, size_t len)
 {
-	struct utsname u;
-	long major = 0, minor = 0;
-	char *end = NULL;
-
-	snprintf(rel, len, "?");
-	if (uname(&u) == 0) {
-		snprintf(rel, len, "%s", u.release);
-		major = strtol(u.release, &end, 10);
-		minor = *end == '.' ? strtol(end + 1, NULL, 10) : 0;
-	}
-	return (major > 5 || (major == 5 && minor >= 15)) &&
+	return kbpf_kernel_version(rel, len) >= 5015 &&
 	       access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 }
 

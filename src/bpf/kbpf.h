@@ -53,6 +53,12 @@ int kbpf_check_caps(char *err, size_t errlen);
 int kbpf_check_kernel(char *err, size_t errlen);
 
 /*
+ * The running kernel's version as major * 1000 + minor (5.15 is 5015),
+ * its release string into text ("?" when uname fails); 0 when unknown.
+ */
+int kbpf_kernel_version(char *text, size_t len);
+
+/*
  * Open the cgroup v2 directory path (O_RDONLY) and give its id. Returns
  * the fd, or -1 with the reason in err.
  */
