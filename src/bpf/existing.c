@@ -273,19 +273,12 @@ static int pass(struct kashim_iter *skel, struct bpf_link *link, int nsfd,
 static void report(struct kashim_iter *skel, uint64_t passes)
 {
 	int fd = bpf_map__fd(skel->maps.kashim_existing);
-	uint64_t v[KBPF_EX_N] = {0}, one = 1;
+	uint64_t one = 1;
 	uint32_t k = KBPF_EX_NETNS, done = KBPF_EX_DONE;
 
 	bpf_map_update_elem(fd, &k, &passes, BPF_ANY);
 	bpf_map_update_elem(fd, &done, &one, BPF_ANY);
-	for (k = 0; k < KBPF_EX_N; k++)
-		bpf_map_lookup_elem(fd, &k, &v[k]);
-	printf("kashim-bpf: connections already open: %" PRIu64 " set, %" PRIu64
-	       " left to the program's own choice, %" PRIu64
-	       " matching no rule, %" PRIu64
-	       " matching enable = false (%" PRIu64 " network namespace(s))\n",
-	       v[KBPF_ST_SET], v[KBPF_ST_OWN], v[KBPF_ST_NO_RULE],
-	       v[KBPF_ST_DISABLED], passes);
+	kbpf_print_existing(fd, "kashim-bpf: connections already open: ");
 }
 
 int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen)

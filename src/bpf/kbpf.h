@@ -116,6 +116,14 @@ int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen);
 /* Print every attachment, its settings and counters. Returns 0 or 1. */
 int kbpf_status(void);
 
+/*
+ * Print lead, then what the pass over the connections already open did,
+ * as the kashim_existing map open as fd holds it (status.c, for status
+ * and for attach). Returns false, printing nothing, when no pass was
+ * made.
+ */
+bool kbpf_print_existing(int fd, const char *lead);
+
 /* unit.c: systemd attaches programs pinned here (enable, disable, load). */
 #define KBPF_UNIT_DIR KBPF_PIN_DIR "/units"
 
