@@ -163,11 +163,11 @@ int kbpf_check_kernel(char *err, size_t errlen)
 			 rel);
 		return -1;
 	}
+	/* probe_bpf() loaded a sock_ops program: the other two kinds. */
 	if (probe_bpf(rel, err, errlen) < 0)
 		return -1;
 	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCKOPT, NULL) !=
 		    1 ||
-	    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, NULL) != 1 ||
 	    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK, NULL) != 1) {
 		snprintf(err, errlen,
 			 "this kernel (%s) has no cgroup BPF programs of the "

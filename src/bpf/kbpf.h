@@ -142,7 +142,8 @@ int kbpf_unit_disable(const char *unit, char *err, size_t errlen);
 
 /*
  * `kashim-bpf enable|disable --unit NAME` and `load` (unit NULL): the
- * settings of the system config. Returns the exit status.
+ * settings of the system config. unit is NULL only for load (main.c
+ * refuses enable and disable without one). Returns the exit status.
  */
 int kbpf_unit_cmd(const char *verb, const char *unit);
 

@@ -224,7 +224,10 @@ int kbpf_unit_enable(const char *unit, const struct kbpf_image *im, char *err,
 	return 0;
 }
 
-/* How many units have the drop-in of kashim-bpf enable; print lists them. */
+/*
+ * How many units have the drop-in of kashim-bpf enable; print lists
+ * them, under a heading, in the same pass.
+ */
 static int enabled_units(bool print)
 {
 	char path[PATH_MAX];
@@ -242,6 +245,9 @@ static int enabled_units(bool print)
 			 DROPIN);
 		if (stat(path, &st) < 0)
 			continue;
+		if (print && !n)
+			printf("enabled for the units (systemd attaches at each "
+			       "start):\n");
 		if (print)
 			printf("  %.*s\n", (int)(len - 2), e->d_name);
 		n++;
@@ -283,10 +289,8 @@ int kbpf_unit_status(void)
 	char path[PIN_LEN];
 	struct stat st;
 
-	if (!enabled_units(false))
+	if (!enabled_units(true))
 		return 0;
-	printf("enabled for the units (systemd attaches at each start):\n");
-	enabled_units(true);
 	if (stat(unit_pin(path, kbpf_progs[KBPF_NPROGS - 1].type), &st) < 0) {
 		printf("  but their programs are not pinned: run kashim-bpf "
 		       "load (or systemctl start %s)\n",
@@ -392,8 +396,6 @@ int kbpf_unit_cmd(const char *verb, const char *unit)
 		rc = unit_image(&im, err, sizeof(err)) == 0
 			     ? kbpf_unit_load(im, err, sizeof(err))
 			     : -1;
-	else if (!unit)
-		snprintf(err, sizeof(err), "say which unit: --unit NAME");
 	else if (!strcmp(verb, "disable"))
 		rc = kbpf_unit_disable(unit, err, sizeof(err));
 	else if (unit_image(&im, err, sizeof(err)) == 0)
