@@ -208,6 +208,8 @@ check-bpf-run: $(BPF_CMD) src/kashim $(BPF_TEST_PROGS) $(BPF_TEST_DIR)/goclient 
 	@echo "== the maps pick the library's rule (random configs, no kernel)"
 	@$(BPF_TEST_DIR)/test_image
 	@tests/bpf/run.sh
+	@echo "== enable and disable --unit: the drop-in's directory (private mount, PID namespace and bpffs)"
+	@tests/systemd/dropin.sh kashim-bpf
 	@echo "== a dead link under kashim-bpf (a static client, network namespaces, nft)"
 	@timeout -k 10 120 tests/bpf/dead_link.sh
 	@echo "== the same dead link, kashim-bpf attached after the client connected"

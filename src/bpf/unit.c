@@ -32,7 +32,6 @@
 #include "kbpf.h"
 #include "gen/kashim.skel.h"
 
-#define UNIT_DIR "/etc/systemd/system"
 #define DROPIN "kashim-bpf.conf"
 #define LOAD_UNIT "kashim-bpf-load.service"
 
@@ -78,10 +77,8 @@ out:
 static const char *unit_section(const char *unit, char *err, size_t errlen)
 {
 	const char *dot = strrchr(unit, '.');
-	size_t n = strspn(unit, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-				"TUVWXYZ0123456789:-_.\\@");
 
-	if (!*unit || unit[n] || strlen(unit) > 255 || unit[0] == '.') {
+	if (!kashim_unit_name_ok(unit)) {
 		snprintf(err, errlen, "--unit %s: not a systemd unit name",
 			 unit);
 		return NULL;
@@ -105,23 +102,6 @@ static void daemon_reload(void)
 	if (kashim_systemd_reload() < 0)
 		fprintf(stderr, "kashim-bpf: systemctl daemon-reload failed: "
 				"run it before the unit's next start\n");
-}
-
-/* Write text to path through path.new and rename. Returns 0 or -1. */
-static int write_file(const char *path, const char *text, char *err,
-		      size_t errlen)
-{
-	char tmp[PATH_MAX];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "w");
-	if (f && fputs(text, f) >= 0 && fclose(f) == 0 && !rename(tmp, path))
-		return 0;
-	if (f)
-		unlink(tmp);
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	return -1;
 }
 
 /* This kashim-bpf's path into self (PATH_MAX); 0, or -1 with err set. */
@@ -158,12 +138,16 @@ static int write_load_unit(const char *self, char *err, size_t errlen)
 		 "Slice=-.slice\n"
 		 "ExecStart=%s load\n",
 		 self);
-	return write_file(UNIT_DIR "/" LOAD_UNIT, text, err, errlen);
+	if (kashim_write_file(KASHIM_UNIT_DIR "/" LOAD_UNIT, text) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", KASHIM_UNIT_DIR "/" LOAD_UNIT,
+		 strerror(errno));
+	return -1;
 }
 
 /* The drop-in for unit, whose section is sect; self is this kashim-bpf. */
-static int write_dropin(const char *unit, const char *sect, const char *path,
-			const char *self, char *err, size_t errlen)
+static int write_dropin(const char *unit, const char *sect, const char *self,
+			char *err, size_t errlen)
 {
 	char text[2048 + PATH_MAX], pin[PIN_LEN];
 	int n;
@@ -187,36 +171,22 @@ static int write_dropin(const char *unit, const char *sect, const char *path,
 	if (!strcmp(sect, "Service"))
 		snprintf(text + n, sizeof(text) - n,
 			 "ExecStartPre=-+%s load --unit %s\n", self, unit);
-	return write_file(path, text, err, errlen);
-}
-
-/* The drop-in's path for unit, into path (PATH_MAX). */
-static void dropin_path(const char *unit, char *path, bool dir)
-{
-	snprintf(path, PATH_MAX, "%s/%s.d%s", UNIT_DIR, unit,
-		 dir ? "" : "/" DROPIN);
+	return kashim_dropin_write(unit, DROPIN, text, err, errlen);
 }
 
 int kbpf_unit_enable(const char *unit, const struct kbpf_image *im, char *err,
 		     size_t errlen)
 {
 	const char *sect = unit_section(unit, err, errlen);
-	char dir[PATH_MAX], path[PATH_MAX], self[PATH_MAX];
+	char path[PATH_MAX], self[PATH_MAX];
 
 	if (!sect || self_path(self, err, errlen) < 0)
 		return -1;
-	dropin_path(unit, dir, true);
-	dropin_path(unit, path, false);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
 	if (kbpf_unit_load(im, err, errlen) < 0 ||
 	    write_load_unit(self, err, errlen) < 0 ||
-	    write_dropin(unit, sect, path, self, err, errlen) < 0) {
-		rmdir(dir); /* only when it is empty: nobody else's */
+	    write_dropin(unit, sect, self, err, errlen) < 0)
 		return -1;
-	}
+	kashim_dropin_path(unit, DROPIN, path, sizeof(path));
 	daemon_reload();
 	printf("kashim-bpf: enabled for %s (%s); it takes effect at the "
 	       "unit's next start\n",
@@ -233,7 +203,7 @@ static int enabled_units(bool print)
 	char path[PATH_MAX];
 	struct dirent *e;
 	struct stat st;
-	DIR *d = opendir(UNIT_DIR);
+	DIR *d = opendir(KASHIM_UNIT_DIR);
 	int n = 0;
 
 	while (d && (e = readdir(d))) {
@@ -241,13 +211,13 @@ static int enabled_units(bool print)
 
 		if (len < 3 || strcmp(e->d_name + len - 2, ".d") != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/%s", UNIT_DIR, e->d_name,
-			 DROPIN);
+		snprintf(path, sizeof(path), "%s/%s/%s", KASHIM_UNIT_DIR,
+			 e->d_name, DROPIN);
 		if (stat(path, &st) < 0)
 			continue;
 		if (print && !n)
-			printf("enabled for the units (systemd attaches at each "
-			       "start):\n");
+			printf("enabled for the units "
+			       "(systemd attaches at each start):\n");
 		if (print)
 			printf("  %.*s\n", (int)(len - 2), e->d_name);
 		n++;
@@ -259,22 +229,20 @@ static int enabled_units(bool print)
 
 int kbpf_unit_disable(const char *unit, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
+	char path[PATH_MAX];
 
 	if (!unit_section(unit, err, errlen))
 		return -1;
-	dropin_path(unit, dir, true);
-	dropin_path(unit, path, false);
-	if (unlink(path) < 0) {
+	kashim_dropin_path(unit, DROPIN, path, sizeof(path));
+	if (kashim_dropin_remove(unit, DROPIN) < 0) {
 		snprintf(err, errlen,
 			 "--unit %s: not enabled (%s: %s; kashim-bpf status "
 			 "lists the enabled units)",
 			 unit, path, strerror(errno));
 		return -1;
 	}
-	rmdir(dir); /* only when it is empty */
 	if (!enabled_units(false)) {
-		unlink(UNIT_DIR "/" LOAD_UNIT);
+		unlink(KASHIM_UNIT_DIR "/" LOAD_UNIT);
 		kbpf_remove_pins(KBPF_UNIT_DIR);
 	}
 	daemon_reload();
@@ -348,9 +316,9 @@ static int attach_pinned(const char *unit, char *err, size_t errlen)
 		enum bpf_attach_type type = kbpf_progs[i].attach;
 		int fd = bpf_obj_get(unit_pin(pin, kbpf_progs[i].type));
 
-		if (fd < 0 || (!attached_to(fd, cgfd, type) &&
-			       bpf_prog_attach(fd, cgfd, type,
-					       BPF_F_ALLOW_MULTI) < 0)) {
+		if (fd < 0 ||
+		    (!attached_to(fd, cgfd, type) &&
+		     bpf_prog_attach(fd, cgfd, type, BPF_F_ALLOW_MULTI) < 0)) {
 			snprintf(err, errlen, "%.200s: cannot attach %.80s: %s",
 				 cg, pin, strerror(errno));
 			rc = -1;
