@@ -84,6 +84,8 @@ check-cmd: build $(CMD_TEST_PROGS)
 	@tests/cmd/run.sh
 	@echo "# --enable-system, --disable-system, --status-system (private mount namespace)"
 	@tests/cmd/system.sh $(sysconfdir)/kashim.conf
+	@echo "# --enable-unit, --disable-unit: the drop-in's directory (private mount namespace)"
+	@tests/systemd/dropin.sh kashim
 	@tests/cmd/status.sh
 	@echo "# --status PID on a server of 10,000 connections killed during the scan"
 	@tests/cmd/exiting.sh

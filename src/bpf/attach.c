@@ -23,16 +23,18 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "kbpf.h"
 #include "gen/kashim.skel.h"
 
-/* The links, in the order an update swaps them (notes before use). */
-#define NLINKS 3
-static const char *const link_name[NLINKS] = {"sock_create", "setsockopt",
-					      "sockops"};
+/* The link pins keep their names of old: "sockops" beside "sock_ops". */
+const struct kbpf_prog kbpf_progs[KBPF_NPROGS] = {
+	{"sock_create", "sock_create", BPF_CGROUP_INET_SOCK_CREATE},
+	{"setsockopt", "setsockopt", BPF_CGROUP_SETSOCKOPT},
+	{"sockops", "sock_ops", BPF_CGROUP_SOCK_OPS},
+};
 
-/* The program behind link i. */
-static struct bpf_program *link_prog(struct kashim_bpf *skel, int i)
+struct bpf_program *kbpf_prog_of(struct kashim_bpf *skel, int i)
 {
 	if (i == 0)
 		return skel->progs.kashim_sock_create;
@@ -41,17 +43,15 @@ static struct bpf_program *link_prog(struct kashim_bpf *skel, int i)
 	return skel->progs.kashim_sockops;
 }
 
-/* dir/name into buf; "" (no such pin) when it does not fit. */
-static const char *pin_path(char *buf, size_t len, const char *dir,
-			    const char *name)
+const char *kbpf_pin_path(char *buf, size_t len, const char *dir,
+			  const char *name)
 {
 	int n = snprintf(buf, len, "%s/%s", dir, name);
 
 	return n < 0 || (size_t)n >= len ? "" : buf;
 }
 
-/* Remove a pin directory and every pin in it; errors are ignored. */
-static void remove_pins(const char *dir)
+void kbpf_remove_pins(const char *dir)
 {
 	char path[256];
 	struct dirent *e;
@@ -59,7 +59,8 @@ static void remove_pins(const char *dir)
 
 	while (d && (e = readdir(d)))
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			unlink(pin_path(path, sizeof(path), dir, e->d_name));
+			unlink(kbpf_pin_path(path, sizeof(path), dir,
+					     e->d_name));
 	if (d)
 		closedir(d);
 	rmdir(dir);
@@ -77,7 +78,7 @@ int kbpf_reuse_pinned(struct bpf_map *m, const char *dir, char *err,
 {
 	char path[256];
 	int fd = bpf_obj_get(
-		pin_path(path, sizeof(path), dir, bpf_map__name(m)));
+		kbpf_pin_path(path, sizeof(path), dir, bpf_map__name(m)));
 	int rc = fd < 0 ? -1 : bpf_map__reuse_fd(m, fd);
 
 	if (fd >= 0)
@@ -104,9 +105,8 @@ static int put(struct bpf_map *m, const void *key, size_t klen, const void *val,
 	return bpf_map__update_elem(m, key, klen, val, vlen, BPF_ANY);
 }
 
-/* Write im into the (new) maps of skel. */
-static int fill_maps(struct kashim_bpf *skel, const struct kbpf_image *im,
-		     char *err, size_t errlen)
+int kbpf_fill_maps(struct kashim_bpf *skel, const struct kbpf_image *im,
+		   char *err, size_t errlen)
 {
 	uint32_t zero = 0;
 	int rc = 0;
@@ -132,27 +132,33 @@ static int fill_maps(struct kashim_bpf *skel, const struct kbpf_image *im,
 	return rc ? -1 : 0;
 }
 
-/* Pin every map of skel (but the kept ones when skip_kept) into dir. */
-static int pin_maps(struct kashim_bpf *skel, const char *dir, bool skip_kept,
-		    char *err, size_t errlen)
+int kbpf_pin(int fd, const char *dir, const char *name, char *err,
+	     size_t errlen)
 {
 	char path[256], tmp[256];
+
+	kbpf_pin_path(path, sizeof(path), dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/new_%s", dir, name);
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp) == 0 && rename(tmp, path) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: cannot pin: %s", path, strerror(errno));
+	unlink(tmp);
+	return -1;
+}
+
+int kbpf_pin_maps(struct kashim_bpf *skel, const char *dir, bool skip_kept,
+		  char *err, size_t errlen)
+{
 	struct bpf_map *m;
 
 	bpf_object__for_each_map(m, skel->obj)
 	{
 		if (bpf_map__is_internal(m) || (skip_kept && kept_map(skel, m)))
 			continue;
-		pin_path(path, sizeof(path), dir, bpf_map__name(m));
-		snprintf(tmp, sizeof(tmp), "%s/new_%s", dir, bpf_map__name(m));
-		unlink(tmp);
-		if (bpf_obj_pin(bpf_map__fd(m), tmp) < 0 ||
-		    rename(tmp, path) < 0) {
-			snprintf(err, errlen, "%s: cannot pin: %s", path,
-				 strerror(errno));
-			unlink(tmp);
+		if (kbpf_pin(bpf_map__fd(m), dir, bpf_map__name(m), err,
+			     errlen) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -161,29 +167,30 @@ static int pin_maps(struct kashim_bpf *skel, const char *dir, bool skip_kept,
 static int attach_new(struct kashim_bpf *skel, int cgfd, const char *dir,
 		      char *err, size_t errlen)
 {
-	struct bpf_link *l[NLINKS] = {0};
+	struct bpf_link *l[KBPF_NPROGS] = {0};
 	char tmp[128], path[256];
 	int rc = -1;
 
 	snprintf(tmp, sizeof(tmp), "%s/new_%s", KBPF_PIN_DIR,
 		 strrchr(dir, '/') + 1);
-	remove_pins(tmp);
+	kbpf_remove_pins(tmp);
 	if (mkdir(tmp, 0700) < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	for (int i = 0; i < NLINKS; i++) {
-		l[i] = bpf_program__attach_cgroup(link_prog(skel, i), cgfd);
-		if (!l[i] || bpf_link__pin(l[i], pin_path(path, sizeof(path),
-							  tmp, link_name[i]))) {
+	for (int i = 0; i < KBPF_NPROGS; i++) {
+		l[i] = bpf_program__attach_cgroup(kbpf_prog_of(skel, i), cgfd);
+		if (!l[i] ||
+		    bpf_link__pin(l[i], kbpf_pin_path(path, sizeof(path), tmp,
+						      kbpf_progs[i].link))) {
 			snprintf(err, errlen,
 				 "the kernel refused to attach %s to the "
 				 "cgroup: %s",
-				 link_name[i], strerror(errno));
+				 kbpf_progs[i].link, strerror(errno));
 			goto out;
 		}
 	}
-	if (pin_maps(skel, tmp, false, err, errlen) < 0)
+	if (kbpf_pin_maps(skel, tmp, false, err, errlen) < 0)
 		goto out;
 	if (rename(tmp, dir) < 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
@@ -192,8 +199,8 @@ static int attach_new(struct kashim_bpf *skel, int cgfd, const char *dir,
 	rc = 0;
 out:
 	if (rc)
-		remove_pins(tmp);
-	for (int i = 0; i < NLINKS; i++)
+		kbpf_remove_pins(tmp);
+	for (int i = 0; i < KBPF_NPROGS; i++)
 		bpf_link__destroy(l[i]); /* closes; a pinned link stays */
 	return rc;
 }
@@ -214,12 +221,12 @@ static int current_prog(int link_fd)
 static int swap_links(struct kashim_bpf *skel, const char *dir, char *err,
 		      size_t errlen)
 {
-	int lfd[NLINKS], old[NLINKS], done = 0, rc = 0;
+	int lfd[KBPF_NPROGS], old[KBPF_NPROGS], done = 0, rc = 0;
 	char path[256];
 
-	for (int i = 0; i < NLINKS; i++) {
-		lfd[i] = bpf_obj_get(
-			pin_path(path, sizeof(path), dir, link_name[i]));
+	for (int i = 0; i < KBPF_NPROGS; i++) {
+		lfd[i] = bpf_obj_get(kbpf_pin_path(path, sizeof(path), dir,
+						   kbpf_progs[i].link));
 		old[i] = lfd[i] < 0 ? -1 : current_prog(lfd[i]);
 		if (old[i] < 0)
 			rc = -1;
@@ -229,19 +236,19 @@ static int swap_links(struct kashim_bpf *skel, const char *dir, char *err,
 			 "%s: an earlier attach is incomplete; run kashim-bpf "
 			 "detach first",
 			 dir);
-	for (; !rc && done < NLINKS; done++)
+	for (; !rc && done < KBPF_NPROGS; done++)
 		if (bpf_link_update(lfd[done],
-				    bpf_program__fd(link_prog(skel, done)),
+				    bpf_program__fd(kbpf_prog_of(skel, done)),
 				    NULL) < 0) {
 			snprintf(err, errlen,
 				 "the kernel refused to replace %s: %s",
-				 link_name[done], strerror(errno));
+				 kbpf_progs[done].link, strerror(errno));
 			rc = -1;
 			break;
 		}
 	while (rc && done-- > 0) /* put back what was swapped */
 		bpf_link_update(lfd[done], old[done], NULL);
-	for (int i = 0; i < NLINKS; i++) {
+	for (int i = 0; i < KBPF_NPROGS; i++) {
 		if (lfd[i] >= 0)
 			close(lfd[i]);
 		if (old[i] >= 0)
@@ -260,18 +267,20 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-/* Open and load the programs, reusing kept maps from dir when again. */
-static struct kashim_bpf *load(const char *dir, bool again, char *err,
-			       size_t errlen)
+struct kashim_bpf *kbpf_load(const char *reuse, bool verbose, char *err,
+			     size_t errlen)
 {
-	struct kashim_bpf *skel = kashim_bpf__open();
+	struct kashim_bpf *skel;
 
+	if (!verbose)
+		libbpf_set_print(quiet_print);
+	skel = kashim_bpf__open();
 	if (!skel) {
 		snprintf(err, errlen, "cannot open the embedded BPF object: %s",
 			 strerror(errno));
 		return NULL;
 	}
-	if (again && reuse_maps(skel, dir, err, errlen) < 0)
+	if (reuse && reuse_maps(skel, reuse, err, errlen) < 0)
 		goto fail;
 	if (kashim_bpf__load(skel)) {
 		snprintf(err, errlen,
@@ -325,20 +334,18 @@ int kbpf_attach(int cgfd, uint64_t cgid, const struct kbpf_image *im,
 	bool again;
 	int rc = -1;
 
-	if (!verbose)
-		libbpf_set_print(quiet_print);
 	snprintf(dir, sizeof(dir), "%s/%llu", KBPF_PIN_DIR,
 		 (unsigned long long)cgid);
 	again = stat(dir, &st) == 0;
-	skel = load(dir, again, err, errlen);
+	skel = kbpf_load(again ? dir : NULL, verbose, err, errlen);
 	if (!skel)
 		return -1;
-	if (fill_maps(skel, im, err, errlen) < 0)
+	if (kbpf_fill_maps(skel, im, err, errlen) < 0)
 		goto out;
 	if (!again)
 		rc = attach_new(skel, cgfd, dir, err, errlen);
 	else if (swap_links(skel, dir, err, errlen) == 0)
-		rc = pin_maps(skel, dir, true, err, errlen);
+		rc = kbpf_pin_maps(skel, dir, true, err, errlen);
 out:
 	kashim_bpf__destroy(skel);
 	return rc;
@@ -358,9 +365,10 @@ static int find_by_path(const char *path, char *dir, size_t len)
 		int fd;
 
 		if (!isdigit((unsigned char)e->d_name[0]) ||
-		    !*pin_path(dir, len, KBPF_PIN_DIR, e->d_name))
+		    !*kbpf_pin_path(dir, len, KBPF_PIN_DIR, e->d_name))
 			continue;
-		fd = bpf_obj_get(pin_path(p, sizeof(p), dir, "kashim_conf"));
+		fd = bpf_obj_get(
+			kbpf_pin_path(p, sizeof(p), dir, "kashim_conf"));
 		if (fd >= 0 && bpf_map_lookup_elem(fd, &zero, &c) == 0 &&
 		    !strncmp(c.cgroup, path, sizeof(c.cgroup)))
 			found = 0;
@@ -387,20 +395,15 @@ int kbpf_detach(uint64_t cgid, const char *path, char *err, size_t errlen)
 			 path);
 		return -1;
 	}
-	for (int i = 0; i < NLINKS; i++) {
-		int fd = bpf_obj_get(pin_path(p, sizeof(p), dir, link_name[i]));
+	for (int i = 0; i < KBPF_NPROGS; i++) {
+		int fd = bpf_obj_get(
+			kbpf_pin_path(p, sizeof(p), dir, kbpf_progs[i].link));
 
 		if (fd >= 0) {
 			bpf_link_detach(fd);
 			close(fd);
 		}
 	}
-	remove_pins(dir);
+	kbpf_remove_pins(dir);
 	return 0;
-}
-
-int kbpf_fill_maps(struct kashim_bpf *skel, const struct kbpf_image *im,
-		   char *err, size_t errlen)
-{
-	return fill_maps(skel, im, err, errlen);
 }

@@ -54,13 +54,13 @@ int kbpf_check_caps(char *err, size_t errlen)
 	return -1;
 }
 
-/* The kernel's version as major * 1000 + minor. */
-static int kernel_version(char *text, size_t len)
+int kbpf_kernel_version(char *text, size_t len)
 {
 	struct utsname u;
 	char *end;
 	long major, minor;
 
+	snprintf(text, len, "?");
 	if (uname(&u) < 0)
 		return 0;
 	snprintf(text, len, "%s", u.release);
@@ -153,9 +153,9 @@ static int probe_bpf(const char *rel, char *err, size_t errlen)
 
 int kbpf_check_kernel(char *err, size_t errlen)
 {
-	char rel[65] = "?";
+	char rel[65];
 
-	if (kernel_version(rel, sizeof(rel)) < 5009) {
+	if (kbpf_kernel_version(rel, sizeof(rel)) < 5009) {
 		snprintf(err, errlen,
 			 "this kernel (%s) is too old: kashim-bpf needs Linux "
 			 "5.9 or later (the keep-alive options in "
@@ -163,11 +163,11 @@ int kbpf_check_kernel(char *err, size_t errlen)
 			 rel);
 		return -1;
 	}
+	/* probe_bpf() loaded a sock_ops program: the other two kinds. */
 	if (probe_bpf(rel, err, errlen) < 0)
 		return -1;
 	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCKOPT, NULL) !=
 		    1 ||
-	    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, NULL) != 1 ||
 	    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK, NULL) != 1) {
 		snprintf(err, errlen,
 			 "this kernel (%s) has no cgroup BPF programs of the "
@@ -330,7 +330,7 @@ static int initial_mount_ns(void)
 		return self.st_dev == init.st_dev && self.st_ino == init.st_ino;
 	if (self.st_ino == MNT_NS_INIT_INO)
 		return 1;
-	return kernel_version(rel, sizeof(rel)) >= 6018 ? 0 : -1;
+	return kbpf_kernel_version(rel, sizeof(rel)) >= 6018 ? 0 : -1;
 }
 
 /*

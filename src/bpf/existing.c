@@ -22,12 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "kbpf.h"
 #include "gen/kashim_iter.skel.h"
 
@@ -45,17 +45,7 @@ struct nslist {
 /* Can this kernel run the pass: Linux 5.15 or later with BTF? */
 static bool iter_kernel(char *rel, size_t len)
 {
-	struct utsname u;
-	long major = 0, minor = 0;
-	char *end = NULL;
-
-	snprintf(rel, len, "?");
-	if (uname(&u) == 0) {
-		snprintf(rel, len, "%s", u.release);
-		major = strtol(u.release, &end, 10);
-		minor = *end == '.' ? strtol(end + 1, NULL, 10) : 0;
-	}
-	return (major > 5 || (major == 5 && minor >= 15)) &&
+	return kbpf_kernel_version(rel, len) >= 5015 &&
 	       access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 }
 
@@ -283,19 +273,12 @@ static int pass(struct kashim_iter *skel, struct bpf_link *link, int nsfd,
 static void report(struct kashim_iter *skel, uint64_t passes)
 {
 	int fd = bpf_map__fd(skel->maps.kashim_existing);
-	uint64_t v[KBPF_EX_N] = {0}, one = 1;
+	uint64_t one = 1;
 	uint32_t k = KBPF_EX_NETNS, done = KBPF_EX_DONE;
 
 	bpf_map_update_elem(fd, &k, &passes, BPF_ANY);
 	bpf_map_update_elem(fd, &done, &one, BPF_ANY);
-	for (k = 0; k < KBPF_EX_N; k++)
-		bpf_map_lookup_elem(fd, &k, &v[k]);
-	printf("kashim-bpf: connections already open: %" PRIu64 " set, %" PRIu64
-	       " left to the program's own choice, %" PRIu64
-	       " matching no rule, %" PRIu64
-	       " matching enable = false (%" PRIu64 " network namespace(s))\n",
-	       v[KBPF_ST_SET], v[KBPF_ST_OWN], v[KBPF_ST_NO_RULE],
-	       v[KBPF_ST_DISABLED], passes);
+	kbpf_print_existing(fd, "kashim-bpf: connections already open: ");
 }
 
 int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen)

@@ -1,7 +1,8 @@
 /*
  * kbpf.h - the kashim-bpf command's units: settings turned into map
  * contents (image.c), the checks that refuse before anything is loaded
- * (checks.c), loading, attaching and pinning (attach.c), `status`
+ * (checks.c), loading, attaching and pinning (attach.c; what it
+ * shares with unit.c and existing.c is in attach.h), `status`
  * (status.c), systemd units (unit.c) and the settings (load.c).
  * Internal names start with kbpf_.
  */
@@ -52,6 +53,12 @@ int kbpf_check_caps(char *err, size_t errlen);
 int kbpf_check_kernel(char *err, size_t errlen);
 
 /*
+ * The running kernel's version as major * 1000 + minor (5.15 is 5015),
+ * its release string into text ("?" when uname fails); 0 when unknown.
+ */
+int kbpf_kernel_version(char *text, size_t len);
+
+/*
  * Open the cgroup v2 directory path (O_RDONLY) and give its id. Returns
  * the fd, or -1 with the reason in err.
  */
@@ -82,12 +89,6 @@ int kbpf_pin_root(bool may_mount, char *err, size_t errlen);
 #define KBPF_LOCK_WAIT 5
 int kbpf_lock(char *err, size_t errlen);
 
-/* Point map m at the map pinned under dir by an earlier attach: 0, or
- * -1 with err set. */
-struct bpf_map;
-int kbpf_reuse_pinned(struct bpf_map *m, const char *dir, char *err,
-		      size_t errlen);
-
 /*
  * Attach the programs with the settings of im to the cgroup open as
  * cgfd (id cgid), or replace the settings of an earlier attach in one
@@ -116,12 +117,12 @@ int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen);
 int kbpf_status(void);
 
 /*
- * Write im into the maps of the loaded skeleton skel, the settings entry
- * last (attach.c). Returns 0, or -1 with err.
+ * Print lead, then what the pass over the connections already open did,
+ * as the kashim_existing map open as fd holds it (status.c, for status
+ * and for attach). Returns false, printing nothing, when no pass was
+ * made.
  */
-struct kashim_bpf;
-int kbpf_fill_maps(struct kashim_bpf *skel, const struct kbpf_image *im,
-		   char *err, size_t errlen);
+bool kbpf_print_existing(int fd, const char *lead);
 
 /* unit.c: systemd attaches programs pinned here (enable, disable, load). */
 #define KBPF_UNIT_DIR KBPF_PIN_DIR "/units"
@@ -141,7 +142,8 @@ int kbpf_unit_disable(const char *unit, char *err, size_t errlen);
 
 /*
  * `kashim-bpf enable|disable --unit NAME` and `load` (unit NULL): the
- * settings of the system config. Returns the exit status.
+ * settings of the system config. unit is NULL only for load (main.c
+ * refuses enable and disable without one). Returns the exit status.
  */
 int kbpf_unit_cmd(const char *verb, const char *unit);
 

@@ -103,28 +103,34 @@ static void print_counters(const char *dir)
 		close(fd);
 }
 
-/* What the pass over the connections already open did at attach. */
-static void print_existing(const char *dir)
+bool kbpf_print_existing(int fd, const char *lead)
 {
 	uint64_t v[KBPF_EX_N] = {0};
-	int fd = open_pin(dir, "kashim_existing");
 
 	for (uint32_t k = 0; fd >= 0 && k < KBPF_EX_N; k++)
 		bpf_map_lookup_elem(fd, &k, &v[k]);
-	if (fd >= 0)
-		close(fd);
-	if (!v[KBPF_EX_DONE]) {
-		printf("  connections already open at attach: not covered "
-		       "(--no-existing, or a kernel older than 5.15 or "
-		       "without BTF)\n");
-		return;
-	}
-	printf("  connections already open at attach: %" PRIu64 " set, %" PRIu64
+	if (!v[KBPF_EX_DONE])
+		return false;
+	printf("%s%" PRIu64 " set, %" PRIu64
 	       " left to the program's own choice, %" PRIu64
 	       " matching no rule, %" PRIu64
 	       " matching enable = false (%" PRIu64 " network namespace(s))\n",
-	       v[KBPF_ST_SET], v[KBPF_ST_OWN], v[KBPF_ST_NO_RULE],
+	       lead, v[KBPF_ST_SET], v[KBPF_ST_OWN], v[KBPF_ST_NO_RULE],
 	       v[KBPF_ST_DISABLED], v[KBPF_EX_NETNS]);
+	return true;
+}
+
+/* What the pass over the connections already open did at attach. */
+static void print_existing(const char *dir)
+{
+	int fd = open_pin(dir, "kashim_existing");
+
+	if (!kbpf_print_existing(fd, "  connections already open at attach: "))
+		printf("  connections already open at attach: not covered "
+		       "(--no-existing, or a kernel older than 5.15 or "
+		       "without BTF)\n");
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Print the attachment pinned in dir. Returns 0, or -1 if unreadable. */

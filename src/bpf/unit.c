@@ -26,115 +26,47 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "common/settings.h"
 #include "common/systemd.h"
 #include "kbpf.h"
 #include "gen/kashim.skel.h"
 
-#define UNIT_DIR "/etc/systemd/system"
 #define DROPIN "kashim-bpf.conf"
 #define LOAD_UNIT "kashim-bpf-load.service"
 
-/* The programs systemd attaches, as BPFProgram= names their types. */
-#define NPROGS 3
-static const char *const prog_type[NPROGS] = {"sock_create", "setsockopt",
-					      "sock_ops"};
-static const enum bpf_attach_type attach_type[NPROGS] = {
-	BPF_CGROUP_INET_SOCK_CREATE, BPF_CGROUP_SETSOCKOPT,
-	BPF_CGROUP_SOCK_OPS};
-
-/* The program of skel that type i names. */
-static struct bpf_program *unit_prog(struct kashim_bpf *skel, int i)
-{
-	if (i == 0)
-		return skel->progs.kashim_sock_create;
-	if (i == 1)
-		return skel->progs.kashim_setsockopt;
-	return skel->progs.kashim_sockops;
-}
-
-/* KBPF_UNIT_DIR/name into buf (PIN_LEN bytes). */
-#define PIN_LEN 320
+/* KBPF_UNIT_DIR/name into buf (PIN_LEN bytes): a program's pin. */
+#define PIN_LEN 256
 static const char *unit_pin(char *buf, const char *name)
 {
-	snprintf(buf, PIN_LEN, "%.*s/%.64s", (int)sizeof(KBPF_UNIT_DIR),
-		 KBPF_UNIT_DIR, name);
-	return buf;
-}
-
-/* Pin fd as KBPF_UNIT_DIR/name, replacing an earlier pin in one step. */
-static int pin_one(int fd, const char *name, char *err, size_t errlen)
-{
-	char path[PIN_LEN], tmp[PIN_LEN];
-
-	snprintf(tmp, sizeof(tmp), "%s/new_%s", KBPF_UNIT_DIR, name);
-	unlink(tmp);
-	if (bpf_obj_pin(fd, tmp) == 0 && rename(tmp, unit_pin(path, name)) == 0)
-		return 0;
-	snprintf(err, errlen, "%s: cannot pin: %s", unit_pin(path, name),
-		 strerror(errno));
-	unlink(tmp);
-	return -1;
-}
-
-/* libbpf's messages: kept out of the way, as attach does. */
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
+	return kbpf_pin_path(buf, PIN_LEN, KBPF_UNIT_DIR, name);
 }
 
 int kbpf_unit_load(const struct kbpf_image *im, char *err, size_t errlen)
 {
 	struct kashim_bpf *skel;
-	struct bpf_map *m;
 	int rc = -1;
 
-	libbpf_set_print(quiet);
 	if (mkdir(KBPF_UNIT_DIR, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", KBPF_UNIT_DIR, strerror(errno));
 		return -1;
 	}
-	skel = kashim_bpf__open_and_load();
-	if (!skel) {
-		snprintf(err, errlen, "the kernel refused the BPF programs: %s",
-			 strerror(errno));
+	skel = kbpf_load(NULL, false, err, errlen);
+	if (!skel)
 		return -1;
-	}
-	if (kbpf_fill_maps(skel, im, err, errlen) < 0)
+	if (kbpf_fill_maps(skel, im, err, errlen) < 0 ||
+	    kbpf_pin_maps(skel, KBPF_UNIT_DIR, false, err, errlen) < 0)
 		goto out;
-	bpf_object__for_each_map(m, skel->obj)
-	{
-		if (!bpf_map__is_internal(m) &&
-		    pin_one(bpf_map__fd(m), bpf_map__name(m), err, errlen) < 0)
-			goto out;
-	}
 	/* The programs last: a new start finds them with their maps. */
-	for (int i = 0; i < NPROGS; i++)
-		if (pin_one(bpf_program__fd(unit_prog(skel, i)), prog_type[i],
-			    err, errlen) < 0)
+	for (int i = 0; i < KBPF_NPROGS; i++)
+		if (kbpf_pin(bpf_program__fd(kbpf_prog_of(skel, i)),
+			     KBPF_UNIT_DIR, kbpf_progs[i].type, err,
+			     errlen) < 0)
 			goto out;
 	rc = 0;
 out:
 	kashim_bpf__destroy(skel); /* what is pinned stays */
 	return rc;
-}
-
-/* Remove every pin under KBPF_UNIT_DIR and the directory. */
-static void unload(void)
-{
-	char path[PIN_LEN];
-	struct dirent *e;
-	DIR *d = opendir(KBPF_UNIT_DIR);
-
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.')
-			unlink(unit_pin(path, e->d_name));
-	if (d)
-		closedir(d);
-	rmdir(KBPF_UNIT_DIR);
 }
 
 /*
@@ -145,10 +77,8 @@ static void unload(void)
 static const char *unit_section(const char *unit, char *err, size_t errlen)
 {
 	const char *dot = strrchr(unit, '.');
-	size_t n = strspn(unit, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-				"TUVWXYZ0123456789:-_.\\@");
 
-	if (!*unit || unit[n] || strlen(unit) > 255 || unit[0] == '.') {
+	if (!kashim_unit_name_ok(unit)) {
 		snprintf(err, errlen, "--unit %s: not a systemd unit name",
 			 unit);
 		return NULL;
@@ -172,23 +102,6 @@ static void daemon_reload(void)
 	if (kashim_systemd_reload() < 0)
 		fprintf(stderr, "kashim-bpf: systemctl daemon-reload failed: "
 				"run it before the unit's next start\n");
-}
-
-/* Write text to path through path.new and rename. Returns 0 or -1. */
-static int write_file(const char *path, const char *text, char *err,
-		      size_t errlen)
-{
-	char tmp[PATH_MAX];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "w");
-	if (f && fputs(text, f) >= 0 && fclose(f) == 0 && !rename(tmp, path))
-		return 0;
-	if (f)
-		unlink(tmp);
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	return -1;
 }
 
 /* This kashim-bpf's path into self (PATH_MAX); 0, or -1 with err set. */
@@ -225,12 +138,16 @@ static int write_load_unit(const char *self, char *err, size_t errlen)
 		 "Slice=-.slice\n"
 		 "ExecStart=%s load\n",
 		 self);
-	return write_file(UNIT_DIR "/" LOAD_UNIT, text, err, errlen);
+	if (kashim_write_file(KASHIM_UNIT_DIR "/" LOAD_UNIT, text) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", KASHIM_UNIT_DIR "/" LOAD_UNIT,
+		 strerror(errno));
+	return -1;
 }
 
 /* The drop-in for unit, whose section is sect; self is this kashim-bpf. */
-static int write_dropin(const char *unit, const char *sect, const char *path,
-			const char *self, char *err, size_t errlen)
+static int write_dropin(const char *unit, const char *sect, const char *self,
+			char *err, size_t errlen)
 {
 	char text[2048 + PATH_MAX], pin[PIN_LEN];
 	int n;
@@ -241,9 +158,10 @@ static int write_dropin(const char *unit, const char *sect, const char *path,
 		     "kashim's programs when it makes the cgroup.\n"
 		     "[Unit]\nWants=%s\nAfter=%s\n\n[%s]\n",
 		     unit, unit, LOAD_UNIT, LOAD_UNIT, sect);
-	for (int i = 0; i < NPROGS; i++)
+	for (int i = 0; i < KBPF_NPROGS; i++)
 		n += snprintf(text + n, sizeof(text) - n, "BPFProgram=%s:%s\n",
-			      prog_type[i], unit_pin(pin, prog_type[i]));
+			      kbpf_progs[i].type,
+			      unit_pin(pin, kbpf_progs[i].type));
 	/*
 	 * systemd 252 does not attach BPFProgram= again to the new cgroup of
 	 * a `systemctl restart` ("Foreign BPF program already exists"):
@@ -253,36 +171,22 @@ static int write_dropin(const char *unit, const char *sect, const char *path,
 	if (!strcmp(sect, "Service"))
 		snprintf(text + n, sizeof(text) - n,
 			 "ExecStartPre=-+%s load --unit %s\n", self, unit);
-	return write_file(path, text, err, errlen);
-}
-
-/* The drop-in's path for unit, into path (PATH_MAX). */
-static void dropin_path(const char *unit, char *path, bool dir)
-{
-	snprintf(path, PATH_MAX, "%s/%s.d%s", UNIT_DIR, unit,
-		 dir ? "" : "/" DROPIN);
+	return kashim_dropin_write(unit, DROPIN, text, err, errlen);
 }
 
 int kbpf_unit_enable(const char *unit, const struct kbpf_image *im, char *err,
 		     size_t errlen)
 {
 	const char *sect = unit_section(unit, err, errlen);
-	char dir[PATH_MAX], path[PATH_MAX], self[PATH_MAX];
+	char path[PATH_MAX], self[PATH_MAX];
 
 	if (!sect || self_path(self, err, errlen) < 0)
 		return -1;
-	dropin_path(unit, dir, true);
-	dropin_path(unit, path, false);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
 	if (kbpf_unit_load(im, err, errlen) < 0 ||
 	    write_load_unit(self, err, errlen) < 0 ||
-	    write_dropin(unit, sect, path, self, err, errlen) < 0) {
-		rmdir(dir); /* only when it is empty: nobody else's */
+	    write_dropin(unit, sect, self, err, errlen) < 0)
 		return -1;
-	}
+	kashim_dropin_path(unit, DROPIN, path, sizeof(path));
 	daemon_reload();
 	printf("kashim-bpf: enabled for %s (%s); it takes effect at the "
 	       "unit's next start\n",
@@ -290,13 +194,16 @@ int kbpf_unit_enable(const char *unit, const struct kbpf_image *im, char *err,
 	return 0;
 }
 
-/* How many units have the drop-in of kashim-bpf enable; print lists them. */
+/*
+ * How many units have the drop-in of kashim-bpf enable; print lists
+ * them, under a heading, in the same pass.
+ */
 static int enabled_units(bool print)
 {
 	char path[PATH_MAX];
 	struct dirent *e;
 	struct stat st;
-	DIR *d = opendir(UNIT_DIR);
+	DIR *d = opendir(KASHIM_UNIT_DIR);
 	int n = 0;
 
 	while (d && (e = readdir(d))) {
@@ -304,10 +211,13 @@ static int enabled_units(bool print)
 
 		if (len < 3 || strcmp(e->d_name + len - 2, ".d") != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/%s", UNIT_DIR, e->d_name,
-			 DROPIN);
+		snprintf(path, sizeof(path), "%s/%s/%s", KASHIM_UNIT_DIR,
+			 e->d_name, DROPIN);
 		if (stat(path, &st) < 0)
 			continue;
+		if (print && !n)
+			printf("enabled for the units "
+			       "(systemd attaches at each start):\n");
 		if (print)
 			printf("  %.*s\n", (int)(len - 2), e->d_name);
 		n++;
@@ -319,23 +229,21 @@ static int enabled_units(bool print)
 
 int kbpf_unit_disable(const char *unit, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
+	char path[PATH_MAX];
 
 	if (!unit_section(unit, err, errlen))
 		return -1;
-	dropin_path(unit, dir, true);
-	dropin_path(unit, path, false);
-	if (unlink(path) < 0) {
+	kashim_dropin_path(unit, DROPIN, path, sizeof(path));
+	if (kashim_dropin_remove(unit, DROPIN) < 0) {
 		snprintf(err, errlen,
 			 "--unit %s: not enabled (%s: %s; kashim-bpf status "
 			 "lists the enabled units)",
 			 unit, path, strerror(errno));
 		return -1;
 	}
-	rmdir(dir); /* only when it is empty */
 	if (!enabled_units(false)) {
-		unlink(UNIT_DIR "/" LOAD_UNIT);
-		unload();
+		unlink(KASHIM_UNIT_DIR "/" LOAD_UNIT);
+		kbpf_remove_pins(KBPF_UNIT_DIR);
 	}
 	daemon_reload();
 	printf("kashim-bpf: disabled for %s; the programs stay on its "
@@ -349,11 +257,9 @@ int kbpf_unit_status(void)
 	char path[PIN_LEN];
 	struct stat st;
 
-	if (!enabled_units(false))
+	if (!enabled_units(true))
 		return 0;
-	printf("enabled for the units (systemd attaches at each start):\n");
-	enabled_units(true);
-	if (stat(unit_pin(path, prog_type[2]), &st) < 0) {
+	if (stat(unit_pin(path, kbpf_progs[KBPF_NPROGS - 1].type), &st) < 0) {
 		printf("  but their programs are not pinned: run kashim-bpf "
 		       "load (or systemctl start %s)\n",
 		       LOAD_UNIT);
@@ -394,7 +300,7 @@ static int attach_pinned(const char *unit, char *err, size_t errlen)
 	uint64_t id;
 	int cgfd, rc = 0;
 
-	if (stat(unit_pin(pin, prog_type[NPROGS - 1]), &st) < 0 &&
+	if (stat(unit_pin(pin, kbpf_progs[KBPF_NPROGS - 1].type), &st) < 0 &&
 	    (unit_image(&im, err, errlen) < 0 ||
 	     kbpf_unit_load(im, err, errlen) < 0)) {
 		free(im);
@@ -406,12 +312,13 @@ static int attach_pinned(const char *unit, char *err, size_t errlen)
 	cgfd = kbpf_open_cgroup(cg, &id, err, errlen);
 	if (cgfd < 0)
 		return -1;
-	for (int i = 0; i < NPROGS && !rc; i++) {
-		int fd = bpf_obj_get(unit_pin(pin, prog_type[i]));
+	for (int i = 0; i < KBPF_NPROGS && !rc; i++) {
+		enum bpf_attach_type type = kbpf_progs[i].attach;
+		int fd = bpf_obj_get(unit_pin(pin, kbpf_progs[i].type));
 
-		if (fd < 0 || (!attached_to(fd, cgfd, attach_type[i]) &&
-			       bpf_prog_attach(fd, cgfd, attach_type[i],
-					       BPF_F_ALLOW_MULTI) < 0)) {
+		if (fd < 0 ||
+		    (!attached_to(fd, cgfd, type) &&
+		     bpf_prog_attach(fd, cgfd, type, BPF_F_ALLOW_MULTI) < 0)) {
 			snprintf(err, errlen, "%.200s: cannot attach %.80s: %s",
 				 cg, pin, strerror(errno));
 			rc = -1;
@@ -457,8 +364,6 @@ int kbpf_unit_cmd(const char *verb, const char *unit)
 		rc = unit_image(&im, err, sizeof(err)) == 0
 			     ? kbpf_unit_load(im, err, sizeof(err))
 			     : -1;
-	else if (!unit)
-		snprintf(err, sizeof(err), "say which unit: --unit NAME");
 	else if (!strcmp(verb, "disable"))
 		rc = kbpf_unit_disable(unit, err, sizeof(err));
 	else if (unit_image(&im, err, sizeof(err)) == 0)

@@ -24,7 +24,6 @@
 #include "cmd.h"
 #include "common/systemd.h"
 
-#define UNIT_DIR "/etc/systemd/system"
 #define DROPIN "kashim.conf"
 #define LINE_MAX_LEN 8192
 
@@ -165,10 +164,10 @@ static void read_unit(const char *unit, struct unit_info *u)
 static int unit_name(const char *arg, char *unit, size_t len)
 {
 	const char *dot = strrchr(arg, '.');
-	size_t n = strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-			       "TUVWXYZ0123456789:-_.\\@");
+	int n = snprintf(unit, len, "%s%s", arg, dot ? "" : ".service");
 
-	if (!*arg || arg[n] || arg[0] == '.' || strlen(arg) > 240) {
+	if (!kashim_unit_name_ok(arg) || n < 0 || (size_t)n >= len ||
+	    !kashim_unit_name_ok(unit)) {
 		fprintf(stderr, "kashim: %s: not a systemd unit name\n", arg);
 		return -1;
 	}
@@ -180,7 +179,6 @@ static int unit_name(const char *arg, char *unit, size_t len)
 			arg);
 		return -1;
 	}
-	snprintf(unit, len, "%s%s", arg, dot ? "" : ".service");
 	return 0;
 }
 
@@ -213,26 +211,11 @@ static void preload_value(const char *lib, const char *own, char *out,
 	}
 }
 
-/* Write the drop-in text to path, through a temporary file. */
-static int write_dropin(const char *path, const char *text)
-{
-	char tmp[PATH_MAX + 8];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "w");
-	if (f && fputs(text, f) >= 0 && fclose(f) == 0 && !rename(tmp, path))
-		return 0;
-	fprintf(stderr, "kashim: %s: %s\n", path, strerror(errno));
-	if (f)
-		unlink(tmp);
-	return -1;
-}
-
 /* --enable-unit: refusals first, then the drop-in. Returns the status. */
-static int enable_unit(const char *unit, const char *dir, const char *path)
+static int enable_unit(const char *unit, const char *path)
 {
 	char lib[PATH_MAX], pre[LINE_MAX_LEN], text[LINE_MAX_LEN + 1024];
+	char err[PATH_MAX + 128];
 	struct unit_info u;
 
 	read_unit(unit, &u);
@@ -240,7 +223,7 @@ static int enable_unit(const char *unit, const char *dir, const char *path)
 		fprintf(stderr,
 			"kashim: %s: no such unit file in %s or "
 			"/lib/systemd/system\n",
-			unit, UNIT_DIR);
+			unit, KASHIM_UNIT_DIR);
 		return 1;
 	}
 	if (!u.exec[0]) {
@@ -263,12 +246,8 @@ static int enable_unit(const char *unit, const char *dir, const char *path)
 		 "--disable-unit %s` removes it.\n"
 		 "[Service]\nEnvironment=\"LD_PRELOAD=%s\"\n",
 		 unit, unit, pre);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "kashim: %s: %s\n", dir, strerror(errno));
-		return 1;
-	}
-	if (write_dropin(path, text) < 0) {
-		rmdir(dir); /* only when empty: nobody else's */
+	if (kashim_dropin_write(unit, DROPIN, text, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kashim: %s\n", err);
 		return 1;
 	}
 	daemon_reload();
@@ -279,20 +258,18 @@ static int enable_unit(const char *unit, const char *dir, const char *path)
 
 int kashim_cmd_unit(const char *arg, bool enable)
 {
-	char unit[256], dir[512], path[600];
+	char unit[256], path[PATH_MAX];
 
 	if (unit_name(arg, unit, sizeof(unit)) < 0)
 		return KASHIM_EXIT_USAGE;
-	snprintf(dir, sizeof(dir), "%s/%s.d", UNIT_DIR, unit);
-	snprintf(path, sizeof(path), "%s/%s", dir, DROPIN);
+	kashim_dropin_path(unit, DROPIN, path, sizeof(path));
 	if (enable)
-		return enable_unit(unit, dir, path);
-	if (unlink(path) < 0) {
+		return enable_unit(unit, path);
+	if (kashim_dropin_remove(unit, DROPIN) < 0) {
 		fprintf(stderr, "kashim: %s: not enabled (%s: %s)\n", unit,
 			path, strerror(errno));
 		return 1;
 	}
-	rmdir(dir); /* only when empty */
 	daemon_reload();
 	printf("kashim: %s no longer preloads the library from its next "
 	       "start\n",

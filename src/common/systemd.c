@@ -1,6 +1,14 @@
 /*
- * systemd.c - telling whether systemd runs, and reloading its units.
+ * systemd.c - telling whether systemd runs, reloading its units, and the
+ * drop-ins that `kashim --enable-unit` and `kashim-bpf enable --unit`
+ * write: one check of a unit's name, one way to write a file, one rule
+ * for the drop-in's directory (removed only when kashim made it).
  */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,5 +37,113 @@ int kashim_systemd_reload(void)
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
 		return -1;
+	return 0;
+}
+
+bool kashim_unit_name_ok(const char *name)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+				"TUVWXYZ0123456789:-_.\\@");
+
+	return *name && !name[n] && n <= 255 && name[0] != '.';
+}
+
+int kashim_write_file(const char *path, const char *text)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int e;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	f = fopen(tmp, "w");
+	if (f && fputs(text, f) >= 0 && fclose(f) == 0 && !rename(tmp, path))
+		return 0;
+	e = errno;
+	if (f)
+		unlink(tmp);
+	errno = e;
+	return -1;
+}
+
+void kashim_dropin_path(const char *unit, const char *file, char *buf,
+			size_t len)
+{
+	snprintf(buf, len, "%s/%s.d%s%s", KASHIM_UNIT_DIR, unit,
+		 file ? "/" : "", file ? file : "");
+}
+
+/* Does dir hold anything but kashim's mark? */
+static bool holds_more(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	bool more = !d;
+
+	while (d && !more && (e = readdir(d)))
+		more = strcmp(e->d_name, ".") != 0 &&
+		       strcmp(e->d_name, "..") != 0 &&
+		       strcmp(e->d_name, KASHIM_DROPIN_MARK) != 0;
+	if (d)
+		closedir(d);
+	return more;
+}
+
+/*
+ * Remove the directory of unit's drop-ins when kashim made it (its mark
+ * is there) and nothing else is in it; otherwise leave it as it is.
+ */
+static void remove_dir(const char *unit)
+{
+	char dir[PATH_MAX], mark[PATH_MAX];
+	struct stat st;
+
+	kashim_dropin_path(unit, NULL, dir, sizeof(dir));
+	kashim_dropin_path(unit, KASHIM_DROPIN_MARK, mark, sizeof(mark));
+	if (lstat(mark, &st) < 0 || holds_more(dir))
+		return;
+	if (unlink(mark) == 0)
+		rmdir(dir);
+}
+
+int kashim_dropin_write(const char *unit, const char *file, const char *text,
+			char *err, size_t errlen)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	FILE *mark;
+
+	kashim_dropin_path(unit, NULL, dir, sizeof(dir));
+	kashim_dropin_path(unit, file, path, sizeof(path));
+	if (mkdir(dir, 0755) == 0) {
+		kashim_dropin_path(unit, KASHIM_DROPIN_MARK, path,
+				   sizeof(path));
+		mark = fopen(path, "w");
+		if (!mark || fclose(mark) != 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			rmdir(dir);
+			return -1;
+		}
+		kashim_dropin_path(unit, file, path, sizeof(path));
+	} else if (errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (kashim_write_file(path, text) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	remove_dir(unit);
+	return -1;
+}
+
+int kashim_dropin_remove(const char *unit, const char *file)
+{
+	char path[PATH_MAX];
+
+	kashim_dropin_path(unit, file, path, sizeof(path));
+	if (unlink(path) < 0)
+		return -1;
+	remove_dir(unit);
 	return 0;
 }
