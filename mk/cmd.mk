@@ -11,7 +11,7 @@ CMD := src/kashim
 CMD_OBJS := src/cmd/main.o src/cmd/unit.o src/cmd/check.o src/cmd/status.o \
 	src/cmd/scan.o src/cmd/tcptab.o src/cmd/report.o src/cmd/parallel.o \
 	src/cmd/elf.o src/cmd/system.o src/cmd/library.o src/cmd/apply.o \
-	src/cmd/applysock.o src/cmd/procfs.o
+	src/cmd/applysock.o src/cmd/procfs.o src/cmd/text.o
 # What it shares with the library and the config module.
 CMD_LINK := $(CMD_OBJS) $(COMMON_OBJS) $(LOAD_OBJS) $(PRINT_OBJS) $(CONF_OBJS) \
 	$(IO_OBJS) $(SYSTEMD_OBJS)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "status.h"
+#include "text.h"
 
 /* What the summary counts, by enum kashim_apply_result. */
 struct apply_sum {
@@ -25,10 +26,10 @@ struct apply_sum {
 static void sum_up(const struct status *st, struct apply_sum *sum)
 {
 	memset(sum, 0, sizeof(*sum));
-	for (size_t i = 0; i < st->nconns; i++) {
-		sum->n[st->conns[i].ap.result]++;
-		sum->sockets++;
-	}
+	for (size_t p = 0; p < st->nprocs; p++)
+		for (size_t k = 0; k < st->procs[p].n; k++)
+			sum->n[st->procs[p].conn[k].ap.result]++;
+	sum->sockets = st->nconns;
 }
 
 /* The name of a result, as the table and JSON show it. */
@@ -54,20 +55,18 @@ static const char *dir_name(unsigned d)
 					  : "-";
 }
 
-/* One value as text ("?" when unknown; keep-alive as on/off). */
-static void val(char *buf, size_t len, int v, bool onoff)
+/* One value ("?" when unknown; keep-alive as on/off). */
+static void val(struct kashim_text *t, int v, bool onoff)
 {
-	if (v < 0)
-		snprintf(buf, len, "?");
-	else if (onoff)
-		snprintf(buf, len, "%s", v ? "on" : "off");
+	if (v >= 0 && onoff)
+		kashim_text_str(t, v ? "on" : "off");
 	else
-		snprintf(buf, len, "%d", v);
+		kashim_text_opt(t, v);
 }
 
 /* The detail column: before -> after of what changed, the values
  * held, or why the socket was left alone. */
-static void detail(const struct conn *c, char *buf, size_t len)
+static void detail(const struct conn *c, struct kashim_text *t)
 {
 	const int before[] = { c->keepalive, c->idle, c->interval, c->count,
 			       c->user_timeout };
@@ -75,67 +74,78 @@ static void detail(const struct conn *c, char *buf, size_t len)
 			      c->ap.count, c->ap.user_timeout };
 	static const char *const name[] = { "keepalive", "idle", "interval",
 					    "count", "user_timeout" };
-	size_t n = 0;
+	bool first = true;
 
-	buf[0] = '\0';
 	if (c->ap.result == KASHIM_APPLY_FAILED) {
-		snprintf(buf, len, "%s: %s", c->ap.why, strerror(c->ap.err));
+		kashim_text_str(t, c->ap.why);
+		kashim_text_str(t, ": ");
+		kashim_text_str(t, strerror(c->ap.err));
 		return;
 	}
 	if (c->ap.result != KASHIM_APPLY_SET &&
 	    c->ap.result != KASHIM_APPLY_ALREADY) {
-		snprintf(buf, len, "%s", c->ap.why ? c->ap.why : "-");
+		kashim_text_str(t, c->ap.why ? c->ap.why : "-");
 		return;
 	}
-	for (int i = 0; i < 5 && n < len; i++) {
-		char b[16], a[16];
-
+	for (int i = 0; i < 5; i++) {
 		if (c->ap.result == KASHIM_APPLY_SET && before[i] == after[i])
 			continue;
-		val(b, sizeof(b), before[i], i == 0);
-		val(a, sizeof(a), after[i], i == 0);
-		if (c->ap.result == KASHIM_APPLY_SET)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s %s -> %s",
-					      n ? ", " : "", name[i], b, a);
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%s%s %s",
-					      n ? ", " : "", name[i], a);
+		kashim_text_str(t, first ? "" : ", ");
+		kashim_text_str(t, name[i]);
+		kashim_text_char(t, ' ');
+		if (c->ap.result == KASHIM_APPLY_SET) {
+			val(t, before[i], i == 0);
+			kashim_text_str(t, " -> ");
+		}
+		val(t, after[i], i == 0);
+		first = false;
 	}
 }
 
-/* One line per socket, tab-separated, then the summary. */
-static void print_text(const struct status *st)
+/* One socket's line of the table: tab-separated fields. */
+static void print_line(const struct status *st, const struct proc *pr,
+		       const struct conn *c)
 {
-	struct apply_sum sum;
+	char buf[1024], name[16];
+	struct kashim_text t = kashim_text_over(buf, sizeof(buf));
 
+	kashim_text_uint(&t, (unsigned long)pr->pid);
+	kashim_text_char(&t, '\t');
+	kashim_text_str(&t, kashim_name_text(pr->name, name));
+	kashim_text_char(&t, '\t');
+	kashim_text_uint(&t, (unsigned long)c->fd);
+	kashim_text_char(&t, '\t');
+	kashim_text_ep(&t, &c->local, c->v6);
+	kashim_text_char(&t, '\t');
+	kashim_text_ep(&t, &c->peer, c->v6);
+	kashim_text_char(&t, '\t');
+	kashim_text_str(&t, kashim_tcp_state_name(c->state));
+	kashim_text_char(&t, '\t');
+	kashim_text_str(&t, dir_name(c->ap.direction));
+	kashim_text_char(&t, '\t');
+	kashim_text_str(&t, c->ap.rule ? c->ap.rule : "-");
+	kashim_text_char(&t, '\t');
+	kashim_text_str(&t, result_name(st, c->ap.result));
+	kashim_text_char(&t, '\t');
+	detail(c, &t);
+	kashim_text_char(&t, '\n');
+	kashim_text_write(&t, stdout);
+}
+
+/* One line per socket, tab-separated, then the summary. */
+static void print_text(const struct status *st, const struct apply_sum *sum)
+{
 	printf("PID\tNAME\tFD\tLOCAL\tPEER\tSTATE\tDIRECTION\tRULE\tRESULT\tDETAIL\n");
-	for (size_t p = 0; p < st->nprocs; p++) {
-		const struct proc *pr = &st->procs[p];
-		char name[16];
-
-		for (size_t k = pr->first; k < pr->first + pr->n; k++) {
-			const struct conn *c = &st->conns[k];
-			char l[64], r[64], d[256];
-
-			detail(c, d, sizeof(d));
-			printf("%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			       (int)pr->pid, kashim_name_text(pr->name, name),
-			       c->fd, kashim_report_ep(&c->local, c->v6, l, sizeof(l)),
-			       kashim_report_ep(&c->peer, c->v6, r, sizeof(r)),
-			       kashim_tcp_state_name(c->state),
-			       dir_name(c->ap.direction),
-			       c->ap.rule ? c->ap.rule : "-",
-			       result_name(st, c->ap.result), d);
-		}
-	}
-	sum_up(st, &sum);
+	for (size_t p = 0; p < st->nprocs; p++)
+		for (size_t k = 0; k < st->procs[p].n; k++)
+			print_line(st, &st->procs[p], &st->procs[p].conn[k]);
 	printf("summary: %zu process%s, %zu socket%s: %zu %s, %zu already set, "
 	       "%zu left alone, %zu failed, %zu not inspectable\n",
-	       st->nprocs, st->nprocs == 1 ? "" : "es", sum.sockets,
-	       sum.sockets == 1 ? "" : "s", sum.n[KASHIM_APPLY_SET],
+	       st->nprocs, st->nprocs == 1 ? "" : "es", sum->sockets,
+	       sum->sockets == 1 ? "" : "s", sum->n[KASHIM_APPLY_SET],
 	       st->opts->dry_run ? "would be set" : "set",
-	       sum.n[KASHIM_APPLY_ALREADY], sum.n[KASHIM_APPLY_LEFT],
-	       sum.n[KASHIM_APPLY_FAILED], st->nrefused);
+	       sum->n[KASHIM_APPLY_ALREADY], sum->n[KASHIM_APPLY_LEFT],
+	       sum->n[KASHIM_APPLY_FAILED], st->nrefused);
 }
 
 /* An int as JSON, null when unknown; keep-alive as a boolean. */
@@ -160,29 +170,17 @@ static void json_opts(int ka, int idle, int interval, int count, int uto)
 	json_val("user_timeout", uto, false, "}");
 }
 
-/* An endpoint as JSON, or null. */
-static void json_ep(const struct endpoint *e, bool v6)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!e->known) {
-		printf("null");
-		return;
-	}
-	inet_ntop(v6 ? AF_INET6 : AF_INET, e->addr, a, sizeof(a));
-	printf("{\"address\": \"%s\", \"port\": %u}", a, e->port);
-}
-
 /* One socket as a JSON object. */
 static void json_conn(const struct status *st, const struct conn *c)
 {
 	char d[256];
+	struct kashim_text t = kashim_text_over(d, sizeof(d));
 
 	printf("{\"fd\": %d, \"family\": \"%s\", \"local\": ", c->fd,
 	       c->v6 ? "ipv6" : "ipv4");
-	json_ep(&c->local, c->v6);
+	kashim_report_json_ep(&c->local, c->v6);
 	printf(", \"peer\": ");
-	json_ep(&c->peer, c->v6);
+	kashim_report_json_ep(&c->peer, c->v6);
 	printf(", \"state\": \"%s\", \"direction\": ",
 	       kashim_tcp_state_name(c->state));
 	if (c->ap.direction)
@@ -196,7 +194,7 @@ static void json_conn(const struct status *st, const struct conn *c)
 		printf("null");
 	printf(", \"result\": \"%s\", \"reason\": ",
 	       result_name(st, c->ap.result));
-	detail(c, d, sizeof(d));
+	detail(c, &t);
 	if (c->ap.result == KASHIM_APPLY_SET ||
 	    c->ap.result == KASHIM_APPLY_ALREADY)
 		printf("null");
@@ -212,10 +210,8 @@ static void json_conn(const struct status *st, const struct conn *c)
 }
 
 /* The whole answer as one JSON document. */
-static void print_json(const struct status *st)
+static void print_json(const struct status *st, const struct apply_sum *sum)
 {
-	struct apply_sum sum;
-
 	printf("{\"dry_run\": %s, \"processes\": [",
 	       st->opts->dry_run ? "true" : "false");
 	for (size_t p = 0; p < st->nprocs; p++) {
@@ -227,38 +223,38 @@ static void print_json(const struct status *st)
 		printf(", \"sockets\": [");
 		for (size_t k = 0; k < pr->n; k++) {
 			printf("%s\n    ", k ? "," : "");
-			json_conn(st, &st->conns[pr->first + k]);
+			json_conn(st, &pr->conn[k]);
 		}
 		printf("%s]}", pr->n ? "\n  " : "");
 	}
-	sum_up(st, &sum);
 	printf("%s],\n\"summary\": {\"processes\": %zu, \"sockets\": %zu, "
 	       "\"set\": %zu, \"already_set\": %zu, \"left_alone\": %zu, "
 	       "\"failed\": %zu, \"not_inspectable\": %zu}}\n",
-	       st->nprocs ? "\n" : "", st->nprocs, sum.sockets,
-	       sum.n[KASHIM_APPLY_SET], sum.n[KASHIM_APPLY_ALREADY],
-	       sum.n[KASHIM_APPLY_LEFT], sum.n[KASHIM_APPLY_FAILED],
+	       st->nprocs ? "\n" : "", st->nprocs, sum->sockets,
+	       sum->n[KASHIM_APPLY_SET], sum->n[KASHIM_APPLY_ALREADY],
+	       sum->n[KASHIM_APPLY_LEFT], sum->n[KASHIM_APPLY_FAILED],
 	       st->nrefused);
 }
 
-int kashim_apply_print(const struct status *st)
+/* --apply's answer: printed; exit status 1 when an option failed, a
+ * PID or name was missing, or a process asked for could not be read. */
+static int apply_answer(const struct status *st, int rc)
 {
 	struct apply_sum sum;
 
-	if (st->opts->format == KASHIM_STATUS_JSON)
-		print_json(st);
-	else
-		print_text(st);
 	sum_up(st, &sum);
-	return sum.n[KASHIM_APPLY_FAILED] ? 1 : 0;
+	if (st->opts->format == KASHIM_STATUS_JSON)
+		print_json(st, &sum);
+	else
+		print_text(st, &sum);
+	return (sum.n[KASHIM_APPLY_FAILED] > 0) | rc |
+	       (st->opts->ntargets > 0 && st->nrefused > 0);
 }
 
 int kashim_cmd_apply(struct kashim_status_opts *o)
 {
 	struct kashim_apply a = { .v = NULL };
 	struct kashim_load_result res;
-	struct status st = { .opts = o };
-	struct tcptabs *tabs;
 	int rc;
 
 	if (kashim_cmd_load(NULL, &a.base, &res) < 0) {
@@ -267,23 +263,10 @@ int kashim_cmd_apply(struct kashim_status_opts *o)
 	}
 	pthread_mutex_init(&a.lock, NULL);
 	o->settings = &a;
-	tabs = kashim_tcptabs_new();
-	rc = tabs ? kashim_status_scan(&st, tabs) : -ENOMEM;
-	kashim_tcptabs_free(tabs);
-	if (rc < 0) {
-		fprintf(stderr, "kashim: --apply: %s\n", strerror(-rc));
-		rc = 1;
-	} else {
-		kashim_status_refused(&st);
-		rc = kashim_apply_print(&st) | rc |
-		     (o->ntargets > 0 && st.nrefused > 0);
-	}
+	rc = kashim_status_run(o, apply_answer);
 	kashim_apply_free(&a);
 	pthread_mutex_destroy(&a.lock);
 	kashim_settings_free(&a.base);
-	free(st.procs);
-	free(st.conns);
-	free(st.refused);
 	o->settings = NULL;
-	return fflush(stdout) == 0 ? rc : 1;
+	return rc;
 }

@@ -50,7 +50,9 @@ static void exe_of(pid_t pid, char *exe, size_t len)
 
 /*
  * A copy of base finished for exe: the rules copied (their program_ok
- * and plans are per executable), their lists and index shared.
+ * and plans are per executable) and the port index its own (it is cut
+ * at the rules exe may use: base's, finished for no executable, leaves
+ * out every rule with a programs key); the rules' lists shared.
  */
 static struct per_exe *finish_for(const struct kashim_settings *base,
 				  const char *exe)
@@ -61,6 +63,9 @@ static struct per_exe *finish_for(const struct kashim_settings *base,
 		return NULL;
 	snprintf(p->exe, sizeof(p->exe), "%s", exe);
 	p->s = *base;
+	p->s.seg_start = p->s.seg_rule = NULL;
+	p->s.nseg = 0;
+	p->s.full_index = false;
 	if (base->nrules) {
 		p->s.rules = calloc(base->nrules, sizeof(*p->s.rules));
 		if (!p->s.rules) {
@@ -347,6 +352,7 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 void kashim_apply_free(struct kashim_apply *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
+		kashim_rules_index_free(&a->v[i]->s);
 		free(a->v[i]->s.rules);
 		free(a->v[i]);
 	}

@@ -17,7 +17,7 @@
 
 #include "status.h"
 
-#define MAX_WORKERS 4
+#define MAX_WORKERS KASHIM_MAX_WORKERS
 
 /* One thread and its part of the answer. */
 struct worker {
@@ -85,20 +85,18 @@ static int take(struct status *st, const struct worker *w,
 		const struct proc *p = &part->procs[k->proc];
 
 		if (kashim_grow(&st->procs, &st->procs_cap, st->nprocs + 1,
-				sizeof(*st->procs)) < 0 ||
-		    kashim_grow(&st->conns, &st->conns_cap, st->nconns + p->n + 1,
-				sizeof(*st->conns)) < 0)
+				sizeof(*st->procs)) < 0)
 			return -ENOMEM;
-		memcpy(st->conns + st->nconns, part->conns + p->first,
-		       p->n * sizeof(*st->conns));
 		st->procs[st->nprocs] = *p;
-		st->procs[st->nprocs++].first = st->nconns;
+		st->procs[st->nprocs++].conn = part->conns + p->first;
 		st->nconns += p->n;
 	}
 	return 0;
 }
 
-/* Put the parts together in the order of c. Returns 0 or -ENOMEM. */
+/* Put the parts together in the order of c: the processes are copied,
+ * their sockets stay in the parts, which st then holds. Returns 0 or
+ * -ENOMEM. */
 static int merge(struct status *st, const struct worker *w,
 		 const struct cands *c)
 {
@@ -136,8 +134,18 @@ int kashim_scan_parallel(struct status *st, struct cands *c)
 		rc = merge(st, w, c);
 	for (int i = 0; i < n; i++) {
 		free(w[i].part.procs);
-		free(w[i].part.conns);
 		free(w[i].part.refused);
+		st->parts[i] = w[i].part.conns;
 	}
 	return rc;
+}
+
+void kashim_status_free(struct status *st)
+{
+	free(st->procs);
+	free(st->conns);
+	free(st->refused);
+	for (int i = 0; i < KASHIM_MAX_WORKERS; i++)
+		free(st->parts[i]);
+	memset(st, 0, sizeof(*st));
 }

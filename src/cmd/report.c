@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "status.h"
+#include "text.h"
 
 static const char *const tcp_states[] = {
 	[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
@@ -44,41 +45,22 @@ void kashim_status_sum(const struct status *st, struct status_sum *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	sum->processes = st->nprocs;
-	for (size_t i = 0; i < st->nconns; i++) {
-		const struct conn *c = &st->conns[i];
+	for (size_t p = 0; p < st->nprocs; p++) {
+		for (size_t k = 0; k < st->procs[p].n; k++) {
+			const struct conn *c = &st->procs[p].conn[k];
 
-		sum->listening += c->state == TCP_LISTEN;
-		if (!kashim_conn_counts(c))
-			continue;
-		sum->connections++;
-		sum->keepalive += c->keepalive == 1;
-		sum->without += c->keepalive != 1;
-		sum->cut += kashim_conn_cut(c, st->opts->limit);
+			sum->listening += c->state == TCP_LISTEN;
+			if (!kashim_conn_counts(c))
+				continue;
+			sum->connections++;
+			sum->keepalive += c->keepalive == 1;
+			sum->without += c->keepalive != 1;
+			sum->cut += kashim_conn_cut(c, st->opts->limit);
+		}
 	}
 }
 
 /* ---- text helpers ---- */
-
-/* An address as text. */
-static const char *addr_text(const struct endpoint *e, bool v6, char *buf,
-			     size_t len)
-{
-	inet_ntop(v6 ? AF_INET6 : AF_INET, e->addr, buf, (socklen_t)len);
-	return buf;
-}
-
-/* An endpoint as "ADDR:PORT", "[ADDR6]:PORT" or "*". */
-static const char *ep_text(const struct endpoint *e, bool v6, char *buf,
-			   size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!e->known)
-		return "*";
-	snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u",
-		 addr_text(e, v6, a, sizeof(a)), e->port);
-	return buf;
-}
 
 /*
  * The length of the valid UTF-8 sequence at s (1 to 4), or 0 when the
@@ -149,15 +131,6 @@ static int text_width(const char *text)
 	return w;
 }
 
-/* The text of an option that is unknown (-1) or a number. */
-static void num(char *buf, size_t len, int v)
-{
-	if (v < 0)
-		snprintf(buf, len, "?");
-	else
-		snprintf(buf, len, "%d", v);
-}
-
 /* ---- the table ---- */
 
 enum { NCOL = 12, CELL = 64 };
@@ -185,47 +158,46 @@ static const char *limit_cell(const struct conn *c, int limit)
 static void row_cells(const struct status *st, const struct proc *p,
 		      const struct conn *c, char cell[NCOL][CELL])
 {
-	char name[16], ep[CELL];
+	char name[16];
+	struct kashim_text t[NCOL];
 
-	snprintf(cell[0], CELL, "%d", (int)p->pid);
-	snprintf(cell[1], CELL, "%s", kashim_name_text(p->name, name));
-	snprintf(cell[2], CELL, "%d", c->fd);
-	snprintf(cell[3], CELL, "%s", ep_text(&c->local, c->v6, ep, CELL));
-	snprintf(cell[4], CELL, "%s", ep_text(&c->peer, c->v6, ep, CELL));
-	snprintf(cell[5], CELL, "%s", kashim_tcp_state_name(c->state));
-	snprintf(cell[6], CELL, "%s",
-		 c->keepalive < 0 ? "?" : c->keepalive ? "on" : "off");
-	num(cell[7], CELL, c->idle);
-	num(cell[8], CELL, c->interval);
-	num(cell[9], CELL, c->count);
-	num(cell[10], CELL, c->user_timeout);
-	snprintf(cell[11], CELL, "%s", limit_cell(c, st->opts->limit));
+	for (int i = 0; i < NCOL; i++)
+		t[i] = kashim_text_over(cell[i], CELL);
+	kashim_text_uint(&t[0], (unsigned long)p->pid);
+	kashim_text_str(&t[1], kashim_name_text(p->name, name));
+	kashim_text_uint(&t[2], (unsigned long)c->fd);
+	kashim_text_ep(&t[3], &c->local, c->v6);
+	kashim_text_ep(&t[4], &c->peer, c->v6);
+	kashim_text_str(&t[5], kashim_tcp_state_name(c->state));
+	kashim_text_str(&t[6], c->keepalive < 0 ? "?" : c->keepalive ? "on" : "off");
+	kashim_text_opt(&t[7], c->idle);
+	kashim_text_opt(&t[8], c->interval);
+	kashim_text_opt(&t[9], c->count);
+	kashim_text_opt(&t[10], c->user_timeout);
+	kashim_text_str(&t[11], limit_cell(c, st->opts->limit));
 }
 
-/* One cell padded to w columns, on the side cols[i] says, then sep. */
-static void print_cell(int i, const char *cell, int w, const char *sep)
-{
-	int pad = w - text_width(cell);
-
-	if (pad < 0)
-		pad = 0;
-	if (cols[i].right)
-		printf("%*s%s%s", pad, "", cell, sep);
-	else
-		printf("%s%*s%s", cell, pad, "", sep);
-}
-
-/* Print one row: aligned to widths w, or separated by tabs (w NULL). */
+/*
+ * Print one row: aligned to widths w (padded on the side cols[] says,
+ * the last column not padded), or separated by tabs (w NULL). Written
+ * as one line.
+ */
 static void print_row(char cell[NCOL][CELL], const int *w)
 {
-	for (int i = 0; i < NCOL; i++) {
-		const char *sep = i == NCOL - 1 ? "\n" : w ? " " : "\t";
+	char buf[NCOL * (CELL + 1) + 256];
+	struct kashim_text t = kashim_text_over(buf, sizeof(buf));
 
-		if (!w || i == NCOL - 1) /* the last column is not padded */
-			printf("%s%s", cell[i], sep);
-		else
-			print_cell(i, cell[i], w[i], sep);
+	for (int i = 0; i < NCOL; i++) {
+		int pad = w && i < NCOL - 1 ? w[i] - text_width(cell[i]) : 0;
+
+		for (; cols[i].right && pad > 0; pad--)
+			kashim_text_char(&t, ' ');
+		kashim_text_str(&t, cell[i]);
+		for (; pad > 0; pad--)
+			kashim_text_char(&t, ' ');
+		kashim_text_char(&t, i == NCOL - 1 ? '\n' : w ? ' ' : '\t');
 	}
+	kashim_text_write(&t, stdout);
 }
 
 /* The header row as cells. */
@@ -246,8 +218,8 @@ static void widths(const struct status *st, int *w)
 	for (size_t p = 0; p < st->nprocs; p++) {
 		const struct proc *pr = &st->procs[p];
 
-		for (size_t k = pr->first; k < pr->first + pr->n; k++) {
-			row_cells(st, pr, &st->conns[k], cell);
+		for (size_t k = 0; k < pr->n; k++) {
+			row_cells(st, pr, &pr->conn[k], cell);
 			for (int i = 0; i < NCOL; i++)
 				if (text_width(cell[i]) > w[i])
 					w[i] = text_width(cell[i]);
@@ -288,8 +260,8 @@ static void print_table(const struct status *st)
 	for (size_t p = 0; p < st->nprocs; p++) {
 		const struct proc *pr = &st->procs[p];
 
-		for (size_t k = pr->first; k < pr->first + pr->n; k++) {
-			row_cells(st, pr, &st->conns[k], cell);
+		for (size_t k = 0; k < pr->n; k++) {
+			row_cells(st, pr, &pr->conn[k], cell);
 			print_row(cell, pw);
 		}
 	}
@@ -339,9 +311,10 @@ static void json_ep(const struct endpoint *e, bool v6)
 {
 	if (e->known) {
 		char a[INET6_ADDRSTRLEN];
+		struct kashim_text t = kashim_text_over(a, sizeof(a));
 
-		printf("{\"address\": \"%s\", \"port\": %u}",
-		       addr_text(e, v6, a, sizeof(a)), e->port);
+		kashim_text_addr(&t, e, v6);
+		printf("{\"address\": \"%s\", \"port\": %u}", a, e->port);
 	} else {
 		printf("null");
 	}
@@ -377,7 +350,7 @@ static void json_proc(const struct status *st, const struct proc *p)
 	printf(", \"sockets\": [");
 	for (size_t k = 0; k < p->n; k++) {
 		printf("%s\n    ", k ? "," : "");
-		json_conn(st, &st->conns[p->first + k]);
+		json_conn(st, &p->conn[k]);
 	}
 	printf("%s]}", p->n ? "\n  " : "");
 }
@@ -452,8 +425,8 @@ static void count_proc(const struct status *st, const struct proc *pr,
 		       struct by_name *b)
 {
 	*b = (struct by_name){ pr->name, 0, 0, 0 };
-	for (size_t k = pr->first; k < pr->first + pr->n; k++) {
-		const struct conn *c = &st->conns[k];
+	for (size_t k = 0; k < pr->n; k++) {
+		const struct conn *c = &pr->conn[k];
 
 		if (!kashim_conn_counts(c))
 			continue;
@@ -579,10 +552,9 @@ void kashim_status_print(const struct status *st)
 	}
 }
 
-const char *kashim_report_ep(const struct endpoint *e, bool v6, char *buf,
-			     size_t len)
+void kashim_report_json_ep(const struct endpoint *e, bool v6)
 {
-	return ep_text(e, v6, buf, len);
+	json_ep(e, v6);
 }
 
 void kashim_report_json_str(const char *s)

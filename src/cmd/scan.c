@@ -241,6 +241,16 @@ static int by_fd(const void *a, const void *b)
 	return ((const struct conn *)a)->fd - ((const struct conn *)b)->fd;
 }
 
+/* Are the n sockets at c in fd order already (as fd by fd probing finds
+ * them)? */
+static bool in_fd_order(const struct conn *c, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (c[i].fd < c[i - 1].fd)
+			return false;
+	return true;
+}
+
 /* Add the TCP sockets among the fds listed in /proc/PID/fd (each one
  * duplicated: no link read). Returns 0 or -errno. */
 static int list_fds(struct scan *sc, pid_t pid)
@@ -437,7 +447,7 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 			       : refuse(st, pid, name, -rc);
 	}
 	p->n = st->nconns - p->first;
-	if (p->n)
+	if (!in_fd_order(st->conns + p->first, p->n))
 		qsort(st->conns + p->first, p->n, sizeof(*st->conns), by_fd);
 	st->nprocs++;
 	return 0;

@@ -228,9 +228,10 @@ static int verdict(const struct status *st, int rc)
 
 	if (rc || (asked && st->nrefused))
 		return 1;
-	for (size_t i = 0; st->opts->limit && i < st->nconns; i++)
-		if (kashim_conn_cut(&st->conns[i], st->opts->limit))
-			return KASHIM_EXIT_CUT;
+	for (size_t p = 0; st->opts->limit && p < st->nprocs; p++)
+		for (size_t k = 0; k < st->procs[p].n; k++)
+			if (kashim_conn_cut(&st->procs[p].conn[k], st->opts->limit))
+				return KASHIM_EXIT_CUT;
 	return 0;
 }
 
@@ -277,7 +278,8 @@ int kashim_status_scan(struct status *st, struct tcptabs *tabs)
 	return rc;
 }
 
-int kashim_cmd_status(const struct kashim_status_opts *o)
+int kashim_status_run(const struct kashim_status_opts *o,
+		      int (*answer)(const struct status *st, int rc))
 {
 	struct status st = { .opts = o };
 	struct tcptabs *tabs = kashim_tcptabs_new();
@@ -285,17 +287,26 @@ int kashim_cmd_status(const struct kashim_status_opts *o)
 
 	kashim_tcptabs_free(tabs);
 	if (rc < 0) {
-		fprintf(stderr, "kashim: --status: %s\n", strerror(-rc));
+		fprintf(stderr, "kashim: %s: %s\n", mode_name(o), strerror(-rc));
 		rc = 1;
 	} else {
 		kashim_status_refused(&st);
-		kashim_status_print(&st);
-		rc = verdict(&st, rc);
+		rc = answer(&st, rc);
 	}
-	free(st.procs);
-	free(st.conns);
-	free(st.refused);
+	kashim_status_free(&st);
 	return fflush(stdout) == 0 ? rc : 1;
+}
+
+/* --status's answer: printed, and the exit status it earns. */
+static int status_answer(const struct status *st, int rc)
+{
+	kashim_status_print(st);
+	return verdict(st, rc);
+}
+
+int kashim_cmd_status(const struct kashim_status_opts *o)
+{
+	return kashim_status_run(o, status_answer);
 }
 
 int kashim_cmd_path_limit(const char *text, struct kashim_status_opts *o)

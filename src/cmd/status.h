@@ -46,11 +46,16 @@ struct conn {
 	struct applied ap; /* --apply only */
 };
 
-/* A process asked about: its sockets are conns[first .. first + n). */
+/*
+ * A process asked about. While a worker scans, its sockets are
+ * conns[first .. first + n) of the worker's part; once the parts are put
+ * together, conn points at them there (they are not copied).
+ */
 struct proc {
 	pid_t pid;
 	char name[16]; /* /proc/PID/comm */
 	size_t first, n;
+	const struct conn *conn;
 };
 
 /* A process that could not be read, and why (an errno value). */
@@ -60,7 +65,14 @@ struct refusal {
 	int err;
 };
 
-/* The whole answer, in the order it is printed. */
+/* Scans at once at most: one thread per CPU, up to this many. */
+#define KASHIM_MAX_WORKERS 4
+
+/*
+ * The whole answer, in the order it is printed: each proc's sockets are
+ * at its conn, nconns of them in all. A worker's part holds its sockets
+ * in conns; the answer keeps the parts' arrays in parts, to free them.
+ */
 struct status {
 	const struct kashim_status_opts *opts;
 	struct proc *procs;
@@ -69,6 +81,7 @@ struct status {
 	size_t nconns, conns_cap;
 	struct refusal *refused;
 	size_t nrefused, refused_cap;
+	struct conn *parts[KASHIM_MAX_WORKERS];
 };
 
 /* A process to scan, in the order of the answer. */
@@ -116,6 +129,15 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
  */
 int kashim_status_scan(struct status *st, struct tcptabs *tabs);
 
+/*
+ * Run a scan for o (kashim_status_scan()), then answer(st, rc) with what
+ * it found and its rc (0 or 1), unless it failed (said on stderr, exit
+ * status 1). Returns answer's exit status, or 1 when stdout could not be
+ * written.
+ */
+int kashim_status_run(const struct kashim_status_opts *o,
+		      int (*answer)(const struct status *st, int rc));
+
 /* The processes that could not be read, counted and named on one line
  * of stderr, with what right was missing. */
 void kashim_status_refused(const struct status *st);
@@ -128,6 +150,9 @@ void kashim_status_refused(const struct status *st);
  * cand's rc says how its scan went. Returns 0 or -ENOMEM.
  */
 int kashim_scan_parallel(struct status *st, struct cands *c);
+
+/* Free what the answer st holds (not st itself). */
+void kashim_status_free(struct status *st);
 
 /* ---- tcptab.c: /proc/PID/net/tcp and tcp6, once per namespace ---- */
 
@@ -223,8 +248,6 @@ void kashim_apply_free(struct kashim_apply *a);
 
 /* ---- apply.c: `kashim --apply` ---- */
 
-/* Print what --apply did; returns the exit status it earns (0 or 1). */
-int kashim_apply_print(const struct status *st);
 
 /* ---- report.c: the answer, printed ---- */
 
@@ -250,10 +273,9 @@ const char *kashim_name_text(const char *name, char *buf);
 /* Print st in the format its options ask for. */
 void kashim_status_print(const struct status *st);
 
-/* For apply.c: an endpoint as text and a JSON string, printed as
- * report.c prints them. */
-const char *kashim_report_ep(const struct endpoint *e, bool v6, char *buf,
-			     size_t len);
+/* For apply.c: an endpoint and a string as JSON, printed as report.c
+ * prints them. */
+void kashim_report_json_ep(const struct endpoint *e, bool v6);
 void kashim_report_json_str(const char *s);
 
 #endif

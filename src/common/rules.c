@@ -160,8 +160,7 @@ static void fill_column(struct kashim_settings *s, uint32_t *next, size_t col,
 	}
 }
 
-/* Drop the index: matching scans every rule until it is built again. */
-static void free_index(struct kashim_settings *s)
+void kashim_rules_index_free(struct kashim_settings *s)
 {
 	kashim_settings_mem.free(s->seg_start);
 	kashim_settings_mem.free(s->seg_rule);
@@ -194,7 +193,7 @@ static void build_index(struct kashim_settings *s, bool all)
 		fill_column(s, next, 1, KASHIM_DIR_INCOMING);
 		s->full_index = all;
 	} else {
-		free_index(s);
+		kashim_rules_index_free(s);
 	}
 	kashim_settings_mem.free(next);
 }
@@ -230,7 +229,7 @@ void kashim_rules_finish(struct kashim_settings *s, const char *exe)
 
 int kashim_rules_index(struct kashim_settings *s)
 {
-	free_index(s);
+	kashim_rules_index_free(s);
 	build_index(s, true);
 	if (s->nseg)
 		return 0;

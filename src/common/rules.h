@@ -166,6 +166,10 @@ void kashim_rules_finish(struct kashim_settings *s, const char *exe);
  */
 int kashim_rules_index(struct kashim_settings *s);
 
+/* Drop s's port index: matching scans every rule until one is built
+ * again. */
+void kashim_rules_index_free(struct kashim_settings *s);
+
 /* Does m name port? An empty list of ports names every port. */
 bool kashim_port_matches(const struct kashim_match *m, uint16_t port);
 

@@ -617,8 +617,7 @@ void kashim_settings_free(struct kashim_settings *s)
 	for (size_t i = 0; i < s->nrules; i++)
 		free_match(&s->rules[i].m);
 	free(s->rules);
-	kashim_settings_mem.free(s->seg_start);
-	kashim_settings_mem.free(s->seg_rule);
+	kashim_rules_index_free(s);
 	kashim_settings_defaults(s);
 }
 

@@ -149,6 +149,32 @@ local incoming
 remote outgoing" "$(printf '%s\n' "$OUT" | awk -F '\t' '$6 == "ESTABLISHED" { print $8, $7 }' | sort)"
 expect "rules: the listeners get the incoming settings" "1 on 42 15 4 0" "$(opts $S2_PID LISTEN)"
 
+echo "# a rule for one program (programs) before a rule for every port"
+server "krs3$$"
+P3=$SPORT
+client "kprg$$" "$P3"
+PRG_PID=$CPID
+client "koth$$" "$P3"
+OTH_PID=$CPID
+cat >"$T/programs.conf" <<EOF
+rule "mine" {
+  programs = {"kprg$$"}
+  ports = {$P3}
+  direction = outgoing
+  idle = 43
+}
+rule "wide" {
+  ports = {"1-65535"}
+  direction = outgoing
+  idle = 44
+}
+EOF
+chmod 644 "$T/programs.conf"
+run "$KASHIM" --config "$T/programs.conf" --apply "$PRG_PID" "$OTH_PID"
+expect "programs: exit 0" 0 "$RC"
+expect "programs: the program named gets its rule" "1 on 43 15 4 0" "$(opts $PRG_PID)"
+expect "programs: another program gets the next rule" "1 on 44 15 4 0" "$(opts $OTH_PID)"
+
 echo "# a running server: its listener set, the next accepted sockets inherit"
 server "klis$$"
 L_PID=$SPID
