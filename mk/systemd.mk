@@ -23,6 +23,7 @@ check-systemd:
 	@$(MAKE) --no-print-directory check-systemd-run
 
 $(SYSTEMD_ROOTFS):
+	@mkdir -p $(dir $@)
 	rm -rf $@.tmp
 	nice debootstrap --variant=minbase --include=$(SYSTEMD_INCLUDE) \
 		bookworm $@.tmp $(DEBIAN_MIRROR)
