@@ -255,7 +255,7 @@ if [ "$(id -u)" = 0 ] && unshare -n -p -f --mount-proc true 2>/dev/null; then
 	prog "kns1$$"
 	prog "kns2$$"
 	cp "$B/holder" "$T/knsv$$"
-	unshare -n -p -f --mount-proc sh -c '
+	unshare -n -p -f --kill-child --mount-proc sh -c '
 		ip link set lo up && sysctl -qw net.ipv4.tcp_keepalive_time=100 || exit 1
 		"$1/knsv$2" -s "$1/ns.port" -H 120 &
 		while [ ! -s "$1/ns.port" ]; do sleep 0.1; done
@@ -263,7 +263,11 @@ if [ "$(id -u)" = 0 ] && unshare -n -p -f --mount-proc true 2>/dev/null; then
 		"$1/kns1$2" -c "$p" -i 7200 -r "$1/ns1.ready" -H 120 &
 		"$1/kns2$2" -c "$p" -r "$1/ns2.ready" -H 120 &
 		wait' sh "$T" "$$" &
-	PIDS="$PIDS $!"
+	# unshare holds SIGTERM back while it waits, and the namespace's
+	# first process takes no signal from outside but SIGKILL: unshare
+	# is killed, and --kill-child takes the namespace with it.
+	NSU=$!
+	trap 'kill -KILL "$NSU" 2>/dev/null; lib_cleanup' EXIT
 	wait_file "$T/ns1.ready" && wait_file "$T/ns2.ready" || fail "the namespace's clients did not connect"
 	expect "namespace: the sysctl shows through (idle 100 unset)" "1 off 100 75 9 0" "$(opts "kns2$$")"
 	run "$KASHIM" --apply "kns1$$" "kns2$$"
@@ -274,6 +278,8 @@ if [ "$(id -u)" = 0 ] && unshare -n -p -f --mount-proc true 2>/dev/null; then
 	contains "namespace: host PIDs shown" "$(pgrep -x "kns2$$")	kns2$$	" "$OUT"
 	run "$KASHIM" --apply --override "kns1$$"
 	expect "namespace: --override replaces it" "1 on 60 15 4 0" "$(opts "kns1$$")"
+	kill -KILL "$NSU" 2>/dev/null
+	wait "$NSU" 2>/dev/null
 
 	echo "# --all, inside a PID namespace of its own (only its processes)"
 	unshare -n -p -f --mount-proc sh -c '
