@@ -54,11 +54,11 @@ DEPFLAGS = -MMD -MP
 # src/common: what every product links.
 COMMON_OBJS := src/common/settings.o src/common/rules.o
 # The one settings loader (load.c), which the library links; LOAD_OBJS
-# adds its command form (loadcmd.c: kashim_settings_load_cmd() names the
-# config reader, which the library does without), for the `kashim`
-# command and kashim-bpf.
+# adds its command form (src/conf/loadcmd.c: kashim_settings_load_cmd()
+# names the config reader, which the library does without), for the
+# `kashim` command and kashim-bpf.
 LOADER_OBJS := src/common/load.o
-LOAD_OBJS := $(LOADER_OBJS) src/common/loadcmd.o
+LOAD_OBJS := $(LOADER_OBJS) src/conf/loadcmd.o
 IO_OBJS := src/common/io.o
 # src/conf: the config file's reader (libconfuse; the config module) and
 # its writer, the printer, which serves the command, the fuzzers and the

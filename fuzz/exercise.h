@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "common/settings.h"
+#include "conf/print.h"
 
 static void exercise(const struct kashim_settings *s)
 {

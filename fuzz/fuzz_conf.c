@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/conf.h"
+#include "conf/conf.h"
 #include "exercise.h"
 
 static char path[] = "/tmp/kashim-fuzz-conf.XXXXXX";

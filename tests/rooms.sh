@@ -8,7 +8,7 @@
 #    command and the fuzzers (src/conf/print.c).
 # 3. The library needs at most two glibc symbol versions.
 # 4. The library links none of the command's own code: its loader form
-#    (kashim_settings_load_cmd(), src/common/loadcmd.c) and the config
+#    (kashim_settings_load_cmd(), src/conf/loadcmd.c) and the config
 #    reader (kashim_conf_load(), in the dlopen()ed config module).
 # 5. Only src/conf/ names libconfuse: no other source includes confuse.h,
 #    and the library imports none of its functions (cfg_*).
@@ -63,7 +63,7 @@ echo "$defined" | grep -qx kashim_settings_load ||
 	fail "$lib: no kashim_settings_load in its symbol table (stripped?): cannot tell what it links"
 command_only=$(echo "$defined" | grep -xE 'kashim_settings_load_cmd|kashim_conf_load' || true)
 if [ -n "$command_only" ]; then
-	fail "$lib defines $(echo $command_only): the command's own code (src/common/loadcmd.c, the config module)"
+	fail "$lib defines $(echo $command_only): the command's own code (src/conf/loadcmd.c, the config module)"
 else
 	pass "$lib links neither kashim_settings_load_cmd nor kashim_conf_load"
 fi

@@ -1,7 +1,7 @@
 /*
  * load.c - the settings kashim-bpf puts into its maps, for `attach`
  * (main.c) and `enable`/`load` (unit.c) alike: read through the one
- * command loader, kashim_settings_load_cmd() (common/loadcmd.c), as
+ * command loader, kashim_settings_load_cmd() (conf/loadcmd.c), as
  * `kashim --check` and the library read them, then given the full port
  * index the maps are cut by (kashim_rules_index()).
  */
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/load.h"
+#include "conf/loadcmd.h"
 #include "kbpf.h"
 
 int kbpf_load_settings(const char *config, struct kashim_settings *s)

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/conf.h"
+#include "conf/conf.h"
 #include "common/load.h"
 #include "kbpf.h"
 

@@ -2,7 +2,7 @@
  * cmd_check.c - `kashim --check [FILE]`: the config file as the library
  * reads it.
  *
- * The settings are read by kashim_settings_load_cmd() (load.h), as
+ * The settings are read by kashim_settings_load_cmd() (conf/loadcmd.h), as
  * kashim-bpf reads them: kashim_settings_load(), the function the library
  * calls, with kashim_conf_load() as the file reader (the code of the
  * library's config module), and printed as a config file would hold them.
@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "common/conf.h"
+#include "conf/conf.h"
+#include "conf/loadcmd.h"
+#include "conf/print.h"
 
 int kashim_cmd_load(const char *file, struct kashim_settings *s,
 		    struct kashim_load_result *res)

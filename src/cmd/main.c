@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "common/conf.h"
+#include "conf/conf.h"
 #include "common/settings.h"
 
 /*

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "common/conf.h"
+#include "conf/conf.h"
 #include "common/io.h"
 #include "common/load.h"
 

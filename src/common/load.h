@@ -10,8 +10,19 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "conf.h"
 #include "settings.h"
+
+/* What a config file reader (the config module's kashim_conf_load(),
+ * src/conf/conf.h) returns. */
+#define KASHIM_CONF_OK 0
+#define KASHIM_CONF_MISSING 1 /* no such file: not an error */
+#define KASHIM_CONF_ERROR (-1)
+
+/* A config file reader: the file at path into s, for the real user ruid;
+ * a message in err when it returns KASHIM_CONF_ERROR. */
+typedef int kashim_conf_load_fn(const char *path, uid_t ruid,
+				struct kashim_settings *s, char *err,
+				size_t errlen);
 
 /* What a process reads its settings with. */
 struct kashim_sources {
@@ -55,17 +66,5 @@ const char *kashim_config_path(char *(*get)(const char *name));
 int kashim_settings_load(struct kashim_settings *s,
 			 const struct kashim_sources *src, const char *file,
 			 struct kashim_load_result *res);
-
-/*
- * The settings as a command reads them (`kashim --check`, before COMMAND,
- * and kashim-bpf): kashim_settings_load() with getenv(), the config
- * reader the command links (kashim_conf_load()) and the real user,
- * matching no program. Returns 0, or -1 with the messages in res and s
- * freed. In loadcmd.c, which only the command and kashim-bpf link: the
- * library reads its file through a loader of its own and must not link
- * kashim_conf_load().
- */
-int kashim_settings_load_cmd(const char *file, struct kashim_settings *s,
-			     struct kashim_load_result *res);
 
 #endif

@@ -124,7 +124,4 @@ void kashim_settings_free(struct kashim_settings *s);
 const char *kashim_log_level_name(int level);
 const char *kashim_direction_name(unsigned direction);
 
-/* Write s as a config file would hold it (for `kashim --check`). */
-void kashim_settings_print(const struct kashim_settings *s, void *stream);
-
 #endif

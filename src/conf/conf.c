@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/conf.h"
+#include "conf.h"
 
 /*
  * Where the error callback leaves its message, and the line before the

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/settings.h"
+#include "print.h"
 
 /*
  * s in double quotes, as the config reader reads it back: '"' and '\\'
@@ -112,10 +112,8 @@ static void print_rule(FILE *f, const struct kashim_rule *r, const char *ind,
 			kashim_direction_name(r->m.direction));
 }
 
-void kashim_settings_print(const struct kashim_settings *s, void *stream)
+void kashim_settings_print(const struct kashim_settings *s, FILE *f)
 {
-	FILE *f = stream;
-
 	fprintf(f, "log_level = %s\n", kashim_log_level_name(s->log_level));
 	fputs("log_target = ", f);
 	print_string(f, s->log_target);

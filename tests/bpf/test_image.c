@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "bpf/kbpf.h"
-#include "common/conf.h"
+#include "conf/conf.h"
 
 #define EXE "test_image" /* the comm and base name the rules are matched on */
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "common/conf.h"
+#include "conf/conf.h"
 
 
 /* Copy file src to a new mode-0600 temporary file; its path to tmp. */

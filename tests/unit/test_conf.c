@@ -11,8 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/conf.h"
+#include "conf/conf.h"
 #include "common/load.h"
+#include "conf/print.h"
 #include "helpers.h"
 
 static struct kashim_settings s;

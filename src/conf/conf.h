@@ -1,7 +1,9 @@
 /*
  * conf.h - the config file reader (libconfuse), kept out of the host's
  * namespace: the library dlopen()s it as kashim-conf.so with RTLD_LOCAL on
- * the first TCP connection; the `kashim` command links it directly.
+ * the first TCP connection (through load.h's kashim_conf_load_fn, so the
+ * shared code names none of this); the `kashim` command and kashim-bpf
+ * link it directly.
  */
 #ifndef KASHIM_CONF_H
 #define KASHIM_CONF_H
@@ -9,12 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "settings.h"
-
-/* kashim_conf_load() results. */
-#define KASHIM_CONF_OK 0
-#define KASHIM_CONF_MISSING 1 /* no such file: not an error */
-#define KASHIM_CONF_ERROR (-1)
+#include "common/load.h"
 
 /*
  * Read the config file at path into s, which holds the built-in defaults:
@@ -26,10 +23,6 @@
  */
 int kashim_conf_load(const char *path, uid_t ruid, struct kashim_settings *s,
 		     char *err, size_t errlen);
-
-typedef int kashim_conf_load_fn(const char *path, uid_t ruid,
-				struct kashim_settings *s, char *err,
-				size_t errlen);
 
 /*
  * Check that the file open as fd (named path) may be trusted: owned by

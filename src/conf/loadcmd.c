@@ -3,12 +3,14 @@
  * (load.c) with getenv(), the config reader the command links and the
  * real user. Linked into the `kashim` command and kashim-bpf only: the
  * library reads its file through a loader of its own (the config module,
- * dlopen()ed when needed) and must not link kashim_conf_load().
+ * dlopen()ed when needed) and must not link kashim_conf_load(). It is
+ * in the config module's room because it names that module's reader.
  */
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "load.h"
+#include "conf.h"
+#include "loadcmd.h"
 
 int kashim_settings_load_cmd(const char *file, struct kashim_settings *s,
 			     struct kashim_load_result *res)
