@@ -39,7 +39,8 @@ BPF_LOADER_OBJS := $(BPF_DIR)/main.o $(BPF_DIR)/image.o $(BPF_DIR)/checks.o \
 	$(BPF_DIR)/unit.o $(BPF_DIR)/load.o
 # src/common, as the `kashim` command links it: the same parsers, the
 # same config reader, the same kashim_settings_load().
-BPF_SHARED_OBJS := $(COMMON_OBJS) $(LOAD_OBJS) $(CONF_OBJS) $(SYSTEMD_OBJS)
+BPF_SHARED_OBJS := $(COMMON_OBJS) $(LOAD_OBJS) $(CONF_OBJS) $(SYSTEMD_OBJS) \
+	$(IO_OBJS)
 LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
 # asm/types.h lives in the multiarch include directory.

@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "systemd.h"
 
 bool kashim_systemd_runs(void)
@@ -48,22 +50,39 @@ bool kashim_unit_name_ok(const char *name)
 	return *name && !name[n] && n <= 255 && name[0] != '.';
 }
 
+/* Create path (mode 0644 less the umask), write text, close. Returns 0,
+ * or -1 with errno (what was made of it is removed). */
+static int write_new(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int e;
+
+	if (fd < 0)
+		return -1;
+	if (kashim_write_all(fd, text, strlen(text)) == 0 && close(fd) == 0)
+		return 0;
+	e = errno;
+	close(fd); /* EBADF after a failed close: nothing left open */
+	unlink(path);
+	errno = e;
+	return -1;
+}
+
 int kashim_write_file(const char *path, const char *text)
 {
 	char tmp[PATH_MAX];
-	FILE *f;
 	int e;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	f = fopen(tmp, "w");
-	if (f && fputs(text, f) >= 0 && fclose(f) == 0 && !rename(tmp, path))
+	if (write_new(tmp, text) < 0)
+		return -1;
+	if (rename(tmp, path) == 0)
 		return 0;
 	e = errno;
-	if (f)
-		unlink(tmp);
+	unlink(tmp);
 	errno = e;
 	return -1;
 }
@@ -112,15 +131,13 @@ int kashim_dropin_write(const char *unit, const char *file, const char *text,
 			char *err, size_t errlen)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
-	FILE *mark;
 
 	kashim_dropin_path(unit, NULL, dir, sizeof(dir));
 	kashim_dropin_path(unit, file, path, sizeof(path));
 	if (mkdir(dir, 0755) == 0) {
 		kashim_dropin_path(unit, KASHIM_DROPIN_MARK, path,
 				   sizeof(path));
-		mark = fopen(path, "w");
-		if (!mark || fclose(mark) != 0) {
+		if (write_new(path, "") < 0) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			rmdir(dir);
 			return -1;

@@ -26,13 +26,13 @@
 #include "log.h"
 #include "real.h"
 
-int kashim_log_level = KASHIM_LOG_ERROR;
+int kashim_log_in_force = KASHIM_LOG_ERROR;
 static const char *log_target = "stderr";
 
 void kashim_log_setup(const struct kashim_settings *s)
 {
 	log_target = s->log_target;
-	kashim_log_level = s->log_level;
+	kashim_log_in_force = s->log_level;
 }
 
 static int syslog_priority(int level)

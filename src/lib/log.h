@@ -8,7 +8,7 @@
 #include "export.h"
 
 /* The level in force; KASHIM_LOG_ERROR until the settings are read. */
-KASHIM_HIDDEN extern int kashim_log_level;
+KASHIM_HIDDEN extern int kashim_log_in_force;
 
 /* Take level and target from s (the target is only used from now on). */
 void kashim_log_setup(const struct kashim_settings *s);
@@ -28,7 +28,7 @@ void kashim_log(int level, const char *fmt, ...)
 /* Is level enabled? Cheap: for skipping work that only feeds a message. */
 static inline int kashim_log_enabled(int level)
 {
-	return level <= kashim_log_level;
+	return level <= kashim_log_in_force;
 }
 
 #endif
