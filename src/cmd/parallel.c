@@ -88,7 +88,8 @@ static int take(struct status *st, const struct worker *w,
 				sizeof(*st->procs)) < 0)
 			return -ENOMEM;
 		st->procs[st->nprocs] = *p;
-		st->procs[st->nprocs++].conn = part->conns + p->first;
+		st->procs[st->nprocs++].conn =
+			part->conns ? part->conns + p->first : NULL;
 		st->nconns += p->n;
 	}
 	return 0;

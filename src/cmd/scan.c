@@ -447,7 +447,7 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 			       : refuse(st, pid, name, -rc);
 	}
 	p->n = st->nconns - p->first;
-	if (!in_fd_order(st->conns + p->first, p->n))
+	if (p->n > 1 && !in_fd_order(st->conns + p->first, p->n))
 		qsort(st->conns + p->first, p->n, sizeof(*st->conns), by_fd);
 	st->nprocs++;
 	return 0;
