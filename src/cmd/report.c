@@ -195,7 +195,7 @@ static void print_row(char cell[NCOL][CELL], const int *w)
 		kashim_text_str(&t, cell[i]);
 		for (; pad > 0; pad--)
 			kashim_text_char(&t, ' ');
-		kashim_text_char(&t, i == NCOL - 1 ? '\n' : w ? ' ' : '\t');
+		kashim_text_str(&t, i == NCOL - 1 ? "\n" : w ? " " : "\t");
 	}
 	kashim_text_write(&t, stdout);
 }

@@ -51,9 +51,9 @@ void kashim_text_opt(struct kashim_text *t, int v)
 
 void kashim_text_addr(struct kashim_text *t, const struct endpoint *e, bool v6)
 {
-	char a[INET6_ADDRSTRLEN];
-
 	if (v6) { /* the shortest form (RFC 5952) is inet_ntop()'s to write */
+		char a[INET6_ADDRSTRLEN];
+
 		inet_ntop(AF_INET6, e->addr, a, sizeof(a));
 		kashim_text_str(t, a);
 		return;
