@@ -9,11 +9,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "procfs.h"
 #include "status.h"
 #include "text.h"
 
@@ -21,14 +23,27 @@
 struct apply_sum {
 	size_t n[KASHIM_APPLY_FAILED + 1];
 	size_t sockets;
+	size_t timers; /* keep-alive timers started anew (see burst_note()) */
 };
+
+/* Did --apply start c's keep-alive timer anew: keep-alive turned on, or
+ * its idle changed while on? A listener has no such timer. */
+static bool timer_started(const struct conn *c)
+{
+	return c->ap.result == KASHIM_APPLY_SET && c->state != TCP_LISTEN &&
+	       c->ap.keepalive == 1 &&
+	       (c->keepalive != 1 || c->idle != c->ap.idle);
+}
 
 static void sum_up(const struct status *st, struct apply_sum *sum)
 {
 	memset(sum, 0, sizeof(*sum));
-	for (size_t p = 0; p < st->nprocs; p++)
-		for (size_t k = 0; k < st->procs[p].n; k++)
+	for (size_t p = 0; p < st->nprocs; p++) {
+		for (size_t k = 0; k < st->procs[p].n; k++) {
 			sum->n[st->procs[p].conn[k].ap.result]++;
+			sum->timers += timer_started(&st->procs[p].conn[k]);
+		}
+	}
 	sum->sockets = st->nconns;
 }
 
@@ -236,6 +251,36 @@ static void print_json(const struct status *st, const struct apply_sum *sum)
 	       st->nrefused);
 }
 
+/*
+ * The sockets set in one run start their keep-alive timers in the same
+ * instant, so while their connections stay idle they send their probes
+ * together, every idle seconds. Packets sent over loopback or veth wait
+ * in a queue of net.core.netdev_max_backlog packets per CPU, and what
+ * does not fit is dropped: 20,000 loopback sockets set at once with the
+ * default 1,000 lost all but 1,508 of their connections to unanswered
+ * probes (measured; none with 50,000). Say so when more timers started
+ * than that queue holds.
+ */
+static void burst_note(const struct apply_sum *sum)
+{
+	char buf[32];
+	long backlog;
+
+	if (kashim_read_text("/proc/sys/net/core/netdev_max_backlog", buf,
+			     sizeof(buf)) < 0)
+		return;
+	backlog = strtol(buf, NULL, 10);
+	if (backlog <= 0 || sum->timers <= (size_t)backlog)
+		return;
+	fprintf(stderr,
+		"kashim: --apply: %zu sockets now send their keep-alive probes "
+		"together, more than net.core.netdev_max_backlog (%ld): over "
+		"loopback or veth the probes beyond it are dropped and those "
+		"connections may be cut; raise it: sysctl -w "
+		"net.core.netdev_max_backlog=%zu\n",
+		sum->timers, backlog, 2 * sum->timers);
+}
+
 /* --apply's answer: printed; exit status 1 when an option failed, a
  * PID or name was missing, or a process asked for could not be read. */
 static int apply_answer(const struct status *st, int rc)
@@ -247,6 +292,8 @@ static int apply_answer(const struct status *st, int rc)
 		print_json(st, &sum);
 	else
 		print_text(st, &sum);
+	if (!st->opts->dry_run)
+		burst_note(&sum);
 	return (sum.n[KASHIM_APPLY_FAILED] > 0) | rc |
 	       (st->opts->ntargets > 0 && st->nrefused > 0);
 }

@@ -83,6 +83,7 @@ expect "by PID: one line per socket, PID, name, outgoing, set" 2 \
 	"$(printf '%s\n' "$OUT" | awk -F '\t' -v p="$CPID" -v n="kpid$$" \
 		'$1 == p && $2 == n && $7 == "outgoing" && $9 == "set" && $10 == "keepalive off -> on, idle 7200 -> 20, interval 75 -> 5, count 9 -> 3"' | wc -l)"
 expect "by PID: read back from outside" "2 on 20 5 3 0" "$(opts $CPID)"
+lacks "by PID: 2 sockets say nothing of probes sent together" "netdev_max_backlog" "$ERR"
 run "$KASHIM" --apply --idle 20 --interval 5 --count 3 "$CPID"
 expect "again: exit 0" 0 "$RC"
 contains "again: already set" "0 set, 2 already set" "$OUT"
@@ -174,6 +175,26 @@ run "$KASHIM" --config "$T/programs.conf" --apply "$PRG_PID" "$OTH_PID"
 expect "programs: exit 0" 0 "$RC"
 expect "programs: the program named gets its rule" "1 on 43 15 4 0" "$(opts $PRG_PID)"
 expect "programs: another program gets the next rule" "1 on 44 15 4 0" "$(opts $OTH_PID)"
+
+echo "# more keep-alive timers started at once than net.core.netdev_max_backlog"
+BACKLOG=$(cat /proc/sys/net/core/netdev_max_backlog 2>/dev/null || echo 0)
+if [ "$BACKLOG" -gt 0 ] && [ "$BACKLOG" -le 4000 ]; then
+	server "kbs$$"
+	BS_PID=$SPID
+	client "kbc$$" "$SPORT" -n $((BACKLOG / 2 + 50))
+	BC_PID=$CPID
+	run "$KASHIM" --apply --dry-run "$BS_PID" "$BC_PID"
+	lacks "burst: --dry-run starts no timer, says nothing" "netdev_max_backlog" "$ERR"
+	run "$KASHIM" --apply "$BS_PID" "$BC_PID"
+	expect "burst: exit 0 (a note, not an error)" 0 "$RC"
+	contains "burst: said, with the count and the sysctl" \
+		"$((2 * (BACKLOG / 2 + 50))) sockets now send their keep-alive probes together, more than net.core.netdev_max_backlog ($BACKLOG)" "$ERR"
+	run "$KASHIM" --apply "$BS_PID" "$BC_PID"
+	lacks "burst: already set, no timer started: nothing said" "netdev_max_backlog" "$ERR"
+	kill "$BS_PID" "$BC_PID" 2>/dev/null
+else
+	skip "burst: net.core.netdev_max_backlog is $BACKLOG (the test needs 1 to 4000)"
+fi
 
 echo "# a running server: its listener set, the next accepted sockets inherit"
 server "klis$$"
