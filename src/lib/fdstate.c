@@ -176,9 +176,7 @@ void kashim_fd_set_listener(int fd, uint8_t w, uint8_t clear, uint8_t add)
 		       ((uint32_t)w << KASHIM_FD_LISTENER_SHIFT) | add);
 		return;
 	}
-	if (fd >= 0 && !kashim_vfork_child())
-		far_set(fd, (uint8_t)((kashim_fd_get_far(fd) & ~clear) | add),
-			false);
+	kashim_fd_set_slow(fd, (kashim_fd_get_far(fd) & ~clear) | add);
 }
 
 uint16_t kashim_fd_local_port(int fd)
