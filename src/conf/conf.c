@@ -1,11 +1,13 @@
 /*
  * conf.c - read kashim.conf with libconfuse: the config module's room,
  * src/conf/, the only code that names libconfuse (check-rooms). Its
- * interface is common/conf.h, which every product shares.
+ * interface is conf.h beside it; the shared loader (common/load.h) sees
+ * the reader only as a kashim_conf_load_fn.
  *
  * Built into kashim-conf.so, which the library dlopen()s privately, and
- * linked into the `kashim` command and kashim-bpf. Every value is checked by the parsers
- * of settings.c, from validation callbacks, so an error carries its line.
+ * linked into the `kashim` command and kashim-bpf. Every value is checked
+ * by the parsers of settings.c, from validation callbacks, so an error
+ * carries its line.
  */
 #include <confuse.h>
 #include <errno.h>

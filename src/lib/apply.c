@@ -150,11 +150,9 @@ static __attribute__((noinline)) bool refused(int fd,
 static __attribute__((noinline)) bool set_all(int fd,
 					      const struct kashim_plan *p)
 {
-	setsockopt_fn *set = __atomic_load_n(&real_setsockopt, __ATOMIC_ACQUIRE);
+	setsockopt_fn *set = kashim_real_setsockopt_fn();
 	const struct kashim_plan_opt *o = p->o, *end = p->o + p->n;
 
-	if (!set)
-		set = kashim_real_setsockopt_fn(); /* the first call of all */
 	/* Only SO_KEEPALIVE left: make sure of TCP before a SOL_SOCKET call. */
 	if (p->n == 1 && o->opt == KASHIM_OPT_KA && !tcp_level_works(fd))
 		return false;

@@ -123,17 +123,10 @@ void kashim_fd_add_slow(int fd, uint8_t bits)
 
 void kashim_fd_copy(int fd, int from)
 {
-	uint32_t w = kashim_fd_in_table(from) ?
-			     __atomic_load_n(&kashim_fd_table[from],
-					     __ATOMIC_RELAXED) :
-			     kashim_fd_get_far(from);
-
-	if (!kashim_fd_in_table(fd))
-		w &= KASHIM_FD_STATE_MASK; /* past the table: the state only */
-	if (kashim_fd_near(fd))
-		__atomic_store_n(&kashim_fd_table[fd], w, __ATOMIC_RELAXED);
-	else
-		kashim_fd_set_slow(fd, w);
+	kashim_fd_set(fd, kashim_fd_in_table(from) ?
+				  __atomic_load_n(&kashim_fd_table[from],
+						  __ATOMIC_RELAXED) :
+				  kashim_fd_get_far(from));
 }
 
 void kashim_fd_forget_range(unsigned first, unsigned last)
@@ -183,9 +176,7 @@ void kashim_fd_set_listener(int fd, uint8_t w, uint8_t clear, uint8_t add)
 		       ((uint32_t)w << KASHIM_FD_LISTENER_SHIFT) | add);
 		return;
 	}
-	if (fd >= 0 && !kashim_vfork_child())
-		far_set(fd, (uint8_t)((kashim_fd_get_far(fd) & ~clear) | add),
-			false);
+	kashim_fd_set_slow(fd, (kashim_fd_get_far(fd) & ~clear) | add);
 }
 
 uint16_t kashim_fd_local_port(int fd)

@@ -82,14 +82,18 @@ static inline uint8_t kashim_fd_get(int fd)
 	return kashim_fd_get_far(fd);
 }
 
-/* fd means something new, of this state: all else about it is forgotten. */
-static inline void kashim_fd_set(int fd, uint8_t state)
+/*
+ * fd means something new: its word becomes word, most often a state byte
+ * alone, so that all else about it is forgotten (past the table: the
+ * state byte only).
+ */
+static inline void kashim_fd_set(int fd, uint32_t word)
 {
 	if (!kashim_fd_near(fd)) {
-		kashim_fd_set_slow(fd, state);
+		kashim_fd_set_slow(fd, word);
 		return;
 	}
-	__atomic_store_n(&kashim_fd_table[fd], state, __ATOMIC_RELAXED);
+	__atomic_store_n(&kashim_fd_table[fd], word, __ATOMIC_RELAXED);
 }
 
 /*

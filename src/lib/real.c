@@ -71,7 +71,7 @@ static int no_setsockopt(int fd, int level, int name, const void *val,
 	return -1;
 }
 
-setsockopt_fn *kashim_real_setsockopt_fn(void)
+__attribute__((noinline)) setsockopt_fn *kashim_real_setsockopt_first(void)
 {
 	setsockopt_fn *next = kashim_real_resolve((void **)&real_setsockopt,
 						  "setsockopt",

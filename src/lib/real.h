@@ -94,10 +94,19 @@ ssize_t kashim_real_sendto(int fd, const void *buf, size_t n, int flags,
 /* The real vfork(), or a function failing with ENOSYS (vfork.c). */
 vfork_fn *kashim_real_vfork(void);
 
+/* kashim_real_setsockopt_fn() on its first call: the lookup. */
+setsockopt_fn *kashim_real_setsockopt_first(void);
+
 /*
  * The real setsockopt() itself, for a caller that makes several calls in
- * a row; one that fails with ENOSYS when libc has none.
+ * a row; one that fails with ENOSYS when libc has none. Once found, a
+ * load: the lookup is out of line.
  */
-setsockopt_fn *kashim_real_setsockopt_fn(void);
+static inline setsockopt_fn *kashim_real_setsockopt_fn(void)
+{
+	setsockopt_fn *f = __atomic_load_n(&real_setsockopt, __ATOMIC_ACQUIRE);
+
+	return f ? f : kashim_real_setsockopt_first();
+}
 
 #endif
