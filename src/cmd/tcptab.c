@@ -269,27 +269,44 @@ static int diag_answers(int fd, int type, struct tcptab *t, char *buf,
 	}
 }
 
+/*
+ * Send one dump request (netlink type type, its body of blen bytes) on
+ * netlink socket fd and read the answers into t. Returns 0 or -1.
+ */
+static int diag_ask(int fd, int type, const void *body, size_t blen,
+		    struct tcptab *t, char *buf, size_t len)
+{
+	struct {
+		struct nlmsghdr h;
+		union {
+			struct inet_diag_req_v2 v2;
+			struct inet_diag_req v1;
+		} r;
+	} req;
+
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = (uint32_t)NLMSG_LENGTH(blen);
+	req.h.nlmsg_type = (uint16_t)type;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = 1;
+	memcpy(&req.r, body, blen);
+	if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
+		return -1;
+	return diag_answers(fd, type, t, buf, len);
+}
+
 /* Dump the TCP sockets of family in the namespace of this thread into
  * t, through netlink socket fd. Returns 0 or -1. */
 static int diag_dump(int fd, int family, struct tcptab *t, char *buf,
 		     size_t len)
 {
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req_v2 r;
-	} req;
+	struct inet_diag_req_v2 r = {
+		.sdiag_family = (uint8_t)family,
+		.sdiag_protocol = IPPROTO_TCP,
+		.idiag_states = DIAG_STATES,
+	};
 
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = (uint32_t)family;
-	req.r.sdiag_family = (uint8_t)family;
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = DIAG_STATES;
-	if (send(fd, &req, sizeof(req), 0) < 0)
-		return -1;
-	return diag_answers(fd, SOCK_DIAG_BY_FAMILY, t, buf, len);
+	return diag_ask(fd, SOCK_DIAG_BY_FAMILY, &r, sizeof(r), t, buf, len);
 }
 
 /*
@@ -300,21 +317,19 @@ static int diag_dump(int fd, int family, struct tcptab *t, char *buf,
  */
 static int diag_dump_both(int fd, struct tcptab *t, char *buf, size_t len)
 {
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req r;
-	} req;
+	struct inet_diag_req r = {
+		.idiag_family = AF_INET,
+		.idiag_states = DIAG_STATES,
+	};
 
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = TCPDIAG_GETSOCK;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = 1;
-	req.r.idiag_family = AF_INET;
-	req.r.idiag_states = DIAG_STATES;
-	if (send(fd, &req, sizeof(req), 0) < 0)
-		return -1;
-	return diag_answers(fd, TCPDIAG_GETSOCK, t, buf, len);
+	return diag_ask(fd, TCPDIAG_GETSOCK, &r, sizeof(r), t, buf, len);
+}
+
+/* Drop what a failed read put into t. */
+static void empty(struct tcptab *t)
+{
+	t->n = 0;
+	memset(t->listening, 0, sizeof(t->listening));
 }
 
 /* Every TCP socket of this thread's namespace into t, through sock_diag.
@@ -329,8 +344,7 @@ static int read_diag(struct tcptab *t)
 	if (fd >= 0 && buf && diag_dump_both(fd, t, buf, len) == 0)
 		rc = 0;
 	else if (fd >= 0 && buf) {
-		t->n = 0;
-		memset(t->listening, 0, sizeof(t->listening));
+		empty(t);
 		rc = diag_dump(fd, AF_INET, t, buf, len);
 		/* A kernel without IPv6 has no sockets of it to list. */
 		if (rc == 0 && diag_dump(fd, AF_INET6, t, buf, len) < 0 &&
@@ -340,10 +354,8 @@ static int read_diag(struct tcptab *t)
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	if (rc < 0) {
-		t->n = 0;
-		memset(t->listening, 0, sizeof(t->listening));
-	}
+	if (rc < 0)
+		empty(t);
 	return rc;
 }
 
