@@ -230,17 +230,8 @@ static void print_json(const struct status *st, const struct apply_sum *sum)
 	printf("{\"dry_run\": %s, \"processes\": [",
 	       st->opts->dry_run ? "true" : "false");
 	for (size_t p = 0; p < st->nprocs; p++) {
-		const struct proc *pr = &st->procs[p];
-
-		printf("%s\n  {\"pid\": %d, \"name\": ", p ? "," : "",
-		       (int)pr->pid);
-		kashim_report_json_str(pr->name);
-		printf(", \"sockets\": [");
-		for (size_t k = 0; k < pr->n; k++) {
-			printf("%s\n    ", k ? "," : "");
-			json_conn(st, &pr->conn[k]);
-		}
-		printf("%s]}", pr->n ? "\n  " : "");
+		printf("%s\n  ", p ? "," : "");
+		kashim_report_json_proc(st, &st->procs[p], json_conn);
 	}
 	printf("%s],\n\"summary\": {\"processes\": %zu, \"sockets\": %zu, "
 	       "\"set\": %zu, \"already_set\": %zu, \"left_alone\": %zu, "

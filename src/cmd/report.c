@@ -342,15 +342,16 @@ static void json_conn(const struct status *st, const struct conn *c)
 						 : "false");
 }
 
-/* One process and its sockets as a JSON object. */
-static void json_proc(const struct status *st, const struct proc *p)
+void kashim_report_json_proc(const struct status *st, const struct proc *p,
+			     void (*conn)(const struct status *st,
+					  const struct conn *c))
 {
 	printf("{\"pid\": %d, \"name\": ", (int)p->pid);
 	json_str(p->name);
 	printf(", \"sockets\": [");
 	for (size_t k = 0; k < p->n; k++) {
 		printf("%s\n    ", k ? "," : "");
-		json_conn(st, &p->conn[k]);
+		conn(st, &p->conn[k]);
 	}
 	printf("%s]}", p->n ? "\n  " : "");
 }
@@ -379,7 +380,7 @@ static void print_json(const struct status *st)
 	printf("{\"processes\": [");
 	for (size_t p = 0; p < st->nprocs; p++) {
 		printf("%s\n  ", p ? "," : "");
-		json_proc(st, &st->procs[p]);
+		kashim_report_json_proc(st, &st->procs[p], json_conn);
 	}
 	printf("%s],\n\"not_inspectable\": [", st->nprocs ? "\n" : "");
 	for (size_t i = 0; i < st->nrefused; i++) {

@@ -273,6 +273,12 @@ const char *kashim_name_text(const char *name, char *buf);
 /* Print st in the format its options ask for. */
 void kashim_status_print(const struct status *st);
 
+/* A process and its sockets as a JSON object, each socket by conn (for
+ * --status and --apply, whose sockets differ). */
+void kashim_report_json_proc(const struct status *st, const struct proc *p,
+			     void (*conn)(const struct status *st,
+					  const struct conn *c));
+
 /* For apply.c: an endpoint and a string as JSON, printed as report.c
  * prints them. */
 void kashim_report_json_ep(const struct endpoint *e, bool v6);
