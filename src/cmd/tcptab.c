@@ -46,9 +46,22 @@ struct tcptab {
 /* The tables by namespace; each stays where it was made. */
 struct tcptabs {
 	pthread_mutex_t lock;
+	unsigned long own; /* this process's namespace (0: unknown) */
 	struct tcptab **t;
 	size_t n;
 };
+
+/* The namespace of this process, 0 when it cannot be read. */
+static unsigned long own_netns(void)
+{
+	char link[64];
+	ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return kashim_link_inode(link);
+}
 
 struct tcptabs *kashim_tcptabs_new(void)
 {
@@ -58,6 +71,8 @@ struct tcptabs *kashim_tcptabs_new(void)
 		free(all);
 		return NULL;
 	}
+	if (all)
+		all->own = own_netns();
 	return all;
 }
 
@@ -406,30 +421,18 @@ static void *in_namespace(void *arg)
 	return NULL;
 }
 
-/* The namespace of this process, 0 when it cannot be read. */
-static unsigned long own_netns(void)
-{
-	char link[64];
-	ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
-
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return kashim_link_inode(link);
-}
-
 /*
  * Fill t with the sockets of namespace t->netns, pid being one of its
- * processes: sock_diag here or from a thread that joined it, else the
- * /proc tables. Returns 0 or -1.
+ * processes: sock_diag here (here: it is this process's namespace) or
+ * from a thread that joined it, else the /proc tables. Returns 0 or -1.
  */
-static int read_namespace(struct tcptab *t, pid_t pid)
+static int read_namespace(struct tcptab *t, pid_t pid, bool here)
 {
 	struct ns_job job = { t, pid, -2 };
 	pthread_t th;
 
 	t->sysctl[0] = t->sysctl[1] = t->sysctl[2] = -1;
-	if (t->netns == own_netns()) {
+	if (here) {
 		read_sysctls(t);
 		job.rc = read_diag(t);
 	} else if (pthread_create(&th, NULL, in_namespace, &job) == 0) {
@@ -491,7 +494,8 @@ static const struct tcptab *table_locked(struct tcptabs *all, unsigned long ns,
 		return NULL;
 	all->t[all->n++] = t;
 	t->netns = ns;
-	t->bad = read_namespace(t, pid) < 0 || index_table(t) < 0;
+	t->bad = read_namespace(t, pid, ns == all->own) < 0 ||
+		 index_table(t) < 0;
 	return t;
 }
 
