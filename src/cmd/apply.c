@@ -31,8 +31,8 @@ struct apply_sum {
 static bool timer_started(const struct conn *c)
 {
 	return c->ap.result == KASHIM_APPLY_SET && c->state != TCP_LISTEN &&
-	       c->ap.keepalive == 1 &&
-	       (c->keepalive != 1 || c->idle != c->ap.idle);
+	       c->ap.v.keepalive == 1 &&
+	       (c->v.keepalive != 1 || c->v.idle != c->ap.v.idle);
 }
 
 static void sum_up(const struct status *st, struct apply_sum *sum)
@@ -83,10 +83,11 @@ static void val(struct kashim_text *t, int v, bool onoff)
  * held, or why the socket was left alone. */
 static void detail(const struct conn *c, struct kashim_text *t)
 {
-	const int before[] = { c->keepalive, c->idle, c->interval, c->count,
-			       c->user_timeout };
-	const int after[] = { c->ap.keepalive, c->ap.idle, c->ap.interval,
-			      c->ap.count, c->ap.user_timeout };
+	const struct optvals *b = &c->v, *a = &c->ap.v;
+	const int before[] = { b->keepalive, b->idle, b->interval, b->count,
+			       b->user_timeout };
+	const int after[] = { a->keepalive, a->idle, a->interval, a->count,
+			      a->user_timeout };
 	static const char *const name[] = { "keepalive", "idle", "interval",
 					    "count", "user_timeout" };
 	bool first = true;
@@ -175,14 +176,14 @@ static void json_val(const char *name, int v, bool onoff, const char *after)
 }
 
 /* The five options as a JSON object. */
-static void json_opts(int ka, int idle, int interval, int count, int uto)
+static void json_opts(const struct optvals *v)
 {
 	putchar('{');
-	json_val("keepalive", ka, true, ", ");
-	json_val("idle", idle, false, ", ");
-	json_val("interval", interval, false, ", ");
-	json_val("count", count, false, ", ");
-	json_val("user_timeout", uto, false, "}");
+	json_val("keepalive", v->keepalive, true, ", ");
+	json_val("idle", v->idle, false, ", ");
+	json_val("interval", v->interval, false, ", ");
+	json_val("count", v->count, false, ", ");
+	json_val("user_timeout", v->user_timeout, false, "}");
 }
 
 /* One socket as a JSON object. */
@@ -216,11 +217,9 @@ static void json_conn(const struct status *st, const struct conn *c)
 	else
 		kashim_report_json_str(d);
 	printf(", \"before\": ");
-	json_opts(c->keepalive, c->idle, c->interval, c->count,
-		  c->user_timeout);
+	json_opts(&c->v);
 	printf(", \"after\": ");
-	json_opts(c->ap.keepalive, c->ap.idle, c->ap.interval, c->ap.count,
-		  c->ap.user_timeout);
+	json_opts(&c->ap.v);
 	putchar('}');
 }
 
@@ -230,17 +229,8 @@ static void print_json(const struct status *st, const struct apply_sum *sum)
 	printf("{\"dry_run\": %s, \"processes\": [",
 	       st->opts->dry_run ? "true" : "false");
 	for (size_t p = 0; p < st->nprocs; p++) {
-		const struct proc *pr = &st->procs[p];
-
-		printf("%s\n  {\"pid\": %d, \"name\": ", p ? "," : "",
-		       (int)pr->pid);
-		kashim_report_json_str(pr->name);
-		printf(", \"sockets\": [");
-		for (size_t k = 0; k < pr->n; k++) {
-			printf("%s\n    ", k ? "," : "");
-			json_conn(st, &pr->conn[k]);
-		}
-		printf("%s]}", pr->n ? "\n  " : "");
+		printf("%s\n  ", p ? "," : "");
+		kashim_report_json_proc(st, &st->procs[p], json_conn);
 	}
 	printf("%s],\n\"summary\": {\"processes\": %zu, \"sockets\": %zu, "
 	       "\"set\": %zu, \"already_set\": %zu, \"left_alone\": %zu, "

@@ -185,15 +185,15 @@ static const struct kashim_rule *rule_of(const struct tcptab *tab,
 	return NULL;
 }
 
-/* Where option o of struct applied (after) and struct conn (before) is. */
-static int *after_of(struct conn *c, enum kashim_opt o)
+/* Where option o is in v: before (c->v) or after (c->ap.v). */
+static int *opt_in(struct optvals *v, enum kashim_opt o)
 {
 	switch (o) {
-	case KASHIM_OPT_IDLE: return &c->ap.idle;
-	case KASHIM_OPT_INTVL: return &c->ap.interval;
-	case KASHIM_OPT_CNT: return &c->ap.count;
-	case KASHIM_OPT_UTO: return &c->ap.user_timeout;
-	default: return &c->ap.keepalive;
+	case KASHIM_OPT_IDLE: return &v->idle;
+	case KASHIM_OPT_INTVL: return &v->interval;
+	case KASHIM_OPT_CNT: return &v->count;
+	case KASHIM_OPT_UTO: return &v->user_timeout;
+	default: return &v->keepalive;
 	}
 }
 
@@ -207,29 +207,17 @@ static unsigned own_choice(const struct tcptab *tab, const struct conn *c)
 	unsigned own = 0;
 
 	kashim_tcptab_sysctls(tab, &idle, &interval, &count);
-	if (c->keepalive == 1)
+	if (c->v.keepalive == 1)
 		own |= 1u << KASHIM_OPT_KA;
-	if (c->user_timeout > 0)
+	if (c->v.user_timeout > 0)
 		own |= 1u << KASHIM_OPT_UTO;
-	if (idle > 0 && c->idle != idle)
+	if (idle > 0 && c->v.idle != idle)
 		own |= 1u << KASHIM_OPT_IDLE;
-	if (interval > 0 && c->interval != interval)
+	if (interval > 0 && c->v.interval != interval)
 		own |= 1u << KASHIM_OPT_INTVL;
-	if (count > 0 && c->count != count)
+	if (count > 0 && c->v.count != count)
 		own |= 1u << KASHIM_OPT_CNT;
 	return own;
-}
-
-/* Where option o of struct conn (before) is. */
-static int *before_of(struct conn *c, enum kashim_opt o)
-{
-	switch (o) {
-	case KASHIM_OPT_IDLE: return &c->idle;
-	case KASHIM_OPT_INTVL: return &c->interval;
-	case KASHIM_OPT_CNT: return &c->count;
-	case KASHIM_OPT_UTO: return &c->user_timeout;
-	default: return &c->keepalive;
-	}
 }
 
 void kashim_read_options(int s, struct conn *c, unsigned which)
@@ -239,7 +227,7 @@ void kashim_read_options(int s, struct conn *c, unsigned which)
 		socklen_t len = sizeof(v);
 
 		if (which & (1u << o))
-			*before_of(c, (enum kashim_opt)o) =
+			*opt_in(&c->v, (enum kashim_opt)o) =
 				getsockopt(s, kashim_opt_id[o].level, kashim_opt_id[o].name, &v,
 					   &len) == 0
 					? v
@@ -269,7 +257,7 @@ static void read_needed(const struct status *st, int s, struct conn *c,
 {
 	unsigned want = KASHIM_OPT_ALL;
 
-	c->keepalive = c->idle = c->interval = c->count = c->user_timeout = -1;
+	c->v = (struct optvals){ -1, -1, -1, -1, -1 };
 	if (st->opts->format != KASHIM_STATUS_JSON && (!r || r->v.override))
 		want = r ? plan_bits(&r->plan) : 0;
 	kashim_read_options(s, c, want);
@@ -277,7 +265,7 @@ static void read_needed(const struct status *st, int s, struct conn *c,
 		bool held = true;
 
 		for (unsigned i = 0; i < r->plan.n; i++)
-			held = held && *before_of(c, r->plan.o[i].opt) ==
+			held = held && *opt_in(&c->v, r->plan.o[i].opt) ==
 					       r->plan.o[i].value;
 		if (held)
 			kashim_read_options(s, c, KASHIM_OPT_ALL & ~want);
@@ -288,7 +276,7 @@ static void read_needed(const struct status *st, int s, struct conn *c,
 static bool holds(struct conn *c, const struct kashim_plan *p)
 {
 	for (unsigned i = 0; i < p->n; i++)
-		if (*after_of(c, p->o[i].opt) != p->o[i].value)
+		if (*opt_in(&c->ap.v, p->o[i].opt) != p->o[i].value)
 			return false;
 	return true;
 }
@@ -311,11 +299,7 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 	memset(&c->ap, 0, sizeof(c->ap));
 	r = rule_of(tab, set, c);
 	read_needed(st, s, c, r);
-	c->ap.keepalive = c->keepalive;
-	c->ap.idle = c->idle;
-	c->ap.interval = c->interval;
-	c->ap.count = c->count;
-	c->ap.user_timeout = c->user_timeout;
+	c->ap.v = c->v;
 	if (!r)
 		return;
 	c->ap.rule = r->name;
@@ -325,7 +309,7 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 	}
 	kashim_plan_make(&r->v, own_choice(tab, c), &p);
 	for (unsigned i = 0; i < p.n; i++) {
-		int *after = after_of(c, p.o[i].opt);
+		int *after = opt_in(&c->ap.v, p.o[i].opt);
 
 		if (*after == p.o[i].value)
 			continue;
@@ -343,7 +327,7 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 		c->ap.result = KASHIM_APPLY_SET;
 	else
 		left(c, KASHIM_APPLY_LEFT,
-		     c->keepalive == 1 ? "the program set its own keep-alive "
+		     c->v.keepalive == 1 ? "the program set its own keep-alive "
 					 "(override = false)"
 					 : "the program set its own values "
 					   "(override = false)");

@@ -428,19 +428,26 @@ static void bad_option(int opt, const char *word)
 }
 
 /*
- * An option that changes the host (--enable-system, --disable-system)
- * is taken only spelt in full, never as an abbreviation getopt allows.
+ * Is word (as typed, "=VALUE" aside) the option full spelt in full? Said
+ * when not: an option that changes the host (--enable-system, --force,
+ * …) is never taken as an abbreviation getopt allows.
  */
-static int take_system(struct cmd *c, int opt, const char *word,
-		       const char *full)
+static bool in_full(const char *word, const char *full)
 {
 	size_t n = strcspn(word, "=");
 
-	if (n != strlen(full) || strncmp(word, full, n) != 0) {
-		fprintf(stderr, "kashim: %.*s: write %s in full\n", (int)n,
-			word, full);
+	if (n == strlen(full) && strncmp(word, full, n) == 0)
+		return true;
+	fprintf(stderr, "kashim: %.*s: write %s in full\n", (int)n, word, full);
+	return false;
+}
+
+/* Take opt, a host-changing option typed as word, as the command's one. */
+static int take_system(struct cmd *c, int opt, const char *word,
+		       const char *full)
+{
+	if (!in_full(word, full))
 		return -1;
-	}
 	c->system = opt;
 	return 0;
 }
@@ -473,11 +480,8 @@ static int take_other(struct cmd *c, int opt, const char *arg,
 		return take_system(c, opt, word, "--disable-system");
 	case OPT_STATUS_SYSTEM: c->system = opt; return 0;
 	case OPT_FORCE:
-		if (strcmp(word, "--force") != 0) {
-			fprintf(stderr, "kashim: %s: write --force in full\n",
-				word);
+		if (!in_full(word, "--force"))
 			return -1;
-		}
 		c->force = true;
 		return 0;
 	case OPT_ENABLE_UNIT:

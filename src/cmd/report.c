@@ -38,7 +38,7 @@ bool kashim_conn_counts(const struct conn *c)
 bool kashim_conn_cut(const struct conn *c, int limit)
 {
 	return limit > 0 && c->state == TCP_ESTABLISHED &&
-	       (c->keepalive != 1 || c->idle < 0 || c->idle >= limit);
+	       (c->v.keepalive != 1 || c->v.idle < 0 || c->v.idle >= limit);
 }
 
 void kashim_status_sum(const struct status *st, struct status_sum *sum)
@@ -53,8 +53,8 @@ void kashim_status_sum(const struct status *st, struct status_sum *sum)
 			if (!kashim_conn_counts(c))
 				continue;
 			sum->connections++;
-			sum->keepalive += c->keepalive == 1;
-			sum->without += c->keepalive != 1;
+			sum->keepalive += c->v.keepalive == 1;
+			sum->without += c->v.keepalive != 1;
 			sum->cut += kashim_conn_cut(c, st->opts->limit);
 		}
 	}
@@ -169,11 +169,13 @@ static void row_cells(const struct status *st, const struct proc *p,
 	kashim_text_ep(&t[3], &c->local, c->v6);
 	kashim_text_ep(&t[4], &c->peer, c->v6);
 	kashim_text_str(&t[5], kashim_tcp_state_name(c->state));
-	kashim_text_str(&t[6], c->keepalive < 0 ? "?" : c->keepalive ? "on" : "off");
-	kashim_text_opt(&t[7], c->idle);
-	kashim_text_opt(&t[8], c->interval);
-	kashim_text_opt(&t[9], c->count);
-	kashim_text_opt(&t[10], c->user_timeout);
+	kashim_text_str(&t[6], c->v.keepalive < 0 ? "?"
+			       : c->v.keepalive	  ? "on"
+						  : "off");
+	kashim_text_opt(&t[7], c->v.idle);
+	kashim_text_opt(&t[8], c->v.interval);
+	kashim_text_opt(&t[9], c->v.count);
+	kashim_text_opt(&t[10], c->v.user_timeout);
 	kashim_text_str(&t[11], limit_cell(c, st->opts->limit));
 }
 
@@ -330,11 +332,11 @@ static void json_conn(const struct status *st, const struct conn *c)
 	json_ep(&c->peer, c->v6);
 	printf(", \"state\": \"%s\", \"keepalive\": %s, ",
 	       kashim_tcp_state_name(c->state),
-	       c->keepalive < 0 ? "null" : c->keepalive ? "true" : "false");
-	json_int("idle", c->idle, ", ");
-	json_int("interval", c->interval, ", ");
-	json_int("count", c->count, ", ");
-	json_int("user_timeout", c->user_timeout, ", ");
+	       c->v.keepalive < 0 ? "null" : c->v.keepalive ? "true" : "false");
+	json_int("idle", c->v.idle, ", ");
+	json_int("interval", c->v.interval, ", ");
+	json_int("count", c->v.count, ", ");
+	json_int("user_timeout", c->v.user_timeout, ", ");
 	printf("\"cut\": %s}", !st->opts->limit || c->state != TCP_ESTABLISHED
 				       ? "null"
 				       : kashim_conn_cut(c, st->opts->limit)
@@ -342,15 +344,16 @@ static void json_conn(const struct status *st, const struct conn *c)
 						 : "false");
 }
 
-/* One process and its sockets as a JSON object. */
-static void json_proc(const struct status *st, const struct proc *p)
+void kashim_report_json_proc(const struct status *st, const struct proc *p,
+			     void (*conn)(const struct status *st,
+					  const struct conn *c))
 {
 	printf("{\"pid\": %d, \"name\": ", (int)p->pid);
 	json_str(p->name);
 	printf(", \"sockets\": [");
 	for (size_t k = 0; k < p->n; k++) {
 		printf("%s\n    ", k ? "," : "");
-		json_conn(st, &p->conn[k]);
+		conn(st, &p->conn[k]);
 	}
 	printf("%s]}", p->n ? "\n  " : "");
 }
@@ -379,7 +382,7 @@ static void print_json(const struct status *st)
 	printf("{\"processes\": [");
 	for (size_t p = 0; p < st->nprocs; p++) {
 		printf("%s\n  ", p ? "," : "");
-		json_proc(st, &st->procs[p]);
+		kashim_report_json_proc(st, &st->procs[p], json_conn);
 	}
 	printf("%s],\n\"not_inspectable\": [", st->nprocs ? "\n" : "");
 	for (size_t i = 0; i < st->nrefused; i++) {
@@ -430,8 +433,8 @@ static void count_proc(const struct status *st, const struct proc *pr,
 
 		if (!kashim_conn_counts(c))
 			continue;
-		b->with += c->keepalive == 1;
-		b->without += c->keepalive != 1;
+		b->with += c->v.keepalive == 1;
+		b->without += c->v.keepalive != 1;
 		b->cut += kashim_conn_cut(c, st->opts->limit);
 	}
 }

@@ -26,6 +26,11 @@ struct endpoint {
 	uint16_t port;
 };
 
+/* The five options of a socket; one that cannot be read is -1. */
+struct optvals {
+	int keepalive, idle, interval, count, user_timeout;
+};
+
 /* What `kashim --apply` did to a socket, and why (applysock.c). */
 struct applied {
 	unsigned char result;    /* enum kashim_apply_result */
@@ -33,7 +38,7 @@ struct applied {
 	const char *rule;        /* the rule's name, or NULL */
 	const char *why;         /* why it was left alone, or what failed */
 	int err;                 /* the errno of a failed option */
-	int keepalive, idle, interval, count, user_timeout; /* after */
+	struct optvals v;        /* after */
 };
 
 /* One TCP socket of a process; an option that cannot be read is -1. */
@@ -42,7 +47,7 @@ struct conn {
 	bool v6;
 	unsigned char state; /* TCP_ESTABLISHED, TCP_LISTEN, … */
 	struct endpoint local, peer;
-	int keepalive, idle, interval, count, user_timeout;
+	struct optvals v;  /* as the kernel holds them (before --apply) */
 	struct applied ap; /* --apply only */
 };
 
@@ -272,6 +277,12 @@ const char *kashim_name_text(const char *name, char *buf);
 
 /* Print st in the format its options ask for. */
 void kashim_status_print(const struct status *st);
+
+/* A process and its sockets as a JSON object, each socket by conn (for
+ * --status and --apply, whose sockets differ). */
+void kashim_report_json_proc(const struct status *st, const struct proc *p,
+			     void (*conn)(const struct status *st,
+					  const struct conn *c));
 
 /* For apply.c: an endpoint and a string as JSON, printed as report.c
  * prints them. */

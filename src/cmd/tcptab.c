@@ -46,9 +46,22 @@ struct tcptab {
 /* The tables by namespace; each stays where it was made. */
 struct tcptabs {
 	pthread_mutex_t lock;
+	unsigned long own; /* this process's namespace (0: unknown) */
 	struct tcptab **t;
 	size_t n;
 };
+
+/* The namespace of this process, 0 when it cannot be read. */
+static unsigned long own_netns(void)
+{
+	char link[64];
+	ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return kashim_link_inode(link);
+}
 
 struct tcptabs *kashim_tcptabs_new(void)
 {
@@ -58,6 +71,8 @@ struct tcptabs *kashim_tcptabs_new(void)
 		free(all);
 		return NULL;
 	}
+	if (all)
+		all->own = own_netns();
 	return all;
 }
 
@@ -269,27 +284,44 @@ static int diag_answers(int fd, int type, struct tcptab *t, char *buf,
 	}
 }
 
+/*
+ * Send one dump request (netlink type type, its body of blen bytes) on
+ * netlink socket fd and read the answers into t. Returns 0 or -1.
+ */
+static int diag_ask(int fd, int type, const void *body, size_t blen,
+		    struct tcptab *t, char *buf, size_t len)
+{
+	struct {
+		struct nlmsghdr h;
+		union {
+			struct inet_diag_req_v2 v2;
+			struct inet_diag_req v1;
+		} r;
+	} req;
+
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = (uint32_t)NLMSG_LENGTH(blen);
+	req.h.nlmsg_type = (uint16_t)type;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = 1;
+	memcpy(&req.r, body, blen);
+	if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
+		return -1;
+	return diag_answers(fd, type, t, buf, len);
+}
+
 /* Dump the TCP sockets of family in the namespace of this thread into
  * t, through netlink socket fd. Returns 0 or -1. */
 static int diag_dump(int fd, int family, struct tcptab *t, char *buf,
 		     size_t len)
 {
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req_v2 r;
-	} req;
+	struct inet_diag_req_v2 r = {
+		.sdiag_family = (uint8_t)family,
+		.sdiag_protocol = IPPROTO_TCP,
+		.idiag_states = DIAG_STATES,
+	};
 
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = (uint32_t)family;
-	req.r.sdiag_family = (uint8_t)family;
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = DIAG_STATES;
-	if (send(fd, &req, sizeof(req), 0) < 0)
-		return -1;
-	return diag_answers(fd, SOCK_DIAG_BY_FAMILY, t, buf, len);
+	return diag_ask(fd, SOCK_DIAG_BY_FAMILY, &r, sizeof(r), t, buf, len);
 }
 
 /*
@@ -300,21 +332,19 @@ static int diag_dump(int fd, int family, struct tcptab *t, char *buf,
  */
 static int diag_dump_both(int fd, struct tcptab *t, char *buf, size_t len)
 {
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req r;
-	} req;
+	struct inet_diag_req r = {
+		.idiag_family = AF_INET,
+		.idiag_states = DIAG_STATES,
+	};
 
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = TCPDIAG_GETSOCK;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = 1;
-	req.r.idiag_family = AF_INET;
-	req.r.idiag_states = DIAG_STATES;
-	if (send(fd, &req, sizeof(req), 0) < 0)
-		return -1;
-	return diag_answers(fd, TCPDIAG_GETSOCK, t, buf, len);
+	return diag_ask(fd, TCPDIAG_GETSOCK, &r, sizeof(r), t, buf, len);
+}
+
+/* Drop what a failed read put into t. */
+static void empty(struct tcptab *t)
+{
+	t->n = 0;
+	memset(t->listening, 0, sizeof(t->listening));
 }
 
 /* Every TCP socket of this thread's namespace into t, through sock_diag.
@@ -329,8 +359,7 @@ static int read_diag(struct tcptab *t)
 	if (fd >= 0 && buf && diag_dump_both(fd, t, buf, len) == 0)
 		rc = 0;
 	else if (fd >= 0 && buf) {
-		t->n = 0;
-		memset(t->listening, 0, sizeof(t->listening));
+		empty(t);
 		rc = diag_dump(fd, AF_INET, t, buf, len);
 		/* A kernel without IPv6 has no sockets of it to list. */
 		if (rc == 0 && diag_dump(fd, AF_INET6, t, buf, len) < 0 &&
@@ -340,10 +369,8 @@ static int read_diag(struct tcptab *t)
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	if (rc < 0) {
-		t->n = 0;
-		memset(t->listening, 0, sizeof(t->listening));
-	}
+	if (rc < 0)
+		empty(t);
 	return rc;
 }
 
@@ -394,30 +421,18 @@ static void *in_namespace(void *arg)
 	return NULL;
 }
 
-/* The namespace of this process, 0 when it cannot be read. */
-static unsigned long own_netns(void)
-{
-	char link[64];
-	ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
-
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return kashim_link_inode(link);
-}
-
 /*
  * Fill t with the sockets of namespace t->netns, pid being one of its
- * processes: sock_diag here or from a thread that joined it, else the
- * /proc tables. Returns 0 or -1.
+ * processes: sock_diag here (here: it is this process's namespace) or
+ * from a thread that joined it, else the /proc tables. Returns 0 or -1.
  */
-static int read_namespace(struct tcptab *t, pid_t pid)
+static int read_namespace(struct tcptab *t, pid_t pid, bool here)
 {
 	struct ns_job job = { t, pid, -2 };
 	pthread_t th;
 
 	t->sysctl[0] = t->sysctl[1] = t->sysctl[2] = -1;
-	if (t->netns == own_netns()) {
+	if (here) {
 		read_sysctls(t);
 		job.rc = read_diag(t);
 	} else if (pthread_create(&th, NULL, in_namespace, &job) == 0) {
@@ -479,7 +494,8 @@ static const struct tcptab *table_locked(struct tcptabs *all, unsigned long ns,
 		return NULL;
 	all->t[all->n++] = t;
 	t->netns = ns;
-	t->bad = read_namespace(t, pid) < 0 || index_table(t) < 0;
+	t->bad = read_namespace(t, pid, ns == all->own) < 0 ||
+		 index_table(t) < 0;
 	return t;
 }
 
