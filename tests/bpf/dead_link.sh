@@ -97,24 +97,6 @@ e2e_established "$E2E_NS_C" "$port_with" ||
 e2e_link_dead
 t0=$(e2e_now)
 e2e_say "link dead (nft drops everything on the server's side)"
-gone_with=
-for ((i = 0; i < CONTROL * 10; i++)); do
-	if [ -z "$gone_with" ] && ! e2e_established "$E2E_NS_C" "$port_with"; then
-		gone_with=$(e2e_since "$t0")
-		e2e_say "under kashim-bpf: connection gone after $gone_with s (bound $BOUND s)"
-	fi
-	e2e_le "$(e2e_since "$t0")" "$CONTROL" || break
-	sleep 0.1
-done
-held=$(e2e_since "$t0")
-if [ -z "$gone_with" ]; then
-	e2e_fail "under kashim-bpf: still established after $held s (bound $BOUND s)"
-elif ! e2e_le "$gone_with" "$BOUND"; then
-	e2e_fail "under kashim-bpf: gone after $gone_with s, over the bound of $BOUND s"
-fi
-if e2e_established "$E2E_NS_C" "$port_without"; then
-	e2e_say "outside the cgroup: still established after $held s (control)"
-else
-	e2e_fail "outside the cgroup: gone within $held s: the control failed"
-fi
+e2e_gone_within "$port_with" "under kashim-bpf" "$port_without" \
+	"outside the cgroup" "$t0" "$BOUND" "$CONTROL" ""
 [ "$E2E_FAILED" = 0 ] && e2e_say "PASS"

@@ -279,7 +279,9 @@ if [ "$(id -u)" = 0 ] && unshare -n -p -f --mount-proc true 2>/dev/null; then
 	unshare -n -p -f --kill-child --mount-proc sh -c '
 		ip link set lo up && sysctl -qw net.ipv4.tcp_keepalive_time=100 || exit 1
 		"$1/knsv$2" -s "$1/ns.port" -H 120 &
-		while [ ! -s "$1/ns.port" ]; do sleep 0.1; done
+		i=0
+		while [ ! -s "$1/ns.port" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+		[ -s "$1/ns.port" ] || exit 1
 		p=$(cat "$1/ns.port")
 		"$1/kns1$2" -c "$p" -i 7200 -r "$1/ns1.ready" -H 120 &
 		"$1/kns2$2" -c "$p" -r "$1/ns2.ready" -H 120 &
@@ -306,9 +308,13 @@ if [ "$(id -u)" = 0 ] && unshare -n -p -f --mount-proc true 2>/dev/null; then
 	unshare -n -p -f --mount-proc sh -c '
 		ip link set lo up || exit 1
 		"$1/knsv$2" -s "$1/all.port" -H 30 &
-		while [ ! -s "$1/all.port" ]; do sleep 0.1; done
+		i=0
+		while [ ! -s "$1/all.port" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+		[ -s "$1/all.port" ] || { echo "no server port in 20 s" >"$1/all.out"; exit 1; }
 		"$1/kns1$2" -c "$(cat "$1/all.port")" -n 2 -r "$1/all.ready" -H 30 &
-		while [ ! -e "$1/all.ready" ]; do sleep 0.1; done
+		i=0
+		while [ ! -e "$1/all.ready" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+		[ -e "$1/all.ready" ] || { echo "no client in 20 s" >"$1/all.out"; exit 1; }
 		sleep 0.2
 		"$3" --apply --all --idle 30 >"$1/all.out" 2>&1
 		echo "rc $?" >>"$1/all.out"

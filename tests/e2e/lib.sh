@@ -306,6 +306,39 @@ e2e_established()
 	"${run[@]}" ss -tnH state established "( sport = :$2 )" | grep -q .
 }
 
+# After the link died at $5 (an e2e_now value): the connection from local
+# port $1 in the client namespace must be gone within $6 s, and the one
+# from port $3 (the control) still established after $7 s. $2 and $4 name
+# them in the lines printed; $8, when given, stands for "connection " in
+# those after the first (dead_link.sh prints them without the word).
+# Polled every 0.1 s, at most $7 * 10 times and $7 s.
+e2e_gone_within()
+{
+	local port=$1 label=$2 cport=$3 clabel=$4 t0=$5 bound=$6 control=$7
+	local noun=${8-connection } gone='' held i
+
+	for ((i = 0; i < control * 10; i++)); do
+		if [ -z "$gone" ] && ! e2e_established "$E2E_NS_C" "$port"; then
+			gone=$(e2e_since "$t0")
+			e2e_say "$label: connection gone after $gone s (bound $bound s)"
+		fi
+		e2e_le "$(e2e_since "$t0")" "$control" || break
+		sleep 0.1
+	done
+	held=$(e2e_since "$t0")
+
+	if [ -z "$gone" ]; then
+		e2e_fail "$label: ${noun}still established after $held s (bound $bound s)"
+	elif ! e2e_le "$gone" "$bound"; then
+		e2e_fail "$label: ${noun}gone after $gone s, over the bound of $bound s"
+	fi
+	if e2e_established "$E2E_NS_C" "$cport"; then
+		e2e_say "$clabel: ${noun}still established after $held s (control)"
+	else
+		e2e_fail "$clabel: ${noun}gone within $held s: the control failed"
+	fi
+}
+
 # Print the ss -tnoi view (timers and TCP info) of local port $2 in
 # namespace $1, on one line.
 e2e_ss_view()

@@ -60,25 +60,6 @@ e2e_established "$E2E_NS_C" "$port_fixed" ||
 e2e_link_dead
 t0=$(e2e_now)
 e2e_say "link dead (nft drops everything on the broker's side)"
-gone=
-for ((i = 0; i < CONTROL * 10; i++)); do
-	if [ -z "$gone" ] && ! e2e_established "$E2E_NS_C" "$port_fixed"; then
-		gone=$(e2e_since "$t0")
-		e2e_say "applied: connection gone after $gone s (bound $BOUND s)"
-	fi
-	e2e_le "$(e2e_since "$t0")" "$CONTROL" || break
-	sleep 0.1
-done
-held=$(e2e_since "$t0")
-
-if [ -z "$gone" ]; then
-	e2e_fail "applied: connection still established after $held s (bound $BOUND s)"
-elif ! e2e_le "$gone" "$BOUND"; then
-	e2e_fail "applied: connection gone after $gone s, over the bound of $BOUND s"
-fi
-if e2e_established "$E2E_NS_C" "$port_untouched"; then
-	e2e_say "untouched: connection still established after $held s (control)"
-else
-	e2e_fail "untouched: connection gone within $held s: the control failed"
-fi
+e2e_gone_within "$port_fixed" applied "$port_untouched" untouched \
+	"$t0" "$BOUND" "$CONTROL"
 [ "$E2E_FAILED" = 0 ] && e2e_say "PASS"

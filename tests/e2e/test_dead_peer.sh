@@ -56,27 +56,8 @@ e2e_established "$E2E_NS_C" "$port_with" ||
 e2e_link_dead
 t0=$(e2e_now)
 e2e_say "link dead (nft drops everything on the broker's side)"
-gone_with=
-for ((i = 0; i < CONTROL * 10; i++)); do
-	if [ -z "$gone_with" ] && ! e2e_established "$E2E_NS_C" "$port_with"; then
-		gone_with=$(e2e_since "$t0")
-		e2e_say "with kashim: connection gone after $gone_with s (bound $BOUND s)"
-	fi
-	e2e_le "$(e2e_since "$t0")" "$CONTROL" || break
-	sleep 0.1
-done
-held=$(e2e_since "$t0")
-
-if [ -z "$gone_with" ]; then
-	e2e_fail "with kashim: connection still established after $held s (bound $BOUND s)"
-elif ! e2e_le "$gone_with" "$BOUND"; then
-	e2e_fail "with kashim: connection gone after $gone_with s, over the bound of $BOUND s"
-fi
-if e2e_established "$E2E_NS_C" "$port_without"; then
-	e2e_say "without kashim: connection still established after $held s (control)"
-else
-	e2e_fail "without kashim: connection gone within $held s: the control failed"
-fi
+e2e_gone_within "$port_with" "with kashim" "$port_without" "without kashim" \
+	"$t0" "$BOUND" "$CONTROL"
 # The program itself learnt it: mosquitto_sub is trying to reconnect.
 if ip netns exec "$E2E_NS_C" ss -tnpH state syn-sent | grep -q "pid=$pid_with,"; then
 	e2e_say "with kashim: mosquitto_sub noticed and is reconnecting (SYN-SENT)"
