@@ -170,13 +170,8 @@ values() {
 			in_ct sh -c "ls -l /proc/$pid/fd | grep -q socket:" && break
 		sleep 0.1
 	done
-	in_ct /usr/local/bin/kashim --status "$pid" --json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for s in [s for p in d.get("processes", [d]) for s in p["sockets"]]:
-    if s["state"] == "ESTABLISHED" and s["peer"] and s["peer"]["port"] == int(sys.argv[1]):
-        print(int(s["keepalive"] is True), s["idle"], s["interval"], s["count"], s["user_timeout"])
-        break' "$PORT"
+	in_ct /usr/local/bin/kashim --status "$pid" --json 2>/dev/null |
+		python3 "$TOP/tests/lib/sock_values.py" "$PORT"
 }
 
 # expect WHAT UNIT WANT: read the unit's connection, compare.
