@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -136,14 +135,6 @@ static const char *unit_section(const char *unit, char *err, size_t errlen)
 	return NULL;
 }
 
-/* `systemctl daemon-reload` when systemd runs; says when it failed. */
-static void daemon_reload(void)
-{
-	if (kashim_systemd_reload() < 0)
-		fprintf(stderr, "kashim-bpf: systemctl daemon-reload failed: "
-				"run it before the unit's next start\n");
-}
-
 /* This kashim-bpf's path into self (PATH_MAX); 0, or -1 with err set. */
 static int self_path(char *self, char *err, size_t errlen)
 {
@@ -226,7 +217,7 @@ int kbpf_unit_enable(const char *unit, char *err, size_t errlen)
 	    write_dropin(unit, sect, self, err, errlen) < 0)
 		return -1;
 	kashim_dropin_path(unit, DROPIN, path, sizeof(path));
-	daemon_reload();
+	kashim_systemd_reload("kashim-bpf");
 	printf("kashim-bpf: enabled for %s (%s); it takes effect at the "
 	       "unit's next start\n",
 	       unit, path);
@@ -284,7 +275,7 @@ int kbpf_unit_disable(const char *unit, char *err, size_t errlen)
 		unlink(KASHIM_UNIT_DIR "/" LOAD_UNIT);
 		kbpf_remove_pins(KBPF_UNIT_DIR);
 	}
-	daemon_reload();
+	kashim_systemd_reload("kashim-bpf");
 	printf("kashim-bpf: disabled for %s; the programs stay on its "
 	       "running cgroup until the unit's next start\n",
 	       unit);
