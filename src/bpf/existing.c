@@ -34,11 +34,16 @@
 /* Reads of one iterator: each one walks up to a million sockets. */
 #define MAX_READS 4096
 
-/* The network namespaces of the cgroup's processes, one fd each. */
+/* A network namespace open as fd, known by its inode. */
+struct netns {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+/* The network namespaces of the cgroup's processes, each once. */
 struct nslist {
-	int *fd;
-	ino_t *ino;
-	dev_t *dev;
+	struct netns *ns;
 	size_t n, cap;
 };
 
@@ -61,28 +66,20 @@ static int add_netns(struct nslist *l, const char *pid)
 	if (fd < 0 || fstat(fd, &st) < 0) /* gone meanwhile */
 		goto skip;
 	for (size_t i = 0; i < l->n; i++)
-		if (l->ino[i] == st.st_ino && l->dev[i] == st.st_dev)
+		if (l->ns[i].ino == st.st_ino && l->ns[i].dev == st.st_dev)
 			goto skip;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 8;
-		int *f = realloc(l->fd, cap * sizeof(*f));
-		ino_t *in = f ? realloc(l->ino, cap * sizeof(*in)) : NULL;
-		dev_t *dv = in ? realloc(l->dev, cap * sizeof(*dv)) : NULL;
+		struct netns *ns = realloc(l->ns, cap * sizeof(*ns));
 
-		if (f)
-			l->fd = f;
-		if (in)
-			l->ino = in;
-		if (!dv) {
+		if (!ns) {
 			close(fd);
 			return -1;
 		}
-		l->dev = dv;
+		l->ns = ns;
 		l->cap = cap;
 	}
-	l->fd[l->n] = fd;
-	l->ino[l->n] = st.st_ino;
-	l->dev[l->n++] = st.st_dev;
+	l->ns[l->n++] = (struct netns){fd, st.st_dev, st.st_ino};
 	return 0;
 skip:
 	if (fd >= 0)
@@ -171,10 +168,8 @@ static int walk_cgroup(const char *top, struct nslist *l)
 static void free_nslist(struct nslist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		close(l->fd[i]);
-	free(l->fd);
-	free(l->ino);
-	free(l->dev);
+		close(l->ns[i].fd);
+	free(l->ns);
 }
 
 /*
@@ -287,7 +282,6 @@ int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen)
 	struct kashim_iter *skel = NULL;
 	struct bpf_link *link = NULL;
 	char rel[65];
-	uint64_t passes = 0;
 	int self = -1, rc = -1;
 
 	if (!iter_kernel(rel, sizeof(rel))) {
@@ -314,10 +308,10 @@ int kbpf_existing(uint64_t cgid, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < l.n; i++, passes++)
-		if (pass(skel, link, l.fd[i], self, err, errlen) < 0)
+	for (size_t i = 0; i < l.n; i++)
+		if (pass(skel, link, l.ns[i].fd, self, err, errlen) < 0)
 			goto out;
-	report(skel, passes);
+	report(skel, l.n);
 	rc = 0;
 out:
 	if (self >= 0)

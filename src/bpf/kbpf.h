@@ -127,15 +127,12 @@ bool kbpf_print_existing(int fd, const char *lead);
 /* unit.c: systemd attaches programs pinned here (enable, disable, load). */
 #define KBPF_UNIT_DIR KBPF_PIN_DIR "/units"
 
-/* Pin the programs with the settings of im under KBPF_UNIT_DIR. */
-int kbpf_unit_load(const struct kbpf_image *im, char *err, size_t errlen);
-
 /*
  * Write unit's drop-in (BPFProgram= on the pinned programs) and the
- * load unit, pin the programs, reload systemd. Returns 0 or -1 with err.
+ * load unit, pin the programs with the system config's settings, reload
+ * systemd. Returns 0 or -1 with err.
  */
-int kbpf_unit_enable(const char *unit, const struct kbpf_image *im, char *err,
-		     size_t errlen);
+int kbpf_unit_enable(const char *unit, char *err, size_t errlen);
 
 /* Remove what enable added for unit (the pins with the last one). */
 int kbpf_unit_disable(const char *unit, char *err, size_t errlen);

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -42,19 +41,58 @@ static const char *unit_pin(char *buf, const char *name)
 	return kbpf_pin_path(buf, PIN_LEN, KBPF_UNIT_DIR, name);
 }
 
-int kbpf_unit_load(const struct kbpf_image *im, char *err, size_t errlen)
+/* Are the programs pinned (the last one unit_load() pins is there)? */
+static bool pinned(void)
 {
-	struct kashim_bpf *skel;
-	int rc = -1;
+	char pin[PIN_LEN];
+	struct stat st;
 
-	if (mkdir(KBPF_UNIT_DIR, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", KBPF_UNIT_DIR, strerror(errno));
+	return stat(unit_pin(pin, kbpf_progs[KBPF_NPROGS - 1].type), &st) == 0;
+}
+
+/*
+ * The system config's settings as map contents, into a new *im (freed
+ * by the caller). Returns 0, or -1 with err (empty when the config's
+ * messages are out already).
+ */
+static int unit_image(struct kbpf_image **im, char *err, size_t errlen)
+{
+	struct kashim_settings s;
+	int rc;
+
+	*im = calloc(1, sizeof(**im));
+	if (!*im) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	skel = kbpf_load(NULL, false, err, errlen);
-	if (!skel)
+	if (kbpf_load_settings(NULL, &s)) {
+		err[0] = '\0'; /* the message is out */
 		return -1;
-	if (kbpf_fill_maps(skel, im, err, errlen) < 0 ||
+	}
+	rc = kbpf_image_build(&s, "systemd units (kashim-bpf enable)", *im, err,
+			      errlen);
+	kashim_settings_free(&s);
+	return rc;
+}
+
+/*
+ * Pin the programs, with the system config's settings in their maps,
+ * under KBPF_UNIT_DIR. Returns 0 or -1 with err (as unit_image()).
+ */
+static int unit_load(char *err, size_t errlen)
+{
+	struct kashim_bpf *skel = NULL;
+	struct kbpf_image *im = NULL;
+	int rc = -1;
+
+	if (unit_image(&im, err, errlen) < 0)
+		goto out;
+	if (mkdir(KBPF_UNIT_DIR, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", KBPF_UNIT_DIR, strerror(errno));
+		goto out;
+	}
+	skel = kbpf_load(NULL, false, err, errlen);
+	if (!skel || kbpf_fill_maps(skel, im, err, errlen) < 0 ||
 	    kbpf_pin_maps(skel, KBPF_UNIT_DIR, false, err, errlen) < 0)
 		goto out;
 	/* The programs last: a new start finds them with their maps. */
@@ -66,6 +104,7 @@ int kbpf_unit_load(const struct kbpf_image *im, char *err, size_t errlen)
 	rc = 0;
 out:
 	kashim_bpf__destroy(skel); /* what is pinned stays */
+	free(im);
 	return rc;
 }
 
@@ -94,14 +133,6 @@ static const char *unit_section(const char *unit, char *err, size_t errlen)
 		 "name (NAME.service, NAME.slice)",
 		 unit);
 	return NULL;
-}
-
-/* `systemctl daemon-reload` when systemd runs; says when it failed. */
-static void daemon_reload(void)
-{
-	if (kashim_systemd_reload() < 0)
-		fprintf(stderr, "kashim-bpf: systemctl daemon-reload failed: "
-				"run it before the unit's next start\n");
 }
 
 /* This kashim-bpf's path into self (PATH_MAX); 0, or -1 with err set. */
@@ -174,20 +205,19 @@ static int write_dropin(const char *unit, const char *sect, const char *self,
 	return kashim_dropin_write(unit, DROPIN, text, err, errlen);
 }
 
-int kbpf_unit_enable(const char *unit, const struct kbpf_image *im, char *err,
-		     size_t errlen)
+int kbpf_unit_enable(const char *unit, char *err, size_t errlen)
 {
 	const char *sect = unit_section(unit, err, errlen);
 	char path[PATH_MAX], self[PATH_MAX];
 
 	if (!sect || self_path(self, err, errlen) < 0)
 		return -1;
-	if (kbpf_unit_load(im, err, errlen) < 0 ||
+	if (unit_load(err, errlen) < 0 ||
 	    write_load_unit(self, err, errlen) < 0 ||
 	    write_dropin(unit, sect, self, err, errlen) < 0)
 		return -1;
 	kashim_dropin_path(unit, DROPIN, path, sizeof(path));
-	daemon_reload();
+	kashim_systemd_reload("kashim-bpf");
 	printf("kashim-bpf: enabled for %s (%s); it takes effect at the "
 	       "unit's next start\n",
 	       unit, path);
@@ -245,7 +275,7 @@ int kbpf_unit_disable(const char *unit, char *err, size_t errlen)
 		unlink(KASHIM_UNIT_DIR "/" LOAD_UNIT);
 		kbpf_remove_pins(KBPF_UNIT_DIR);
 	}
-	daemon_reload();
+	kashim_systemd_reload("kashim-bpf");
 	printf("kashim-bpf: disabled for %s; the programs stay on its "
 	       "running cgroup until the unit's next start\n",
 	       unit);
@@ -254,12 +284,9 @@ int kbpf_unit_disable(const char *unit, char *err, size_t errlen)
 
 int kbpf_unit_status(void)
 {
-	char path[PIN_LEN];
-	struct stat st;
-
 	if (!enabled_units(true))
 		return 0;
-	if (stat(unit_pin(path, kbpf_progs[KBPF_NPROGS - 1].type), &st) < 0) {
+	if (!pinned()) {
 		printf("  but their programs are not pinned: run kashim-bpf "
 		       "load (or systemctl start %s)\n",
 		       LOAD_UNIT);
@@ -284,9 +311,6 @@ static bool attached_to(int fd, int cgfd, enum bpf_attach_type type)
 	return false;
 }
 
-/* The system config's settings as map contents, into a new *im. */
-static int unit_image(struct kbpf_image **im, char *err, size_t errlen);
-
 /*
  * `load --unit NAME`, the ExecStartPre= of an enabled service: attach
  * the pinned programs (pinned first when they are not) to the unit's
@@ -295,18 +319,11 @@ static int unit_image(struct kbpf_image **im, char *err, size_t errlen);
 static int attach_pinned(const char *unit, char *err, size_t errlen)
 {
 	char cg[PATH_MAX], pin[PIN_LEN];
-	struct kbpf_image *im = NULL;
-	struct stat st;
 	uint64_t id;
 	int cgfd, rc = 0;
 
-	if (stat(unit_pin(pin, kbpf_progs[KBPF_NPROGS - 1].type), &st) < 0 &&
-	    (unit_image(&im, err, errlen) < 0 ||
-	     kbpf_unit_load(im, err, errlen) < 0)) {
-		free(im);
+	if (!pinned() && unit_load(err, errlen) < 0)
 		return -1;
-	}
-	free(im);
 	if (kbpf_unit_cgroup(unit, cg, sizeof(cg), err, errlen) < 0)
 		return -1;
 	cgfd = kbpf_open_cgroup(cg, &id, err, errlen);
@@ -330,48 +347,23 @@ static int attach_pinned(const char *unit, char *err, size_t errlen)
 	return rc;
 }
 
-/* The system config's settings as map contents, into a new *im. */
-static int unit_image(struct kbpf_image **im, char *err, size_t errlen)
-{
-	struct kashim_settings s;
-	int rc;
-
-	*im = calloc(1, sizeof(**im));
-	if (!*im) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (kbpf_load_settings(NULL, &s)) {
-		err[0] = '\0'; /* the message is out */
-		return -1;
-	}
-	rc = kbpf_image_build(&s, "systemd units (kashim-bpf enable)", *im, err,
-			      errlen);
-	kashim_settings_free(&s);
-	return rc;
-}
-
 int kbpf_unit_cmd(const char *verb, const char *unit)
 {
 	bool load = !strcmp(verb, "load");
-	struct kbpf_image *im = NULL;
 	char err[600] = "";
-	int rc = -1;
+	int rc;
 
 	if (load && unit)
 		rc = attach_pinned(unit, err, sizeof(err));
 	else if (load)
-		rc = unit_image(&im, err, sizeof(err)) == 0
-			     ? kbpf_unit_load(im, err, sizeof(err))
-			     : -1;
+		rc = unit_load(err, sizeof(err));
 	else if (!strcmp(verb, "disable"))
 		rc = kbpf_unit_disable(unit, err, sizeof(err));
-	else if (unit_image(&im, err, sizeof(err)) == 0)
-		rc = kbpf_unit_enable(unit, im, err, sizeof(err));
+	else
+		rc = kbpf_unit_enable(unit, err, sizeof(err));
 	if (rc == 0 && load && !unit)
 		printf("kashim-bpf: programs pinned in %s\n", KBPF_UNIT_DIR);
 	if (rc < 0 && err[0])
 		fprintf(stderr, "kashim-bpf: %s\n", err);
-	free(im);
 	return rc < 0 ? 1 : 0;
 }

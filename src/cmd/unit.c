@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -182,14 +181,6 @@ static int unit_name(const char *arg, char *unit, size_t len)
 	return 0;
 }
 
-/* `systemctl daemon-reload` when systemd runs; says when it failed. */
-static void daemon_reload(void)
-{
-	if (kashim_systemd_reload() < 0)
-		fprintf(stderr, "kashim: systemctl daemon-reload failed: run "
-				"it before the unit's next start\n");
-}
-
 /*
  * LD_PRELOAD for the drop-in: lib, then the unit's own entries but any
  * libkashim.so (an earlier enable's, or another installation's).
@@ -250,7 +241,7 @@ static int enable_unit(const char *unit, const char *path)
 		fprintf(stderr, "kashim: %s\n", err);
 		return 1;
 	}
-	daemon_reload();
+	kashim_systemd_reload("kashim");
 	printf("kashim: %s preloads %s from its next start (%s)\n", unit, lib,
 	       path);
 	return 0;
@@ -270,7 +261,7 @@ int kashim_cmd_unit(const char *arg, bool enable)
 			path, strerror(errno));
 		return 1;
 	}
-	daemon_reload();
+	kashim_systemd_reload("kashim");
 	printf("kashim: %s no longer preloads the library from its next "
 	       "start\n",
 	       unit);

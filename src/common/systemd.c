@@ -24,13 +24,13 @@ bool kashim_systemd_runs(void)
 	return lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int kashim_systemd_reload(void)
+void kashim_systemd_reload(const char *prog)
 {
 	int status;
 	pid_t pid;
 
 	if (!kashim_systemd_runs())
-		return 0;
+		return;
 	pid = fork();
 	if (pid == 0) {
 		execlp("systemctl", "systemctl", "daemon-reload", (char *)NULL);
@@ -38,8 +38,10 @@ int kashim_systemd_reload(void)
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
-		return -1;
-	return 0;
+		fprintf(stderr,
+			"%s: systemctl daemon-reload failed: run it "
+			"before the unit's next start\n",
+			prog);
 }
 
 bool kashim_unit_name_ok(const char *name)

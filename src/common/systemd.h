@@ -24,10 +24,10 @@ bool kashim_systemd_runs(void);
 
 /*
  * `systemctl daemon-reload` when systemd runs, so a drop-in counts at the
- * unit's next start. Returns 0 (also when systemd does not run), or -1
- * when systemctl could not be run or failed.
+ * unit's next start. When systemctl could not be run or failed, says so
+ * on stderr as "PROG: ...", with what to do instead.
  */
-int kashim_systemd_reload(void);
+void kashim_systemd_reload(const char *prog);
 
 /*
  * Is name a whole unit name systemd would take: letters, digits and

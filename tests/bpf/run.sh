@@ -93,17 +93,8 @@ stop() {
 # of PID's TCP socket in STATE (ESTABLISHED) with PORT at either end,
 # read from outside.
 values() {
-	"$KASHIM" --status "$1" --json 2>"$T/status.err" | python3 -c '
-import json, sys
-port, state = int(sys.argv[1]), sys.argv[2]
-d = json.load(sys.stdin)
-for s in [s for p in d.get("processes", [d]) for s in p["sockets"]]:
-    if s["state"] != state or not s["peer"]:
-        continue
-    if port in (s["peer"]["port"], s["local"]["port"]):
-        print(int(s["keepalive"] is True), s["idle"], s["interval"],
-              s["count"], s["user_timeout"])
-        break' "$2" "${3:-ESTABLISHED}"
+	"$KASHIM" --status "$1" --json 2>"$T/status.err" |
+		python3 "$ROOT/tests/lib/sock_values.py" "$2" "${3:-ESTABLISHED}"
 }
 
 # expect NAME GOT WANT: one read-back compared.

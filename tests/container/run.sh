@@ -106,13 +106,8 @@ values() {
 		sleep 0.1
 	done
 	sleep 0.2
-	"$KASHIM" --status "$1" --json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for s in [s for p in d.get("processes", [d]) for s in p["sockets"]]:
-    if s["state"] == "ESTABLISHED" and s["peer"] and s["peer"]["port"] == int(sys.argv[1]):
-        print(int(s["keepalive"] is True), s["idle"], s["interval"], s["count"], s["user_timeout"])
-        break' "$PORT"
+	"$KASHIM" --status "$1" --json 2>/dev/null |
+		python3 "$TOP/tests/lib/sock_values.py" "$PORT"
 }
 
 # wait_log TEXT [N]: until the container's log holds TEXT more than N

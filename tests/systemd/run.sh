@@ -170,13 +170,8 @@ values() {
 			in_ct sh -c "ls -l /proc/$pid/fd | grep -q socket:" && break
 		sleep 0.1
 	done
-	in_ct /usr/local/bin/kashim --status "$pid" --json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for s in [s for p in d.get("processes", [d]) for s in p["sockets"]]:
-    if s["state"] == "ESTABLISHED" and s["peer"] and s["peer"]["port"] == int(sys.argv[1]):
-        print(int(s["keepalive"] is True), s["idle"], s["interval"], s["count"], s["user_timeout"])
-        break' "$PORT"
+	in_ct /usr/local/bin/kashim --status "$pid" --json 2>/dev/null |
+		python3 "$TOP/tests/lib/sock_values.py" "$PORT"
 }
 
 # expect WHAT UNIT WANT: read the unit's connection, compare.
@@ -189,6 +184,17 @@ expect() {
 	else
 		bad "$1: got '$got', want '$3'"
 	fi
+}
+
+# expect_off WHAT UNIT: the unit's connection has keep-alive off (the
+# kernel's defaults otherwise): kashim is not on it.
+expect_off() {
+	local got
+	got=$(values "$2")
+	case $got in
+	"0 "*) ok; echo "  ok: $1: $got" ;;
+	*) bad "$1: '$got'" ;;
+	esac
 }
 
 # cycle UNIT WANT: started, restarted twice, stopped and started.
@@ -207,21 +213,13 @@ cycle() {
 echo "== kt-bpf.service, a static client (config: $WANT)"
 unit kt-bpf.service kt-peer-static
 in_ct systemctl start kt-bpf.service
-NONE=$(values kt-bpf.service)
+expect_off "not enabled yet" kt-bpf.service
 in_ct systemctl stop kt-bpf.service
-case $NONE in
-"0 "*) ok; echo "  ok: not enabled yet: $NONE" ;;
-*) bad "not enabled yet: '$NONE'" ;;
-esac
 echo "== kashim-bpf attach --unit covers the cgroup of now: a restart loses it"
 in_ct systemctl start kt-bpf.service
 in_ct /usr/local/sbin/kashim-bpf attach --unit kt-bpf.service >/dev/null
 in_ct systemctl restart kt-bpf.service
-got=$(values kt-bpf.service)
-case $got in
-"0 "*) ok; echo "  ok: attach --unit, after restart: $got (why enable exists)" ;;
-*) bad "attach --unit, after restart: '$got'" ;;
-esac
+expect_off "attach --unit, after restart (why enable exists)" kt-bpf.service
 in_ct /usr/local/sbin/kashim-bpf detach --unit kt-bpf.service >/dev/null ||
 	bad "detach --unit after the restart"
 in_ct systemctl stop kt-bpf.service
@@ -243,11 +241,7 @@ in_ct systemctl stop kt-bpf.service
 echo "== kashim-bpf disable --unit, restart: untouched"
 in_ct /usr/local/sbin/kashim-bpf disable --unit kt-bpf.service
 in_ct systemctl restart kt-bpf.service
-got=$(values kt-bpf.service)
-case $got in
-"0 "*) ok; echo "  ok: after disable: $got" ;;
-*) bad "after disable: '$got'" ;;
-esac
+expect_off "after disable" kt-bpf.service
 in_ct systemctl stop kt-bpf.service
 left=$(in_ct sh -c 'ls -d /etc/systemd/system/kt-bpf.service.d \
 	/etc/systemd/system/kashim-bpf-load.service /sys/fs/bpf/kashim/units 2>/dev/null')
@@ -275,11 +269,7 @@ expect "kt-plain.service after restart" kt-plain.service "$WANT"
 in_ct systemctl stop kt-plain.service
 in_ct /usr/local/sbin/kashim-bpf disable --unit system.slice
 in_ct systemctl start kt-plain.service
-got=$(values kt-plain.service)
-case $got in
-"0 "*) ok; echo "  ok: system.slice disabled, kt-plain.service started: $got" ;;
-*) bad "system.slice disabled: '$got'" ;;
-esac
+expect_off "system.slice disabled, kt-plain.service started" kt-plain.service
 in_ct systemctl stop kt-plain.service
 
 echo "== kashim --enable-unit: the library, keeping the unit's own LD_PRELOAD"
@@ -295,11 +285,7 @@ if [ "$pre" = "/usr/local/lib/libkashim.so:$OWN" ] &&
 else bad "LD_PRELOAD of kt-lib.service: '$pre'"; fi
 in_ct /usr/local/bin/kashim --disable-unit kt-lib.service
 in_ct systemctl restart kt-lib.service
-got=$(values kt-lib.service)
-case $got in
-"0 "*) ok; echo "  ok: after --disable-unit: $got" ;;
-*) bad "after --disable-unit: '$got'" ;;
-esac
+expect_off "after --disable-unit" kt-lib.service
 in_ct systemctl stop kt-lib.service
 
 echo "== kashim --enable-unit refuses a static program"
