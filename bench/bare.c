@@ -1,8 +1,10 @@
 /*
- * bare.c - the system calls `kashim --status --all` and `kashim --apply
- * --all` cannot do without, and nothing else, for bench/status.sh: what
- * a socket costs this machine's kernel before kashim adds a line of its
- * own.
+ * bare.c - what `kashim --status --all` and `kashim --apply --all` ask
+ * of the kernel, one system call per option and nothing else, for
+ * bench/status.sh: what a socket costs this machine's kernel before
+ * kashim adds a line of its own. (kashim itself reads SO_KEEPALIVE and
+ * the socket cookie, and sets, through io_uring where the kernel offers
+ * it, and so makes fewer system calls than this.)
  *
  * bare status: each fd of each process in /proc duplicated with
  *     pidfd_getfd(), fstat() for its inode, the five options read

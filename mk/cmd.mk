@@ -11,7 +11,8 @@ CMD := src/kashim
 CMD_OBJS := src/cmd/main.o src/cmd/unit.o src/cmd/check.o src/cmd/status.o \
 	src/cmd/scan.o src/cmd/tcptab.o src/cmd/report.o src/cmd/parallel.o \
 	src/cmd/elf.o src/cmd/system.o src/cmd/library.o src/cmd/apply.o \
-	src/cmd/applysock.o src/cmd/procfs.o src/cmd/text.o
+	src/cmd/applysock.o src/cmd/procfs.o src/cmd/text.o \
+	src/cmd/uring.o
 # What it shares with the library and the config module.
 CMD_LINK := $(CMD_OBJS) $(COMMON_OBJS) $(LOAD_OBJS) $(PRINT_OBJS) $(CONF_OBJS) \
 	$(IO_OBJS) $(SYSTEMD_OBJS)
@@ -37,7 +38,8 @@ CMD_TEST_DIR := tests/build/cmd
 CMD_TEST_PROGS := $(CMD_TEST_DIR)/sockpair $(CMD_TEST_DIR)/static \
 	$(CMD_TEST_DIR)/golike $(CMD_TEST_DIR)/golike-section \
 	$(CMD_TEST_DIR)/libother.so $(CMD_TEST_DIR)/holder \
-	$(CMD_TEST_DIR)/libvanish.so $(CMD_TEST_DIR)/applyee
+	$(CMD_TEST_DIR)/libvanish.so $(CMD_TEST_DIR)/applyee \
+	$(CMD_TEST_DIR)/nouring
 
 $(CMD_TEST_DIR):
 	mkdir -p $@
@@ -69,6 +71,10 @@ $(CMD_TEST_DIR)/golike-section: tests/cmd/hello.c tests/cmd/go-note.s | $(CMD_TE
 
 # Connections made before `kashim --apply` looks, or an fd table churning.
 $(CMD_TEST_DIR)/applyee: tests/cmd/applyee.c | $(CMD_TEST_DIR)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+# A command run as on a kernel without io_uring (a seccomp filter).
+$(CMD_TEST_DIR)/nouring: tests/cmd/nouring.c | $(CMD_TEST_DIR)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 # Preloaded into `kashim --status`: the process scanned exits mid-scan.

@@ -23,6 +23,10 @@ tests/build/test_conf: tests/unit/test_conf.c $(CONF_OBJS) $(COMMON_OBJS) \
 	$(CC) $(TEST_CFLAGS) $(CHECK_CFLAGS) $(CONFUSE_CFLAGS) -o $@ $^ \
 		$(CHECK_LIBS) $(CONFUSE_LIBS)
 
+# The command's io_uring of socket options, on real sockets.
+tests/build/test_ring: tests/unit/test_ring.c src/cmd/uring.o | tests/build
+	$(CC) $(TEST_CFLAGS) $(CHECK_CFLAGS) -o $@ $^ $(CHECK_LIBS)
+
 # Preloaded helpers: a second library whose constructor makes a socket,
 # and one whose dlsym() finds nothing.
 tests/build/libctor.so: tests/preload/lib/ctor.c tests/preload/common.h \

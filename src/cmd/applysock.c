@@ -2,9 +2,9 @@
  * applysock.c - `kashim --apply` on one socket, called from the scan
  * (scan.c) with the duplicate it holds.
  *
- * A socket is known by the duplicate's own inode (an fd closed and
- * reused meanwhile is taken for what it holds now, never for what it
- * held), and its options were read. Here the rule is found as the
+ * A socket is known by the duplicate's own cookie or inode (an fd
+ * closed and reused meanwhile is taken for what it holds now, never for
+ * what it held). Here the rule is found as the
  * library finds it (incoming when the local port is one the namespace
  * listens on, else outgoing), and the options the rule's plan holds are
  * set on the duplicate, which changes the one socket both processes
@@ -220,18 +220,20 @@ static unsigned own_choice(const struct tcptab *tab, const struct conn *c)
 	return own;
 }
 
-void kashim_read_options(int s, struct conn *c, unsigned which)
+void kashim_read_options(struct dupsock *d, struct conn *c, unsigned which)
 {
 	for (unsigned o = 0; o < KASHIM_NOPTS; o++) {
 		int v;
 		socklen_t len = sizeof(v);
 
-		if (which & (1u << o))
-			*opt_in(&c->v, (enum kashim_opt)o) =
-				getsockopt(s, kashim_opt_id[o].level, kashim_opt_id[o].name, &v,
-					   &len) == 0
-					? v
-					: -1;
+		if (!(which & (1u << o)))
+			continue;
+		if (d->known & (1u << o))
+			v = *opt_in(&d->v, (enum kashim_opt)o);
+		else if (getsockopt(d->s, kashim_opt_id[o].level,
+				    kashim_opt_id[o].name, &v, &len) < 0)
+			v = -1;
+		*opt_in(&c->v, (enum kashim_opt)o) = v;
 	}
 }
 
@@ -252,15 +254,15 @@ static unsigned plan_bits(const struct kashim_plan *p)
  * left alone for its rule, the plan's options for one to be set, all of
  * them for one that holds its plan already.
  */
-static void read_needed(const struct status *st, int s, struct conn *c,
-			const struct kashim_rule *r)
+static void read_needed(const struct status *st, struct dupsock *d,
+			struct conn *c, const struct kashim_rule *r)
 {
 	unsigned want = KASHIM_OPT_ALL;
 
 	c->v = (struct optvals){ -1, -1, -1, -1, -1 };
 	if (st->opts->format != KASHIM_STATUS_JSON && (!r || r->v.override))
 		want = r ? plan_bits(&r->plan) : 0;
-	kashim_read_options(s, c, want);
+	kashim_read_options(d, c, want);
 	if (want != KASHIM_OPT_ALL && r) {
 		bool held = true;
 
@@ -268,7 +270,7 @@ static void read_needed(const struct status *st, int s, struct conn *c,
 			held = held && *opt_in(&c->v, r->plan.o[i].opt) ==
 					       r->plan.o[i].value;
 		if (held)
-			kashim_read_options(s, c, KASHIM_OPT_ALL & ~want);
+			kashim_read_options(d, c, KASHIM_OPT_ALL & ~want);
 	}
 }
 
@@ -288,8 +290,26 @@ static const char *const opt_label[KASHIM_NOPTS] = {
 	[KASHIM_OPT_KA] = "SO_KEEPALIVE",
 };
 
+/*
+ * Queue the sets of d on its ring, linked: each runs only if the one
+ * before it succeeded, as the sets made one by one stop at the first
+ * the kernel refuses. Returns 0 or -ENOSPC.
+ */
+static int queue_sets(struct dupsock *d)
+{
+	for (unsigned j = 0; j < d->nset; j++) {
+		const struct kashim_opt_id *id = &kashim_opt_id[d->set_opt[j]];
+
+		if (kashim_ring_set(d->ring, d->s, id->level, id->name,
+				    &d->set_val[j], sizeof(d->set_val[j]),
+				    &d->set_res[j], j + 1 < d->nset) < 0)
+			return -ENOSPC;
+	}
+	return 0;
+}
+
 void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
-			 const struct kashim_settings *set, int s,
+			 const struct kashim_settings *set, struct dupsock *d,
 			 struct conn *c)
 {
 	const struct kashim_rule *r;
@@ -297,8 +317,9 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 	unsigned changed = 0;
 
 	memset(&c->ap, 0, sizeof(c->ap));
+	d->nset = 0;
 	r = rule_of(tab, set, c);
-	read_needed(st, s, c, r);
+	read_needed(st, d, c, r);
 	c->ap.v = c->v;
 	if (!r)
 		return;
@@ -313,8 +334,13 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 
 		if (*after == p.o[i].value)
 			continue;
+		if (!st->opts->dry_run && d->ring) { /* settled later */
+			d->set_opt[d->nset] = (unsigned char)p.o[i].opt;
+			d->set_val[d->nset++] = p.o[i].value;
+			continue;
+		}
 		if (!st->opts->dry_run &&
-		    setsockopt(s, p.o[i].level, p.o[i].name, &p.o[i].value,
+		    setsockopt(d->s, p.o[i].level, p.o[i].name, &p.o[i].value,
 			       sizeof(p.o[i].value)) < 0) {
 			c->ap.err = errno;
 			left(c, KASHIM_APPLY_FAILED, opt_label[p.o[i].opt]);
@@ -323,7 +349,11 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 		*after = p.o[i].value;
 		changed++;
 	}
-	if (changed)
+	if (d->nset && queue_sets(d) < 0) {
+		d->nset = 0; /* cannot happen: the ring holds every set */
+		c->ap.err = ENOSPC;
+		left(c, KASHIM_APPLY_FAILED, "the batch of sets");
+	} else if (changed || d->nset)
 		c->ap.result = KASHIM_APPLY_SET;
 	else
 		left(c, KASHIM_APPLY_LEFT,
@@ -331,6 +361,18 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 					 "(override = false)"
 					 : "the program set its own values "
 					   "(override = false)");
+}
+
+void kashim_apply_settle(struct conn *c, const struct dupsock *d)
+{
+	for (unsigned j = 0; j < d->nset; j++) {
+		if (d->set_res[j] < 0) {
+			c->ap.err = -d->set_res[j];
+			left(c, KASHIM_APPLY_FAILED, opt_label[d->set_opt[j]]);
+			return;
+		}
+		*opt_in(&c->ap.v, (enum kashim_opt)d->set_opt[j]) = d->set_val[j];
+	}
 }
 
 void kashim_apply_free(struct kashim_apply *a)

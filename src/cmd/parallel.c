@@ -1,8 +1,9 @@
 /*
  * parallel.c - `kashim --status` spreads its scans over the CPUs.
  *
- * Almost all of a scan is system calls (a pidfd_getfd() and five
- * getsockopt() per socket), so each CPU up to four gets a thread. The
+ * Almost all of a scan is system calls (a pidfd_getfd() and four
+ * getsockopt() per socket, the rest through a ring), so each CPU up to
+ * four gets a thread, with a ring of its own (uring.h). The
  * threads take processes from one list in turn, each adds what it reads
  * to its own part of the answer, and the parts are then put together in
  * the order of the list, so the answer reads as if one thread made it.
@@ -26,6 +27,7 @@ struct worker {
 	int id;
 	struct cands *c;
 	struct status part;
+	struct kashim_ring ring; /* its own: a ring serves one fd table */
 	int err;
 };
 
@@ -35,7 +37,8 @@ static void scan_one(struct worker *w, struct cand *k)
 	size_t np = w->part.nprocs, nr = w->part.nrefused;
 
 	k->worker = w->id;
-	k->rc = kashim_scan_process(&w->part, w->c->tabs, k->pid, k->name);
+	k->rc = kashim_scan_process(&w->part, w->c->tabs, k->pid, k->name,
+				    &w->ring);
 	k->proc = w->part.nprocs > np ? np : SIZE_MAX;
 	k->refusal = w->part.nrefused > nr ? nr : SIZE_MAX;
 }
@@ -49,6 +52,7 @@ static void *work(void *arg)
 	/* An fd table of its own: the duplicates a scan takes then come in
 	 * runs of numbers that one close_range() ends (scan.c). */
 	(void)unshare(CLONE_FILES);
+	(void)kashim_ring_open(&w->ring); /* none: system calls only */
 	while ((i = __atomic_fetch_add(&w->c->next, 1, __ATOMIC_RELAXED)) <
 	       w->c->n) {
 		scan_one(w, &w->c->v[i]);
@@ -57,6 +61,7 @@ static void *work(void *arg)
 			break;
 		}
 	}
+	kashim_ring_close(&w->ring);
 	return NULL;
 }
 

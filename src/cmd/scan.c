@@ -4,12 +4,15 @@
  *
  * Each fd of the process is duplicated into this process with
  * pidfd_getfd(), which needs ptrace rights over PID; a socket is looked
- * up by the duplicate's own inode in the TCP sockets of its network
- * namespace (tcptab.c: state and addresses, read once per namespace
- * through sock_diag), and a TCP one has its options read with
+ * up by the duplicate's own cookie (or inode) in the TCP sockets of its
+ * network namespace (tcptab.c: state and addresses, read once per
+ * namespace through sock_diag), and a TCP one has its options read with
  * getsockopt: the values shown are the kernel's, not what kashim meant
  * to set. `--apply` sets them on the same duplicate (applysock.c).
- * status.c picks the processes, parallel.c runs the scans over the CPUs.
+ * With io_uring (uring.h), the TCP sockets are taken in batches of 32:
+ * the cookies and SO_KEEPALIVE of a batch are read in one system call,
+ * and the sets of a batch are made in one more. status.c picks the
+ * processes, parallel.c runs the scans over the CPUs.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -120,8 +123,11 @@ struct scan {
 	const struct tcptab *tab;
 	int pidfd;
 	const struct kashim_settings *set; /* --apply: this process's */
+	struct kashim_ring *ring; /* NULL: a system call at a time */
 	int held[HELD_MAX]; /* duplicates done with, not yet closed */
 	int nheld;
+	struct dupsock pend[HELD_MAX]; /* the ring's next batch */
+	int npend;
 };
 
 /* For qsort(): fd numbers, lowest first. */
@@ -152,14 +158,23 @@ static void close_held(struct scan *sc)
 	sc->nheld = 0;
 }
 
-/* Duplicate fd of the process; at the fd limit, the held ones are
- * closed first. Returns the duplicate, or -1 with errno. */
+static int flush(struct scan *sc);
+
+/* Duplicate fd of the process; at the fd limit, the batch is finished
+ * and the held ones closed first. Returns the duplicate, or -1 with
+ * errno. */
 static int dup_fd(struct scan *sc, int fd)
 {
 	int s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
 
-	if (s < 0 && errno == EMFILE && sc->nheld) {
+	if (s < 0 && errno == EMFILE && (sc->nheld || sc->npend)) {
+		int rc = flush(sc);
+
 		close_held(sc);
+		if (rc < 0) {
+			errno = -rc;
+			return -1;
+		}
 		s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
 	}
 	return s;
@@ -174,48 +189,138 @@ static void done_with(struct scan *sc, int s)
 }
 
 /*
- * Add s, the duplicate of the process's fd, to the answer if it is a
- * TCP socket; s is then held, to be closed with others (close_held()).
- * The socket is looked up by the duplicate's own inode, so an fd closed
- * and reused since it was listed is taken for what it holds now.
- * Returns 0 or -ENOMEM.
+ * What duplicate s is known by in the scan's table: its cookie when the
+ * table has cookies, else its inode. False when s is not a socket.
  */
-static int add_dup(struct scan *sc, int fd, int s)
+static bool key_of(const struct scan *sc, int s, uint64_t *key)
 {
-	const struct tcp_entry *e;
+	struct stat sb;
+	socklen_t len = sizeof(*key);
+
+	if (kashim_tcptab_by_cookie(sc->tab))
+		return getsockopt(s, SOL_SOCKET, SO_COOKIE, key, &len) == 0;
+	if (fstat(s, &sb) < 0 || !S_ISSOCK(sb.st_mode))
+		return false;
+	*key = (uint64_t)sb.st_ino;
+	return true;
+}
+
+/*
+ * Add d, the duplicate of a socket of the process known by key, to the
+ * answer if it is a TCP socket, with its options read (or set: --apply).
+ * The socket is looked up by the duplicate's own cookie or inode, so an
+ * fd closed and reused since it was listed is taken for what it holds
+ * now. Returns 0 or -ENOMEM.
+ */
+static int add_dup(struct scan *sc, struct dupsock *d, uint64_t key)
+{
+	const struct tcp_entry *e = kashim_tcptab_find(sc->tab, key);
 	struct status *st = sc->st;
 	struct conn *c;
-	struct stat sb;
-	unsigned long ino;
 
-	if (fstat(s, &sb) < 0 || !S_ISSOCK(sb.st_mode)) {
-		done_with(sc, s);
-		return 0;
-	}
-	ino = (unsigned long)sb.st_ino;
-	e = kashim_tcptab_find(sc->tab, ino);
-	if (kashim_grow(&st->conns, &st->conns_cap, st->nconns + 1, sizeof(*c)) < 0) {
-		close(s);
+	if (kashim_grow(&st->conns, &st->conns_cap, st->nconns + 1, sizeof(*c)) < 0)
 		return -ENOMEM;
-	}
 	c = &st->conns[st->nconns];
 	memset(c, 0, sizeof(*c));
-	c->fd = fd;
+	c->fd = d->fd;
 	if (e) {
 		c->v6 = e->v6;
 		c->state = e->state;
 		c->local = e->local;
 		c->peer = e->peer;
 	}
-	if (e || read_unlisted(s, c)) {
+	if (e || read_unlisted(d->s, c)) {
+		d->conn = st->nconns;
 		if (st->opts->apply) /* reads what its answer shows */
-			kashim_apply_socket(st, sc->tab, sc->set, s, c);
+			kashim_apply_socket(st, sc->tab, sc->set, d, c);
 		else
-			kashim_read_options(s, c, KASHIM_OPT_ALL);
+			kashim_read_options(d, c, KASHIM_OPT_ALL);
 		st->nconns++;
 	}
-	done_with(sc, s);
 	return 0;
+}
+
+/*
+ * Finish the ring's batch: the cookies and SO_KEEPALIVE of its sockets
+ * read in one submit, each socket added (add_dup()), the sets --apply
+ * queued made in a second submit and settled, the duplicates held to be
+ * closed. A socket the ring could not read is asked with system calls.
+ * Returns 0 or -ENOMEM.
+ */
+static int flush(struct scan *sc)
+{
+	int rc = 0, n = sc->npend;
+	bool sets = false;
+
+	sc->npend = 0;
+	if (n == 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		struct dupsock *d = &sc->pend[i];
+
+		d->cookie_res = d->keepalive_res = -EIO;
+		kashim_ring_get(sc->ring, d->s, SOL_SOCKET, SO_COOKIE, &d->cookie,
+				sizeof(d->cookie), &d->cookie_res);
+		kashim_ring_get(sc->ring, d->s, SOL_SOCKET, SO_KEEPALIVE,
+				&d->v.keepalive, sizeof(d->v.keepalive),
+				&d->keepalive_res);
+	}
+	(void)kashim_ring_submit(sc->ring); /* a failure: every res < 0 */
+	for (int i = 0; i < n && rc == 0; i++) {
+		struct dupsock *d = &sc->pend[i];
+		uint64_t key = d->cookie;
+
+		if (d->keepalive_res == (int)sizeof(d->v.keepalive))
+			d->known |= 1u << KASHIM_OPT_KA;
+		d->ring = sc->ring->fd >= 0 ? sc->ring : NULL;
+		if (d->cookie_res == (int)sizeof(d->cookie) || key_of(sc, d->s, &key))
+			rc = add_dup(sc, d, key);
+		sets = sets || d->nset;
+	}
+	if (sets) {
+		(void)kashim_ring_submit(sc->ring); /* a failure: res < 0 */
+		for (int i = 0; i < n; i++)
+			if (sc->pend[i].nset)
+				kashim_apply_settle(&sc->st->conns[sc->pend[i].conn],
+						    &sc->pend[i]);
+	}
+	for (int i = 0; i < n; i++)
+		done_with(sc, sc->pend[i].s);
+	return rc;
+}
+
+/*
+ * Take s, the duplicate of the process's fd. With a ring, its first
+ * option is read at once: that read is what tells a TCP socket from any
+ * other file, and only a socket may go to the ring (a device's own
+ * io_uring commands would take a socket command for one of theirs). A
+ * TCP socket joins the ring's batch; anything else that is a socket is
+ * looked at now, as without a ring. Returns 0 or -ENOMEM.
+ */
+static int take_dup(struct scan *sc, int fd, int s)
+{
+	struct dupsock now = { .s = s, .fd = fd };
+	socklen_t len = sizeof(now.v.idle);
+	uint64_t key;
+	int rc = 0;
+
+	if (sc->ring) {
+		if (getsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &now.v.idle, &len) == 0) {
+			struct dupsock *d = &sc->pend[sc->npend++];
+
+			*d = now;
+			d->known = 1u << KASHIM_OPT_IDLE;
+			return sc->npend == HELD_MAX ? flush(sc) : 0;
+		}
+		if (errno == ENOTSOCK) {
+			done_with(sc, s);
+			return 0;
+		}
+	}
+	if (key_of(sc, s, &key))
+		rc = add_dup(sc, &now, key);
+	done_with(sc, s);
+	return rc;
 }
 
 /* What a failed pidfd_getfd() means: ESRCH, through the pidfd of a
@@ -233,7 +338,7 @@ static int add_socket(struct scan *sc, int fd)
 
 	if (s < 0) /* EBADF: closed meanwhile, not an error */
 		return errno == EBADF ? 0 : dup_error(errno);
-	return add_dup(sc, fd, s);
+	return take_dup(sc, fd, s);
 }
 
 static int by_fd(const void *a, const void *b)
@@ -321,7 +426,7 @@ static int scan_fds(struct scan *sc, pid_t pid)
 
 		if (s >= 0) {
 			left--;
-			rc = add_dup(sc, fd, s);
+			rc = take_dup(sc, fd, s);
 		} else if (errno != EBADF) {
 			rc = dup_error(errno);
 		}
@@ -413,7 +518,7 @@ static int refuse(struct status *st, pid_t pid, const char *name, int err)
 }
 
 int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
-			const char *name)
+			const char *name, struct kashim_ring *ring)
 {
 	struct scan sc = { .st = st, .pidfd = -1 };
 	struct proc *p;
@@ -433,7 +538,15 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 		close(sc.pidfd);
 		return -ENOMEM;
 	}
+	/* The ring serves a table with cookies (one it cannot key, from
+	 * /proc, needs an fstat() per socket anyway). */
+	if (ring && ring->fd >= 0 && kashim_tcptab_by_cookie(sc.tab))
+		sc.ring = ring;
 	rc = scan_fds(&sc, pid);
+	if (rc == 0)
+		rc = flush(&sc);
+	for (int i = 0; i < sc.npend; i++) /* a scan that failed */
+		done_with(&sc, sc.pend[i].s);
 	close_held(&sc);
 	if (rc == 0 && (proc_exiting(pid) || !proc_still_there(sc.pidfd)))
 		rc = KASHIM_SCAN_GONE; /* what was read is only a part */

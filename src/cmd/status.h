@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "cmd.h"
+#include "uring.h"
 
 /* One end of a connection; known is false for a listener's peer. */
 struct endpoint {
@@ -119,13 +120,15 @@ int kashim_grow(void *v, size_t *cap, size_t want, size_t size);
 
 /*
  * One process's scan: its TCP sockets, in fd order, added to st as one
- * struct proc, or it is noted as refused (not a kernel thread). Returns
+ * struct proc, or it is noted as refused (not a kernel thread). ring:
+ * the calling thread's (uring.h), or NULL or closed for system calls
+ * only. Returns
  * 0, -ESRCH when it is gone, KASHIM_SCAN_GONE when it exited during the
  * scan (what was read of it is dropped), or -ENOMEM.
  */
 #define KASHIM_SCAN_GONE (-EOWNERDEAD)
 int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
-			const char *name);
+			const char *name, struct kashim_ring *ring);
 
 /*
  * Scan what st->opts asks for into st (the processes picked, then
@@ -164,6 +167,7 @@ void kashim_status_free(struct status *st);
 /* A socket as the kernel's TCP table lists it. */
 struct tcp_entry {
 	unsigned long inode;
+	uint64_t cookie; /* the kernel's socket cookie; 0 from /proc */
 	bool v6;
 	unsigned char state;
 	struct endpoint local, peer;
@@ -184,11 +188,18 @@ void kashim_tcptabs_free(struct tcptabs *all);
 const struct tcptab *kashim_tcptab_of(struct tcptabs *all, pid_t pid);
 
 /*
- * The socket with this inode in t (NULL: none). NULL when it is not
- * there: another namespace, made since the read, or not TCP.
+ * Is t indexed by socket cookie (SO_COOKIE: read through sock_diag)
+ * rather than by inode (read from /proc)?
+ */
+bool kashim_tcptab_by_cookie(const struct tcptab *t);
+
+/*
+ * The socket with this key in t: its cookie when t is indexed by cookie,
+ * else its inode. NULL when it is not there: another namespace, made
+ * since the read, or not TCP.
  */
 const struct tcp_entry *kashim_tcptab_find(const struct tcptab *t,
-					   unsigned long inode);
+					   uint64_t key);
 
 /* The inode of a "socket:[N]" or "net:[N]" link text, or 0. */
 unsigned long kashim_link_inode(const char *text);
@@ -232,21 +243,46 @@ const struct kashim_settings *kashim_apply_settings(const struct status *st,
 						    pid_t pid);
 
 /*
- * --apply on socket s, the duplicate of the fd of c (found in namespace
- * tab by s's own inode), with settings set: reads the options the answer
- * needs, sets what the rule says (unless --dry-run), the outcome in
- * c->ap.
+ * A socket being looked at: the duplicate scan.c holds, what is read of
+ * it already, and how --apply sets its options: at once with
+ * setsockopt(), or queued on the scanning thread's ring (uring.h) and
+ * settled once the batch is submitted (kashim_apply_settle()).
+ */
+struct dupsock {
+	int s;                /* the duplicate, in this process */
+	int fd;               /* its number in the process scanned */
+	unsigned known;       /* options read already, as bits, ... */
+	struct optvals v;     /* ... their values */
+	struct kashim_ring *ring; /* NULL: set at once */
+	size_t conn;          /* its socket's index in the answer */
+	unsigned nset;        /* the sets queued, in order: */
+	unsigned char set_opt[KASHIM_NOPTS];
+	int set_val[KASHIM_NOPTS];
+	int set_res[KASHIM_NOPTS]; /* 0, or -errno (-ECANCELED: not run) */
+	uint64_t cookie;      /* what the ring read: SO_COOKIE ... */
+	int cookie_res, keepalive_res; /* ... and the outcomes */
+};
+
+/*
+ * --apply on socket d (found in namespace tab by its own cookie or
+ * inode), its answer in c, with settings set: reads the options the
+ * answer needs, sets what the rule says (unless --dry-run), the outcome
+ * in c->ap. With d->ring the sets are queued there, and c->ap is final
+ * only after kashim_apply_settle().
  */
 void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
-			 const struct kashim_settings *set, int s,
+			 const struct kashim_settings *set, struct dupsock *d,
 			 struct conn *c);
+
+/* The outcome of the sets d queued, into c->ap, once submitted. */
+void kashim_apply_settle(struct conn *c, const struct dupsock *d);
 
 /* Every option, as bits (1u << KASHIM_OPT_*). */
 #define KASHIM_OPT_ALL ((1u << KASHIM_NOPTS) - 1)
 
-/* The options of socket s (a duplicate) asked for, as bits, into c;
- * -1 for one the kernel will not say. */
-void kashim_read_options(int s, struct conn *c, unsigned which);
+/* The options of socket d asked for, as bits, into c (what d knows
+ * already, the rest read); -1 for one the kernel will not say. */
+void kashim_read_options(struct dupsock *d, struct conn *c, unsigned which);
 
 /* Free the copies kashim_apply_settings() made (not a->base). */
 void kashim_apply_free(struct kashim_apply *a);

@@ -1,6 +1,6 @@
 /*
  * tcptab.c - the kernel's TCP sockets, read once per network namespace
- * and indexed by socket inode, with the namespace's listening ports and
+ * and indexed by socket cookie (or inode, when read from /proc), with the namespace's listening ports and
  * keep-alive sysctls.
  *
  * `kashim --status` and `--apply` learn each socket's state and
@@ -31,10 +31,12 @@
 #include "status.h"
 #include "procfs.h"
 
-/* One namespace's sockets, and an open-addressing index by inode. */
+/* One namespace's sockets, and an open-addressing index by cookie (or
+ * by inode). */
 struct tcptab {
 	unsigned long netns;
-	bool bad; /* could not be read: every lookup misses */
+	bool bad;       /* could not be read: every lookup misses */
+	bool by_cookie; /* read through sock_diag: every entry has a cookie */
 	struct tcp_entry *v;
 	size_t n, cap;
 	uint32_t *slot; /* index + 1 into v, 0 for empty; mask + 1 slots */
@@ -240,6 +242,8 @@ static int add_diag(struct tcptab *t, const struct inet_diag_msg *m)
 		return 0;
 	memset(&e, 0, sizeof(e));
 	e.inode = m->idiag_inode;
+	e.cookie = m->id.idiag_cookie[0] |
+		   (uint64_t)m->id.idiag_cookie[1] << 32;
 	e.v6 = m->idiag_family == AF_INET6;
 	e.state = m->idiag_state;
 	memcpy(e.local.addr, m->id.idiag_src, e.v6 ? 16 : 4);
@@ -438,6 +442,7 @@ static int read_namespace(struct tcptab *t, pid_t pid, bool here)
 	} else if (pthread_create(&th, NULL, in_namespace, &job) == 0) {
 		pthread_join(th, NULL);
 	}
+	t->by_cookie = job.rc == 0;
 	if (job.rc == 0)
 		return 0;
 	return read_table(t, pid, "tcp", false) < 0 ||
@@ -446,11 +451,17 @@ static int read_namespace(struct tcptab *t, pid_t pid, bool here)
 		       : 0;
 }
 
-/* The first slot to try for inode (Fibonacci hashing: neighbouring
- * inodes land far apart). */
-static size_t slot_of(const struct tcptab *t, unsigned long inode)
+/* What t is indexed by, of e. */
+static uint64_t key_of(const struct tcptab *t, const struct tcp_entry *e)
 {
-	return (size_t)((inode * 0x9E3779B97F4A7C15ull) >> 32) & t->mask;
+	return t->by_cookie ? e->cookie : e->inode;
+}
+
+/* The first slot to try for key (Fibonacci hashing: neighbouring
+ * inodes and cookies land far apart). */
+static size_t slot_of(const struct tcptab *t, uint64_t key)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & t->mask;
 }
 
 /* Build t's index: twice as many slots as sockets, a power of two. */
@@ -465,7 +476,7 @@ static int index_table(struct tcptab *t)
 		return -1;
 	t->mask = size - 1;
 	for (size_t i = 0; i < t->n; i++) {
-		size_t h = slot_of(t, t->v[i].inode);
+		size_t h = slot_of(t, key_of(t, &t->v[i]));
 
 		while (t->slot[h])
 			h = (h + 1) & t->mask;
@@ -512,15 +523,20 @@ const struct tcptab *kashim_tcptab_of(struct tcptabs *all, pid_t pid)
 	return t;
 }
 
+bool kashim_tcptab_by_cookie(const struct tcptab *t)
+{
+	return t && t->by_cookie;
+}
+
 const struct tcp_entry *kashim_tcptab_find(const struct tcptab *t,
-					   unsigned long inode)
+					   uint64_t key)
 {
 	size_t h;
 
 	if (!t || t->bad || !t->slot)
 		return NULL;
-	for (h = slot_of(t, inode); t->slot[h]; h = (h + 1) & t->mask)
-		if (t->v[t->slot[h] - 1].inode == inode)
+	for (h = slot_of(t, key); t->slot[h]; h = (h + 1) & t->mask)
+		if (key_of(t, &t->v[t->slot[h] - 1]) == key)
 			return &t->v[t->slot[h] - 1];
 	return NULL;
 }

@@ -9,9 +9,10 @@
 # of the machine is touched), --dry-run, the program's own choice kept
 # and replaced with --override, rules by remote and by local port, a
 # server's listener and what it accepts next, another user refused, an
-# fd-churning target, and a process in its own network and PID namespace
-# whose keep-alive sysctl differs from the host's. Run from the top of
-# the tree, after make.
+# fd-churning target, the same answers with and without io_uring (the
+# sets through the ring, counted with strace), and a process in its own
+# network and PID namespace whose keep-alive sysctl differs from the
+# host's. Run from the top of the tree, after make.
 set -u
 
 TOP=$(pwd)
@@ -270,6 +271,49 @@ wait_file "$T/churn.out"
 echo "#   $n runs of --apply; $(grep -c '	set	' "$T/churn.applied") sockets set; churner: $(cat "$T/churn.out")"
 contains "churn: no socket of port B got keep-alive" "misset 0" "$(cat "$T/churn.out")"
 lacks "churn: no failure" "	failed	" "$(cat "$T/churn.applied")"
+
+echo "# through io_uring, and through system calls alone (no io_uring)"
+server "kusv$$"
+US_PID=$SPID
+client "kur$$" "$SPORT" -n 40
+UR_PID=$CPID
+for args in "--apply --dry-run --json" "--apply --dry-run --override --idle 9" "--status --json"; do
+	run "$B/nouring" "$KASHIM" $args "$UR_PID" "$US_PID"
+	NO_OUT=$OUT
+	NO_RC=$RC
+	run "$KASHIM" $args "$UR_PID" "$US_PID"
+	expect "no io_uring: $args: the same exit status" "$NO_RC" "$RC"
+	expect "no io_uring: $args: the same answer" "$NO_OUT" "$OUT"
+done
+run "$B/nouring" "$KASHIM" --apply --idle 31 "$UR_PID"
+expect "no io_uring: exit 0" 0 "$RC"
+expect "no io_uring: read back" "40 on 31 15 4 0" "$(opts $UR_PID)"
+# calls FILE NAME: how many NAME system calls strace -c counted;
+# answered: those that did not fail.
+calls() {
+	awk -v n="$2" '$NF == n { c = $4 } END { print c + 0 }' "$1"
+}
+answered() {
+	awk -v n="$2" '$NF == n { c = $4 - (NF == 6 ? $5 : 0) } END { print c + 0 }' "$1"
+}
+strace -f -qq -c -o "$T/nouring.strace" "$B/nouring" "$KASHIM" --apply --override --idle 32 "$UR_PID" >/dev/null 2>&1
+expect "no io_uring: read back after --override" "40 on 32 15 4 0" "$(opts $UR_PID)"
+expect "no io_uring: one setsockopt() per socket" 40 "$(calls "$T/nouring.strace" setsockopt)"
+strace -f -qq -c -o "$T/ring.strace" "$KASHIM" --apply --override --idle 33 "$UR_PID" >"$T/ring.out" 2>&1
+contains "io_uring: every socket set" "40 set, 0 already set" "$(cat "$T/ring.out")"
+expect "io_uring: read back" "40 on 33 15 4 0" "$(opts $UR_PID)"
+expect "io_uring: no setsockopt() system call (the sets went through the ring)" 0 \
+	"$(calls "$T/ring.strace" setsockopt)"
+n=$(answered "$T/ring.strace" getsockopt)
+[ "$n" -le 120 ] && pass "io_uring: $n getsockopt() calls answered for 40 sockets: 3 per socket (idle, interval, count)" ||
+	fail "io_uring: $n getsockopt() calls answered for 40 sockets, more than 3 per socket"
+n=$(($(calls "$T/ring.strace" newfstatat) + $(calls "$T/ring.strace" fstat)))
+[ "$n" -lt 40 ] && pass "io_uring: $n fstat() calls, not one per socket (the socket cookie identifies it)" ||
+	fail "io_uring: $n fstat() calls for 40 sockets"
+n=$(calls "$T/ring.strace" io_uring_enter)
+[ "$n" -ge 2 ] && [ "$n" -le 8 ] && pass "io_uring: $n io_uring_enter() calls for 40 sockets" ||
+	fail "io_uring: $n io_uring_enter() calls for 40 sockets (2 to 8 expected)"
+kill "$US_PID" "$UR_PID" 2>/dev/null
 
 echo "# a process in its own network and PID namespace (sysctl idle 100 there)"
 if [ "$(id -u)" = 0 ] && unshare -n -p -f --mount-proc true 2>/dev/null; then
