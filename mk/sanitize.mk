@@ -10,7 +10,8 @@ SAN_LIB_OBJS := $(patsubst src/%.o,$(SAN_DIR)/%.o,$(LIB_OBJS))
 SAN_MODULE_OBJS := $(patsubst src/%.o,$(SAN_DIR)/%.o,$(MODULE_OBJS))
 # Everything but the interposed calls, for the unit tests to link.
 SAN_ARCHIVE_OBJS := $(sort $(filter-out $(SAN_DIR)/lib/hooks.o,\
-	$(SAN_LIB_OBJS) $(SAN_MODULE_OBJS) $(SAN_DIR)/conf/print.o))
+	$(SAN_LIB_OBJS) $(SAN_MODULE_OBJS) $(SAN_DIR)/conf/print.o \
+	$(SAN_DIR)/cmd/uring.o))
 SAN_UNITS := $(patsubst tests/build/%,$(SAN_DIR)/%,$(UNIT_TESTS))
 # The unit tests run from tests/; ASan's own leak check is on for them.
 SAN_ENV := ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
