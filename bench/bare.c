@@ -9,7 +9,8 @@
  * bare status: each fd of each process in /proc duplicated with
  *     pidfd_getfd(), fstat() for its inode, the five options read
  *     (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
- *     TCP_USER_TIMEOUT), the duplicates closed 32 at a time.
+ *     TCP_USER_TIMEOUT), the duplicates closed 32 at a time (each run
+ *     of numbers in one close_range()).
  * bare apply IDLE: the same with the four options --apply --override
  *     shows before it sets them, then TCP_KEEPIDLE set to IDLE (what
  *     --apply --override --idle IDLE changes on a socket that holds the
@@ -54,6 +55,21 @@ static void one(int s, int idle)
 		get(s, IPPROTO_TCP, TCP_USER_TIMEOUT);
 }
 
+/* Close the n duplicates at held: each run of numbers in one
+ * close_range(), as kashim does (another fd of this process, a shell's
+ * say, can sit between them). */
+static void close_held(const int *held, int n)
+{
+	for (int i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && held[j] == held[j - 1] + 1; j++)
+			;
+		if (j - i > 1)
+			syscall(SYS_close_range, held[i], held[j - 1], 0);
+		else
+			close(held[i]);
+	}
+}
+
 /* Every fd of process pid, its open fds counted by the kernel (Linux
  * 6.2 and later give /proc/PID/fd that size). Returns how many. */
 static long scan(int pid, int idle)
@@ -78,17 +94,12 @@ static long scan(int pid, int idle)
 		n++;
 		one(s, idle);
 		held[nheld++] = s;
-		if (nheld < 32)
-			continue;
-		if (held[31] - held[0] == 31) /* a run of numbers */
-			syscall(SYS_close_range, held[0], held[31], 0);
-		else
-			for (int i = 0; i < 32; i++)
-				close(held[i]);
-		nheld = 0;
+		if (nheld == 32) {
+			close_held(held, nheld);
+			nheld = 0;
+		}
 	}
-	while (nheld)
-		close(held[--nheld]);
+	close_held(held, nheld);
 	close(pidfd);
 	return n;
 }
