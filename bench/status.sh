@@ -15,13 +15,14 @@
 # information. Beside each, bench/bare.c reads and sets the same options
 # on the same sockets with one system call each and does nothing else:
 # what the work costs the kernel without io_uring, which kashim uses
-# where it can (src/cmd/uring.h) and so can come in under it. The
-# system calls per socket of one --apply run are counted beside it.
+# where it can (src/cmd/uring.h) and so can come in under it. kashim
+# --apply without io_uring (tests/cmd/nouring.c) and the system calls
+# per socket of one more run are printed beside it.
 #
 # Needs no make: the helpers (tests/cmd/holder.c, bench/tw.c,
-# bench/bare.c) are compiled into a temporary directory with cc; the
-# command measured is $KASHIM (default: src/kashim of this tree, which
-# must be built). CPU time is user + system of the command and its
+# bench/bare.c, tests/cmd/nouring.c) are compiled into a temporary
+# directory with cc; the command measured is $KASHIM (default:
+# src/kashim of this tree, which must be built). CPU time is user + system of the command and its
 # threads (bash's `time`), the least of 3 runs each. Targets (issue 22,
 # item 3): kashim at most ss at both sizes, --apply --all over 10,000
 # connections under 0.2 s. Prints one table; exits 1 when a target is
@@ -42,7 +43,8 @@ if [ "${1:-}" != --inside ]; then
 	trap 'rm -rf "$dir"' EXIT
 	cc -O2 -o "$dir/holder" "$top/tests/cmd/holder.c" &&
 		cc -O2 -o "$dir/tw" "$top/bench/tw.c" &&
-		cc -O2 -o "$dir/bare" "$top/bench/bare.c" || exit 2
+		cc -O2 -o "$dir/bare" "$top/bench/bare.c" &&
+		cc -O2 -o "$dir/nouring" "$top/tests/cmd/nouring.c" || exit 2
 	unshare -n -p -f --mount-proc "$BASH" "$0" --inside "$dir"
 	exit $?
 fi
@@ -185,6 +187,9 @@ a1=$(least $(for idle in 31 32 33; do
 done))
 n1=$(sockets_seen)
 b1=$(least $(for idle in 34 35 36; do once /dev/null in_clients "$dir/bare" apply $idle; done))
+u1=$(least $(for idle in 46 47 48; do
+	once /dev/null in_clients "$dir/nouring" "$KASHIM" --apply --all --override --idle $idle
+done))
 a2=$(least $(for idle in 37 38 39; do
 	once "$dir/apply.out" "$KASHIM" --apply --all --override --idle $idle
 done))
@@ -208,6 +213,8 @@ per() { # per SECONDS N: microseconds per socket
 }
 printf 'kashim --apply --all over 10,000 connections, one socket each (%s sockets): %s s CPU (target < 0.2) %s; %s us per socket, the bare system calls %s s\n' \
 	"$n1" "$a1" "$verdict" "$(per "$a1" "$n1")" "$b1"
+printf 'without io_uring (a seccomp filter refuses it, information): %s s CPU, %s us per socket\n' \
+	"$u1" "$(per "$u1" "$n1")"
 printf 'system calls per socket (counted): kashim --apply --all %s, bare %s\n' "$c1" "$cb"
 printf 'kashim --apply --all over both ends (%s sockets, information): %s s CPU, %s us per socket, the bare system calls %s s\n' \
 	"$n2" "$a2" "$(per "$a2" "$n2")" "$b2"

@@ -1,7 +1,7 @@
 /*
  * tcptab.c - the kernel's TCP sockets, read once per network namespace
- * and indexed by socket cookie (or inode, when read from /proc), with the namespace's listening ports and
- * keep-alive sysctls.
+ * and indexed by socket cookie (or by inode, when read from /proc), with
+ * the namespace's listening ports and keep-alive sysctls.
  *
  * `kashim --status` and `--apply` learn each socket's state and
  * addresses here, so a TCP socket costs them only the option reads, and

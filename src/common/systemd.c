@@ -52,8 +52,9 @@ bool kashim_unit_name_ok(const char *name)
 	return *name && !name[n] && n <= 255 && name[0] != '.';
 }
 
-/* Create path (mode 0644 less the umask), write text, close. Returns 0,
- * or -1 with errno (what was made of it is removed). */
+/* Create path (mode 0644 less the umask), write text, flush it to the
+ * disk, close. Returns 0, or -1 with errno (what was made of it is
+ * removed). */
 static int write_new(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -61,13 +62,34 @@ static int write_new(const char *path, const char *text)
 
 	if (fd < 0)
 		return -1;
-	if (kashim_write_all(fd, text, strlen(text)) == 0 && close(fd) == 0)
+	if (kashim_write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0 &&
+	    close(fd) == 0)
 		return 0;
 	e = errno;
 	close(fd); /* EBADF after a failed close: nothing left open */
 	unlink(path);
 	errno = e;
 	return -1;
+}
+
+/* Flush the directory of path to the disk, so a rename into it is
+ * there after a power loss (best effort: the file is in place). */
+static void sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
 }
 
 int kashim_write_file(const char *path, const char *text)
@@ -81,8 +103,10 @@ int kashim_write_file(const char *path, const char *text)
 	}
 	if (write_new(tmp, text) < 0)
 		return -1;
-	if (rename(tmp, path) == 0)
+	if (rename(tmp, path) == 0) {
+		sync_dir(path);
 		return 0;
+	}
 	e = errno;
 	unlink(tmp);
 	errno = e;

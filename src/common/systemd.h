@@ -36,8 +36,9 @@ void kashim_systemd_reload(const char *prog);
 bool kashim_unit_name_ok(const char *name);
 
 /*
- * Write text to path through path.new and a rename: a reader sees the
- * old file or the new one, whole. Returns 0, or -1 with errno set.
+ * Write text to path through path.new, flushed to the disk, and a
+ * rename: a reader sees the old file or the new one, whole, and so does
+ * the next boot after a power loss. Returns 0, or -1 with errno set.
  */
 int kashim_write_file(const char *path, const char *text);
 

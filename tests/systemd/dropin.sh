@@ -3,7 +3,8 @@
 # --enable-unit` / `--disable-unit`, or of `kashim-bpf enable` /
 # `disable --unit`, without systemd: disable removes NAME.d only when
 # enable made it and nothing else is in it; a directory that was there
-# before stays, empty or not.
+# before stays, empty or not; the drop-in is flushed to the disk before
+# it is renamed into place (strace).
 #
 # It runs in a mount namespace of its own (an overlay over /etc, a tmpfs
 # on /etc/systemd/system and /run/systemd: systemd is never told) and a
@@ -69,6 +70,23 @@ step "enable" enable
 step "disable" disable
 [ ! -e "$D" ] && pass "disable removed $D, which enable made" ||
 	fail "disable left $D, which enable made" "$(ls -A "$D")"
+
+echo "# $WHICH: the drop-in reaches the disk before its rename, and the directory after"
+if command -v strace >/dev/null; then
+	if [ "$WHICH" = kashim ]; then
+		set -- "$KASHIM" --enable-unit "$U"
+	else
+		set -- "$BPF" enable --unit "$U"
+	fi
+	strace -f -qq -e trace=fsync,rename,renameat,renameat2 -o "$T/sync.tr" "$@" >/dev/null 2>&1
+	expect "enable under strace: the drop-in written" yes "$([ -f "$D/$FILE" ] && echo yes)"
+	contains "fsync() of $FILE.new, rename(), fsync() of $D" "fsync rename fsync" \
+		"$(awk -v f="$FILE.new" '/fsync\(/ && / = 0/ { printf "fsync " }
+			/rename/ && index($0, f) && / = 0/ { printf "rename " }' "$T/sync.tr")"
+	step "disable" disable
+else
+	fail "strace is missing (make deps installs it)"
+fi
 
 echo "# $WHICH: an empty directory there before stays"
 mkdir "$D"
