@@ -9,8 +9,8 @@
  * bare status: each fd of each process in /proc duplicated with
  *     pidfd_getfd() (found fd by fd or listed, as kashim does), fstat()
  *     for its inode, the five options read (SO_KEEPALIVE, TCP_KEEPIDLE,
- *     TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT), the duplicates closed 32 at a time (each run
- *     of numbers in one close_range()).
+ *     TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT), the duplicates
+ *     closed 32 at a time (each run of numbers in one close_range()).
  * bare apply IDLE: the same with the four options --apply --override
  *     shows before it sets them, then TCP_KEEPIDLE set to IDLE (what
  *     --apply --override --idle IDLE changes on a socket that holds the
