@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "procfs.h"
+#include "report.h"
 #include "status.h"
 #include "text.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "status.h"
+#include "report.h"
 #include "text.h"
 
 static const char *const tcp_states[] = {

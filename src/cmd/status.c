@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "status.h"
+#include "report.h"
 #include "procfs.h"
 
 /*

@@ -1,10 +1,11 @@
 /*
- * status.h - the parts of `kashim --status`, shared between status.c
- * (which processes), scan.c (one process's scan), parallel.c (the scans
- * over the CPUs), tcptab.c (the kernel's TCP tables, read once per
- * network namespace) and report.c (the table, JSON and Prometheus
- * output). The calls go one way: status.c -> parallel.c -> scan.c ->
- * tcptab.c. Nothing here is part of the library.
+ * status.h - how `kashim --status` and `--apply` find their answer
+ * (answer.h), shared between status.c (which processes), scan.c (one
+ * process's scan), parallel.c (the scans over the CPUs), tcptab.c (the
+ * kernel's TCP tables, read once per network namespace) and applysock.c
+ * (--apply on one socket). The calls go one way: status.c ->
+ * parallel.c -> scan.c -> tcptab.c. report.h prints the answer. Nothing
+ * here is part of the library.
  */
 #ifndef KASHIM_STATUS_H
 #define KASHIM_STATUS_H
@@ -17,78 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "cmd.h"
+#include "answer.h"
 #include "uring.h"
-
-/* One end of a connection; known is false for a listener's peer. */
-struct endpoint {
-	bool known;
-	uint8_t addr[16]; /* IPv4 in the first 4 bytes */
-	uint16_t port;
-};
-
-/* The five options of a socket; one that cannot be read is -1. */
-struct optvals {
-	int keepalive, idle, interval, count, user_timeout;
-};
-
-/* What `kashim --apply` did to a socket, and why (applysock.c). */
-struct applied {
-	unsigned char result;    /* enum kashim_apply_result */
-	unsigned char direction; /* KASHIM_DIR_*, 0 for none */
-	const char *rule;        /* the rule's name, or NULL */
-	const char *why;         /* why it was left alone, or what failed */
-	int err;                 /* the errno of a failed option */
-	struct optvals v;        /* after */
-};
-
-/* One TCP socket of a process; an option that cannot be read is -1. */
-struct conn {
-	int fd;
-	bool v6;
-	unsigned char state; /* TCP_ESTABLISHED, TCP_LISTEN, … */
-	struct endpoint local, peer;
-	struct optvals v;  /* as the kernel holds them (before --apply) */
-	struct applied ap; /* --apply only */
-};
-
-/*
- * A process asked about. While a worker scans, its sockets are
- * conns[first .. first + n) of the worker's part; once the parts are put
- * together, conn points at them there (they are not copied).
- */
-struct proc {
-	pid_t pid;
-	char name[16]; /* /proc/PID/comm */
-	size_t first, n;
-	const struct conn *conn;
-};
-
-/* A process that could not be read, and why (an errno value). */
-struct refusal {
-	pid_t pid;
-	char name[16];
-	int err;
-};
-
-/* Scans at once at most: one thread per CPU, up to this many. */
-#define KASHIM_MAX_WORKERS 4
-
-/*
- * The whole answer, in the order it is printed: each proc's sockets are
- * at its conn, nconns of them in all. A worker's part holds its sockets
- * in conns; the answer keeps the parts' arrays in parts, to free them.
- */
-struct status {
-	const struct kashim_status_opts *opts;
-	struct proc *procs;
-	size_t nprocs, procs_cap;
-	struct conn *conns;
-	size_t nconns, conns_cap;
-	struct refusal *refused;
-	size_t nrefused, refused_cap;
-	struct conn *parts[KASHIM_MAX_WORKERS];
-};
 
 /* A process to scan, in the order of the answer. */
 struct cand {
@@ -106,11 +37,6 @@ struct cands {
 	size_t n, cap;
 	size_t next;
 	struct tcptabs *tabs;
-};
-
-/* What the closing summary counts. */
-struct status_sum {
-	size_t processes, connections, keepalive, without, cut, listening;
 };
 
 /* ---- scan.c: one process ---- */
@@ -162,7 +88,7 @@ int kashim_scan_parallel(struct status *st, struct cands *c);
 /* Free what the answer st holds (not st itself). */
 void kashim_status_free(struct status *st);
 
-/* ---- tcptab.c: /proc/PID/net/tcp and tcp6, once per namespace ---- */
+/* ---- tcptab.c: the TCP sockets, once per network namespace ---- */
 
 /* A socket as the kernel's TCP table lists it. */
 struct tcp_entry {
@@ -286,43 +212,5 @@ void kashim_read_options(struct dupsock *d, struct conn *c, unsigned which);
 
 /* Free the copies kashim_apply_settings() made (not a->base). */
 void kashim_apply_free(struct kashim_apply *a);
-
-/* ---- apply.c: `kashim --apply` ---- */
-
-
-/* ---- report.c: the answer, printed ---- */
-
-/* The state's name ("ESTABLISHED"), or "?" */
-const char *kashim_tcp_state_name(unsigned state);
-
-/* Is c a connection (not a listener or an unconnected socket)? */
-bool kashim_conn_counts(const struct conn *c);
-
-/* Would a middlebox forgetting idle flows after limit seconds cut c? */
-bool kashim_conn_cut(const struct conn *c, int limit);
-
-/* Count what the summary line shows. */
-void kashim_status_sum(const struct status *st, struct status_sum *sum);
-
-/*
- * A process name (at most 15 bytes) fit for one line or field, into buf
- * (16 bytes): control characters and bytes that are not valid UTF-8
- * become '?'. Returns buf, or "?" for an empty name.
- */
-const char *kashim_name_text(const char *name, char *buf);
-
-/* Print st in the format its options ask for. */
-void kashim_status_print(const struct status *st);
-
-/* A process and its sockets as a JSON object, each socket by conn (for
- * --status and --apply, whose sockets differ). */
-void kashim_report_json_proc(const struct status *st, const struct proc *p,
-			     void (*conn)(const struct status *st,
-					  const struct conn *c));
-
-/* For apply.c: an endpoint and a string as JSON, printed as report.c
- * prints them. */
-void kashim_report_json_ep(const struct endpoint *e, bool v6);
-void kashim_report_json_str(const char *s);
 
 #endif

@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "status.h"
+#include "answer.h"
 #include "text.h"
 
 /* Append len bytes of s, as many as fit. */
