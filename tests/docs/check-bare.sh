@@ -7,6 +7,7 @@
 # what is missing and how to install it, and build nothing. Needs root
 # (chroot) and the Debian mirror; without either, one SKIP line.
 . tests/docs/lib.sh
+. tests/lib/tree.sh
 root=$PWD/tests/build/bare
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: make on a bare machine: chroot needs root"
@@ -32,9 +33,7 @@ done
 w=/tmp/kashim-bare-$$
 mkdir -p "$root$w"
 trap 'rm -rf "${root:?}$w"' EXIT
-git ls-files -z --cached --others --exclude-standard |
-	xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
-	tar -c --null -T - -f - | tar -x -C "$root$w" -f -
+tree_copy "$root$w"
 chroot "$root" env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	sh -c "cd $w && make" >"$root$w.out" 2>&1
 rc=$?

@@ -18,13 +18,12 @@
 #      `make demo` suggests `sudo make demo` (as nobody, root only).
 MAKE=${1:-make}
 . tests/docs/lib.sh
+. tests/lib/tree.sh
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 tree=$d/tree
 mkdir "$tree"
-git ls-files -z --cached --others --exclude-standard |
-	xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
-	tar -c --null -T - -f - | tar -x -C "$tree" -f -
+tree_copy "$tree"
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 
 # 1. A bare machine: a PATH of make, sh and the few tools a Makefile's

@@ -13,6 +13,7 @@
 # the build, 2 for the install, 5 for lintian.
 VERSION=$1
 . tests/docs/lib.sh
+. tests/lib/tree.sh
 if ! command -v dpkg-buildpackage >/dev/null 2>&1 || ! command -v dh >/dev/null 2>&1; then
 	echo "SKIP: dpkg-buildpackage or debhelper is not installed (make deps)"
 	exit 0
@@ -28,14 +29,7 @@ deb_version=$(dpkg-parsechangelog -S Version -l debian/changelog)
 
 # 1. A copy of the tree as the work tree holds it, build products aside.
 mkdir "$copy"
-if [ -e .git ] && command -v git >/dev/null 2>&1; then
-	git ls-files -z --cached --others --exclude-standard |
-		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
-		tar -c --null -T - -f - | tar -x -C "$copy" -f -
-else
-	tar -c --exclude=./.git --exclude='*.o' --exclude='*.so' --exclude=./tests/build -f - . |
-		tar -x -C "$copy" -f -
-fi
+tree_copy "$copy"
 # The copy is a git tree of its own, committed, so that what the build
 # leaves behind shows in `git status` (the tree's .gitignore files apply).
 # Its own repository, named outright: never the one the tree came from (a

@@ -7,6 +7,7 @@
 # libkashim must put its library and module under its own
 # /usr/lib/<triplet>/kashim/. Bounded: 10 minutes per build.
 . tests/lib/lib.sh
+. tests/lib/tree.sh
 kashim_env_clear
 ARCH=${1:?usage: deb-multiarch.sh ARCH}
 VERSION=$(dpkg-parsechangelog -S Version -l debian/changelog)
@@ -19,9 +20,7 @@ done
 # sees it (build products aside) in $T/ARCH/, the .debs into $T/.
 build() {
 	mkdir -p "$T/$1/kashim-$VERSION"
-	git ls-files -z --cached --others --exclude-standard |
-		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
-		tar -c --null -T - -f - | tar -x -C "$T/$1/kashim-$VERSION" -f -
+	tree_copy "$T/$1/kashim-$VERSION"
 	(cd "$T/$1/kashim-$VERSION" && DEB_BUILD_OPTIONS="noddebs nocheck" \
 		timeout -k 10 600 dpkg-buildpackage -us -uc -B -a"$1" -Ppkg.kashim.nobpf) >"$T/build-$1.log" 2>&1 &&
 		mv "$T/$1"/*.deb "$T/"
