@@ -366,8 +366,19 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 void kashim_apply_settle(struct conn *c, const struct dupsock *d)
 {
 	for (unsigned j = 0; j < d->nset; j++) {
-		if (d->set_res[j] < 0) {
-			c->ap.err = -d->set_res[j];
+		const struct kashim_opt_id *id = &kashim_opt_id[d->set_opt[j]];
+		int err = -d->set_res[j];
+
+		/* What the ring did not make (refused, cancelled after such a
+		 * set, or never run: a submit that failed) is made as without
+		 * it, and setsockopt()'s answer is the one reported. */
+		if (err > 0)
+			err = setsockopt(d->s, id->level, id->name, &d->set_val[j],
+					 sizeof(d->set_val[j])) == 0
+				      ? 0
+				      : errno;
+		if (err) {
+			c->ap.err = err;
 			left(c, KASHIM_APPLY_FAILED, opt_label[d->set_opt[j]]);
 			return;
 		}

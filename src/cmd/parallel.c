@@ -52,7 +52,7 @@ static void *work(void *arg)
 	/* An fd table of its own: the duplicates a scan takes then come in
 	 * runs of numbers that one close_range() ends (scan.c). */
 	(void)unshare(CLONE_FILES);
-	(void)kashim_ring_open(&w->ring); /* none: system calls only */
+	kashim_ring_init(&w->ring); /* set up when a scan first needs it */
 	while ((i = __atomic_fetch_add(&w->c->next, 1, __ATOMIC_RELAXED)) <
 	       w->c->n) {
 		scan_one(w, &w->c->v[i]);

@@ -161,8 +161,8 @@ static void close_held(struct scan *sc)
 static int flush(struct scan *sc);
 
 /* Duplicate fd of the process; at the fd limit, the batch is finished
- * and the held ones closed first. Returns the duplicate, or -1 with
- * errno. */
+ * and the held ones closed first, then the ring. Returns the duplicate,
+ * or -1 with errno. */
 static int dup_fd(struct scan *sc, int fd)
 {
 	int s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
@@ -175,6 +175,12 @@ static int dup_fd(struct scan *sc, int fd)
 			errno = -rc;
 			return -1;
 		}
+		s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
+	}
+	if (s < 0 && errno == EMFILE && sc->ring) {
+		/* The ring's own fd is the one missing: do without it. */
+		kashim_ring_close(sc->ring);
+		sc->ring = NULL;
 		s = (int)syscall(SYS_pidfd_getfd, sc->pidfd, fd, 0);
 	}
 	return s;
@@ -240,12 +246,39 @@ static int add_dup(struct scan *sc, struct dupsock *d, uint64_t key)
 	return 0;
 }
 
+/* Make the sets queued for pend[0 .. n) and settle them (what the ring
+ * could not do is done with setsockopt(): kashim_apply_settle()). */
+static void settle(struct scan *sc, int n)
+{
+	(void)kashim_ring_submit(sc->ring); /* a failure: res < 0, redone */
+	for (int i = 0; i < n; i++) {
+		struct dupsock *d = &sc->pend[i];
+
+		if (d->nset) {
+			kashim_apply_settle(&sc->st->conns[d->conn], d);
+			d->nset = 0;
+		}
+	}
+}
+
+/* Does an earlier fd of the batch hold pend[i]'s socket too (a socket
+ * the process holds twice, after dup())? */
+static bool held_twice(const struct scan *sc, int i)
+{
+	for (int j = 0; j < i; j++)
+		if (sc->pend[j].cookie == sc->pend[i].cookie)
+			return true;
+	return false;
+}
+
 /*
  * Finish the ring's batch: the cookies and SO_KEEPALIVE of its sockets
  * read in one submit, each socket added (add_dup()), the sets --apply
  * queued made in a second submit and settled, the duplicates held to be
  * closed. A socket the ring could not read is asked with system calls.
- * Returns 0 or -ENOMEM.
+ * A socket on two fds of the batch is looked at as one fd after the
+ * other would be: the first one's sets made, then read anew. Returns 0
+ * or -ENOMEM.
  */
 static int flush(struct scan *sc)
 {
@@ -269,21 +302,25 @@ static int flush(struct scan *sc)
 	for (int i = 0; i < n && rc == 0; i++) {
 		struct dupsock *d = &sc->pend[i];
 		uint64_t key = d->cookie;
+		bool sock = d->cookie_res == (int)sizeof(d->cookie) ||
+			    key_of(sc, d->s, &key);
 
-		if (d->keepalive_res == (int)sizeof(d->v.keepalive))
+		d->cookie = sock ? key : 0;
+		if (sock && held_twice(sc, i)) {
+			if (sets)
+				settle(sc, i);
+			sets = false;
+			d->known = 0; /* read before those sets */
+		} else if (d->keepalive_res == (int)sizeof(d->v.keepalive)) {
 			d->known |= 1u << KASHIM_OPT_KA;
+		}
 		d->ring = sc->ring->fd >= 0 ? sc->ring : NULL;
-		if (d->cookie_res == (int)sizeof(d->cookie) || key_of(sc, d->s, &key))
+		if (sock)
 			rc = add_dup(sc, d, key);
 		sets = sets || d->nset;
 	}
-	if (sets) {
-		(void)kashim_ring_submit(sc->ring); /* a failure: res < 0 */
-		for (int i = 0; i < n; i++)
-			if (sc->pend[i].nset)
-				kashim_apply_settle(&sc->st->conns[sc->pend[i].conn],
-						    &sc->pend[i]);
-	}
+	if (sets)
+		settle(sc, n);
 	for (int i = 0; i < n; i++)
 		done_with(sc, sc->pend[i].s);
 	return rc;
@@ -539,8 +576,9 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 		return -ENOMEM;
 	}
 	/* The ring serves a table with cookies (one it cannot key, from
-	 * /proc, needs an fstat() per socket anyway). */
-	if (ring && ring->fd >= 0 && kashim_tcptab_by_cookie(sc.tab))
+	 * /proc, needs an fstat() per socket anyway); it is set up then,
+	 * after the table took the fds it needed. */
+	if (ring && kashim_tcptab_by_cookie(sc.tab) && kashim_ring_ready(ring))
 		sc.ring = ring;
 	rc = scan_fds(&sc, pid);
 	if (rc == 0)

@@ -200,7 +200,9 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 			 const struct kashim_settings *set, struct dupsock *d,
 			 struct conn *c);
 
-/* The outcome of the sets d queued, into c->ap, once submitted. */
+/* The outcome of the sets d queued, into c->ap, once submitted: a set
+ * the ring did not make is made with setsockopt(), whose answer counts
+ * (the first refused ends the socket's turn, as without a ring). */
 void kashim_apply_settle(struct conn *c, const struct dupsock *d);
 
 /* Every option, as bits (1u << KASHIM_OPT_*). */

@@ -136,6 +136,7 @@ int kashim_ring_open(struct kashim_ring *r)
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	r->tried = true;
 	memset(&p, 0, sizeof(p));
 	p.flags = SETUP_SUBMIT_ALL;
 	r->fd = (int)syscall(SYS_io_uring_setup, KASHIM_RING_ENTRIES, &p);
@@ -162,6 +163,7 @@ void kashim_ring_close(struct kashim_ring *r)
 		close(r->fd);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
+	r->tried = true;
 }
 
 /* The next free request, or NULL when the ring is full. */
@@ -268,12 +270,14 @@ int kashim_ring_open(struct kashim_ring *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
+	r->tried = true;
 	return -ENOSYS;
 }
 
 void kashim_ring_close(struct kashim_ring *r)
 {
 	r->fd = -1;
+	r->tried = true;
 }
 
 int kashim_ring_get(struct kashim_ring *r, int s, int level, int name,
@@ -300,3 +304,16 @@ int kashim_ring_submit(struct kashim_ring *r)
 }
 
 #endif
+
+void kashim_ring_init(struct kashim_ring *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+bool kashim_ring_ready(struct kashim_ring *r)
+{
+	if (!r->tried)
+		(void)kashim_ring_open(r);
+	return r->fd >= 0;
+}

@@ -25,6 +25,7 @@
 /* One thread's ring; fd -1 when there is none. */
 struct kashim_ring {
 	int fd;
+	bool tried; /* set up once (kashim_ring_ready()), or closed */
 	unsigned *sq_tail, *sq_mask, *sq_array;
 	unsigned *cq_head, *cq_tail, *cq_mask;
 	void *sqes, *cqes;
@@ -42,6 +43,14 @@ struct kashim_ring {
 int kashim_ring_open(struct kashim_ring *r);
 void kashim_ring_close(struct kashim_ring *r);
 
+/* A ring not set up yet: kashim_ring_ready() sets it up on first use, so
+ * a thread that never needs one holds no fd for it. */
+void kashim_ring_init(struct kashim_ring *r);
+
+/* Is r there to use? Set up on the first call (kashim_ring_open()); once
+ * that failed, or r was closed, never again. */
+bool kashim_ring_ready(struct kashim_ring *r);
+
 /*
  * Queue getsockopt(s, level, name, val, len) (level SOL_SOCKET only) or
  * setsockopt() on s, which must be a socket: a file of another kind may
@@ -58,7 +67,8 @@ int kashim_ring_set(struct kashim_ring *r, int s, int level, int name,
 		    const void *val, unsigned len, int *res, bool link);
 
 /* Run what is queued and wait for all of it. Returns 0, or -errno when
- * io_uring_enter() failed (each *res not yet written is then -errno). */
+ * io_uring_enter() failed: each *res not written is then -EIO, and the
+ * ring is closed (what it still held must not run later). */
 int kashim_ring_submit(struct kashim_ring *r);
 
 #endif

@@ -313,7 +313,28 @@ n=$(($(calls "$T/ring.strace" newfstatat) + $(calls "$T/ring.strace" fstat)))
 n=$(calls "$T/ring.strace" io_uring_enter)
 [ "$n" -ge 2 ] && [ "$n" -le 8 ] && pass "io_uring: $n io_uring_enter() calls for 40 sockets" ||
 	fail "io_uring: $n io_uring_enter() calls for 40 sockets (2 to 8 expected)"
-kill "$US_PID" "$UR_PID" 2>/dev/null
+# One socket on two fds (dup()): set on the first, already set on the
+# second, with the ring as without it.
+client "kdup$$" "$SRV" -n 20 -d
+DUP1=$CPID
+client "kdp2$$" "$SRV" -n 20 -d
+DUP2=$CPID
+run "$KASHIM" --apply --idle 34 "$DUP1"
+contains "io_uring: a socket on two fds: set once, then already set" "40 sockets: 20 set, 20 already set" "$OUT"
+run "$B/nouring" "$KASHIM" --apply --idle 34 "$DUP2"
+contains "no io_uring: a socket on two fds: set once, then already set" "40 sockets: 20 set, 20 already set" "$OUT"
+expect "a socket on two fds: read back" "40 on 34 15 4 0" "$(opts $DUP1)"
+# With fds 0 to 5 only (3 to 5 closed here, whatever the shell holds):
+# the pidfd, the listing of /proc/PID/fd and one duplicate. The scan
+# then does without the ring rather than without the sockets.
+(exec 3>&- 4>&- 5>&- && ulimit -n 6 && "$KASHIM" --status "$DUP1") >"$T/low.ring" 2>&1
+echo "rc $?" >>"$T/low.ring"
+(exec 3>&- 4>&- 5>&- && ulimit -n 6 && "$B/nouring" "$KASHIM" --status "$DUP1") >"$T/low.none" 2>&1
+echo "rc $?" >>"$T/low.none"
+contains "ulimit -n 6: every socket shown, exit 0" "1 process, 40 connections, 40 with keep-alive, 0 without, 0 not inspectable
+rc 0" "$(tail -n 2 "$T/low.ring")"
+expect "ulimit -n 6: the same answer as without io_uring" "$(cat "$T/low.none")" "$(cat "$T/low.ring")"
+kill "$US_PID" "$UR_PID" "$DUP1" "$DUP2" 2>/dev/null
 
 echo "# a process in its own network and PID namespace (sysctl idle 100 there)"
 if [ "$(id -u)" = 0 ] && unshare -n -p -f --mount-proc true 2>/dev/null; then

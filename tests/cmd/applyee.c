@@ -3,10 +3,11 @@
  * connections made before kashim looks at them, some with options the
  * program chose itself, or an fd table that never stands still.
  *
- * applyee -c PORT [-n N] [-k] [-u MS] [-i S] -r READYFILE -H SECONDS
+ * applyee -c PORT [-n N] [-k] [-u MS] [-i S] [-d] -r READYFILE -H SECONDS
  *     N connections to 127.0.0.1:PORT; -k turns SO_KEEPALIVE on, -u sets
  *     TCP_USER_TIMEOUT, -i TCP_KEEPIDLE, each on every connection before
- *     it is made; then READYFILE, then hold
+ *     it is made; -d holds each on a second fd too (dup()); then
+ *     READYFILE, then hold
  * applyee -x SECONDS -r READYFILE -o OUTFILE -p PORTFILE
  *     churn: two listeners of its own (ports A and B, written to
  *     PORTFILE as "A B"), a connection to each and its accepted end,
@@ -133,14 +134,16 @@ int main(int argc, char **argv)
 {
 	const char *ready = NULL, *out = NULL, *ports = NULL;
 	int port = 0, n = 1, ka = 0, uto = 0, idle = 0, hold = 30, x = 0, c;
+	int twice = 0;
 
-	while ((c = getopt(argc, argv, "c:n:ku:i:r:H:x:o:p:")) != -1) {
+	while ((c = getopt(argc, argv, "c:n:ku:i:dr:H:x:o:p:")) != -1) {
 		switch (c) {
 		case 'c': port = atoi(optarg); break;
 		case 'n': n = atoi(optarg); break;
 		case 'k': ka = 1; break;
 		case 'u': uto = atoi(optarg); break;
 		case 'i': idle = atoi(optarg); break;
+		case 'd': twice = 1; break;
 		case 'r': ready = optarg; break;
 		case 'H': hold = atoi(optarg); break;
 		case 'x': x = atoi(optarg); break;
@@ -155,8 +158,12 @@ int main(int argc, char **argv)
 		return out && ports ? churn(x, ready, out, ports) : 2;
 	if (!port)
 		return 2;
-	for (int i = 0; i < n; i++)
-		dial(port, ka, uto, idle);
+	for (int i = 0; i < n; i++) {
+		int s = dial(port, ka, uto, idle);
+
+		if (twice && dup(s) < 0)
+			die("applyee: dup");
+	}
 	put(ready, "");
 	sleep((unsigned)hold);
 	return 0;
