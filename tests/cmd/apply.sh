@@ -313,6 +313,17 @@ n=$(($(calls "$T/ring.strace" newfstatat) + $(calls "$T/ring.strace" fstat)))
 n=$(calls "$T/ring.strace" io_uring_enter)
 [ "$n" -ge 2 ] && [ "$n" -le 8 ] && pass "io_uring: $n io_uring_enter() calls for 40 sockets" ||
 	fail "io_uring: $n io_uring_enter() calls for 40 sockets (2 to 8 expected)"
+# A submit of sets that fails (each io_uring_enter() of 32 or 8
+# requests: the sets of 40 sockets, 32 and 8 per batch) is made good
+# with setsockopt(): every socket set, none reported failed.
+run "$B/nouring" -s 32 -s 8 strace -f -qq -c -o "$T/fail.strace" "$KASHIM" --apply --override --idle 36 "$UR_PID"
+expect "a failed submit of sets: exit 0" 0 "$RC"
+contains "a failed submit of sets: every socket set" "40 sockets: 40 set, 0 already set, 0 left alone, 0 failed" "$OUT"
+expect "a failed submit of sets: read back" "40 on 36 15 4 0" "$(opts $UR_PID)"
+expect "a failed submit of sets: made with setsockopt()" 40 "$(calls "$T/fail.strace" setsockopt)"
+expect "a failed submit of sets: io_uring_enter() refused once" 1 \
+	"$(awk '$NF == "io_uring_enter" && NF == 6 { print $5 }' "$T/fail.strace")"
+
 # One socket on two fds (dup()): set on the first, already set on the
 # second, with the ring as without it.
 client "kdup$$" "$SRV" -n 20 -d
