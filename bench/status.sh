@@ -16,11 +16,11 @@
 # on the same sockets with one system call each and does nothing else:
 # what the work costs the kernel without io_uring, which kashim uses
 # where it can (src/cmd/uring.h) and so can come in under it. kashim
-# --apply without io_uring (tests/cmd/nouring.c) and the system calls
-# per socket of one more run are printed beside it.
+# --apply without io_uring (tests/lib/deny.c refuses io_uring_setup) and
+# the system calls per socket of one more run are printed beside it.
 #
 # Needs no make: the helpers (tests/cmd/holder.c, bench/tw.c,
-# bench/bare.c, tests/cmd/nouring.c) are compiled into a temporary
+# bench/bare.c, tests/lib/deny.c) are compiled into a temporary
 # directory with cc; the command measured is $KASHIM (default:
 # src/kashim of this tree, which must be built). CPU time is user + system of the command and its
 # threads (bash's `time`), the least of 3 runs each. Targets (issue 22,
@@ -44,7 +44,7 @@ if [ "${1:-}" != --inside ]; then
 	cc -O2 -o "$dir/holder" "$top/tests/cmd/holder.c" &&
 		cc -O2 -o "$dir/tw" "$top/bench/tw.c" &&
 		cc -O2 -o "$dir/bare" "$top/bench/bare.c" &&
-		cc -O2 -o "$dir/nouring" "$top/tests/cmd/nouring.c" || exit 2
+		cc -O2 -o "$dir/deny" "$top/tests/lib/deny.c" || exit 2
 	unshare -n -p -f --mount-proc "$BASH" "$0" --inside "$dir"
 	exit $?
 fi
@@ -188,7 +188,7 @@ done))
 n1=$(sockets_seen)
 b1=$(least $(for idle in 34 35 36; do once /dev/null in_clients "$dir/bare" apply $idle; done))
 u1=$(least $(for idle in 46 47 48; do
-	once /dev/null in_clients "$dir/nouring" "$KASHIM" --apply --all --override --idle $idle
+	once /dev/null in_clients "$dir/deny" io_uring_setup ENOSYS -- "$KASHIM" --apply --all --override --idle $idle
 done))
 a2=$(least $(for idle in 37 38 39; do
 	once "$dir/apply.out" "$KASHIM" --apply --all --override --idle $idle

@@ -150,7 +150,7 @@ BPF_TEST_PACKAGES := util-linux python3 libc6-dev iproute2 nftables mawk
 DEPS_PACKAGES += $(BPF_PACKAGES) $(BPF_TEST_PACKAGES)
 BPF_TEST_DIR := tests/build/bpf
 BPF_TEST_PROGS := $(BPF_TEST_DIR)/peer $(BPF_TEST_DIR)/peer-static \
-	$(BPF_TEST_DIR)/probe $(BPF_TEST_DIR)/deny_bpf
+	$(BPF_TEST_DIR)/probe tests/build/deny
 BPF_OPTIONAL := golang-go liburing-dev
 
 $(BPF_TEST_DIR):
@@ -165,11 +165,8 @@ $(BPF_TEST_DIR)/peer: tests/bpf/peer.c | $(BPF_TEST_DIR)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 # Can this host load and attach BPF at all? Decides the SKIP, without
-# kashim-bpf. And a command run with bpf() refused by seccomp.
+# kashim-bpf. (tests/build/deny runs a command with bpf() refused.)
 $(BPF_TEST_DIR)/probe: tests/bpf/probe.c | $(BPF_TEST_DIR)
-	$(CC) $(TEST_CFLAGS) -o $@ $<
-
-$(BPF_TEST_DIR)/deny_bpf: tests/bpf/deny_bpf.c | $(BPF_TEST_DIR)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 # Out of LD_PRELOAD's reach: kashim-bpf must set its sockets all the same.

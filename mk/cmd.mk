@@ -38,8 +38,7 @@ CMD_TEST_DIR := tests/build/cmd
 CMD_TEST_PROGS := $(CMD_TEST_DIR)/sockpair $(CMD_TEST_DIR)/static \
 	$(CMD_TEST_DIR)/golike $(CMD_TEST_DIR)/golike-section \
 	$(CMD_TEST_DIR)/libother.so $(CMD_TEST_DIR)/holder \
-	$(CMD_TEST_DIR)/libvanish.so $(CMD_TEST_DIR)/applyee \
-	$(CMD_TEST_DIR)/nouring
+	$(CMD_TEST_DIR)/libvanish.so $(CMD_TEST_DIR)/applyee tests/build/deny
 
 $(CMD_TEST_DIR):
 	mkdir -p $@
@@ -71,10 +70,6 @@ $(CMD_TEST_DIR)/golike-section: tests/cmd/hello.c tests/cmd/go-note.s | $(CMD_TE
 
 # Connections made before `kashim --apply` looks, or an fd table churning.
 $(CMD_TEST_DIR)/applyee: tests/cmd/applyee.c | $(CMD_TEST_DIR)
-	$(CC) $(TEST_CFLAGS) -o $@ $<
-
-# A command run as on a kernel without io_uring (a seccomp filter).
-$(CMD_TEST_DIR)/nouring: tests/cmd/nouring.c | $(CMD_TEST_DIR)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 # Preloaded into `kashim --status`: the process scanned exits mid-scan.

@@ -27,6 +27,11 @@ tests/build/test_conf: tests/unit/test_conf.c $(CONF_OBJS) $(COMMON_OBJS) \
 tests/build/test_ring: tests/unit/test_ring.c src/cmd/uring.o | tests/build
 	$(CC) $(TEST_CFLAGS) $(CHECK_CFLAGS) -o $@ $^ $(CHECK_LIBS)
 
+# A command run with one system call refused (seccomp): bpf() for
+# check-bpf, io_uring for check-cmd.
+tests/build/deny: tests/lib/deny.c | tests/build
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
 # Preloaded helpers: a second library whose constructor makes a socket,
 # and one whose dlsym() finds nothing.
 tests/build/libctor.so: tests/preload/lib/ctor.c tests/preload/common.h \

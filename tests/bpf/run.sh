@@ -412,11 +412,11 @@ kb detach --cgroup "$CG" --idle 5; refused $? "detach with a settings option" "^
 kb frobnicate; refused $? "an unknown command" "^kashim-bpf: unknown command" 2
 
 echo "== bpf() refused: not permitted (seccomp) is not a missing kernel feature"
-"$B/deny_bpf" EPERM env -i PATH="$PATH" KASHIM_CONFIG= "$KB" attach --cgroup "$CG" \
+"$ROOT/tests/build/deny" bpf EPERM -- env -i PATH="$PATH" KASHIM_CONFIG= "$KB" attach --cgroup "$CG" \
 	>"$T/attach.out" 2>"$T/attach.err"
 refused $? "bpf() refused by seccomp (EPERM)" "^kashim-bpf: the kernel does not permit bpf\(\).*seccomp"
 if grep -q "this kernel" "$T/attach.err"; then bad "EPERM called a missing feature: $(cat "$T/attach.err")"; fi
-"$B/deny_bpf" EINVAL env -i PATH="$PATH" KASHIM_CONFIG= "$KB" attach --cgroup "$CG" \
+"$ROOT/tests/build/deny" bpf EINVAL -- env -i PATH="$PATH" KASHIM_CONFIG= "$KB" attach --cgroup "$CG" \
 	>"$T/attach.out" 2>"$T/attach.err"
 refused $? "bpf() answering EINVAL (a kernel without it)" "^kashim-bpf: this kernel .*CONFIG_CGROUP_BPF"
 

@@ -273,19 +273,24 @@ contains "churn: no socket of port B got keep-alive" "misset 0" "$(cat "$T/churn
 lacks "churn: no failure" "	failed	" "$(cat "$T/churn.applied")"
 
 echo "# through io_uring, and through system calls alone (no io_uring)"
+DENY=$TOP/tests/build/deny
+# nouring CMD...: CMD as on a kernel without io_uring (seccomp).
+nouring() {
+	"$DENY" io_uring_setup ENOSYS -- "$@"
+}
 server "kusv$$"
 US_PID=$SPID
 client "kur$$" "$SPORT" -n 40
 UR_PID=$CPID
 for args in "--apply --dry-run --json" "--apply --dry-run --override --idle 9" "--status --json"; do
-	run "$B/nouring" "$KASHIM" $args "$UR_PID" "$US_PID"
+	run nouring "$KASHIM" $args "$UR_PID" "$US_PID"
 	NO_OUT=$OUT
 	NO_RC=$RC
 	run "$KASHIM" $args "$UR_PID" "$US_PID"
 	expect "no io_uring: $args: the same exit status" "$NO_RC" "$RC"
 	expect "no io_uring: $args: the same answer" "$NO_OUT" "$OUT"
 done
-run "$B/nouring" "$KASHIM" --apply --idle 31 "$UR_PID"
+run nouring "$KASHIM" --apply --idle 31 "$UR_PID"
 expect "no io_uring: exit 0" 0 "$RC"
 expect "no io_uring: read back" "40 on 31 15 4 0" "$(opts $UR_PID)"
 # calls FILE NAME: how many NAME system calls strace -c counted;
@@ -296,7 +301,7 @@ calls() {
 answered() {
 	awk -v n="$2" '$NF == n { c = $4 - (NF == 6 ? $5 : 0) } END { print c + 0 }' "$1"
 }
-strace -f -qq -c -o "$T/nouring.strace" "$B/nouring" "$KASHIM" --apply --override --idle 32 "$UR_PID" >/dev/null 2>&1
+nouring strace -f -qq -c -o "$T/nouring.strace" "$KASHIM" --apply --override --idle 32 "$UR_PID" >/dev/null 2>&1
 expect "no io_uring: read back after --override" "40 on 32 15 4 0" "$(opts $UR_PID)"
 expect "no io_uring: one setsockopt() per socket" 40 "$(calls "$T/nouring.strace" setsockopt)"
 strace -f -qq -c -o "$T/ring.strace" "$KASHIM" --apply --override --idle 33 "$UR_PID" >"$T/ring.out" 2>&1
@@ -316,7 +321,7 @@ n=$(calls "$T/ring.strace" io_uring_enter)
 # A submit of sets that fails (each io_uring_enter() of 32 or 8
 # requests: the sets of 40 sockets, 32 and 8 per batch) is made good
 # with setsockopt(): every socket set, none reported failed.
-run "$B/nouring" -s 32 -s 8 strace -f -qq -c -o "$T/fail.strace" "$KASHIM" --apply --override --idle 36 "$UR_PID"
+run "$DENY" io_uring_enter EIO 32 8 -- strace -f -qq -c -o "$T/fail.strace" "$KASHIM" --apply --override --idle 36 "$UR_PID"
 expect "a failed submit of sets: exit 0" 0 "$RC"
 contains "a failed submit of sets: every socket set" "40 sockets: 40 set, 0 already set, 0 left alone, 0 failed" "$OUT"
 expect "a failed submit of sets: read back" "40 on 36 15 4 0" "$(opts $UR_PID)"
@@ -332,7 +337,7 @@ client "kdp2$$" "$SRV" -n 20 -d
 DUP2=$CPID
 run "$KASHIM" --apply --idle 34 "$DUP1"
 contains "io_uring: a socket on two fds: set once, then already set" "40 sockets: 20 set, 20 already set" "$OUT"
-run "$B/nouring" "$KASHIM" --apply --idle 34 "$DUP2"
+run nouring "$KASHIM" --apply --idle 34 "$DUP2"
 contains "no io_uring: a socket on two fds: set once, then already set" "40 sockets: 20 set, 20 already set" "$OUT"
 expect "a socket on two fds: read back" "40 on 34 15 4 0" "$(opts $DUP1)"
 # With fds 0 to 5 only (3 to 5 closed here, whatever the shell holds):
@@ -340,7 +345,7 @@ expect "a socket on two fds: read back" "40 on 34 15 4 0" "$(opts $DUP1)"
 # then does without the ring rather than without the sockets.
 (exec 3>&- 4>&- 5>&- && ulimit -n 6 && "$KASHIM" --status "$DUP1") >"$T/low.ring" 2>&1
 echo "rc $?" >>"$T/low.ring"
-(exec 3>&- 4>&- 5>&- && ulimit -n 6 && "$B/nouring" "$KASHIM" --status "$DUP1") >"$T/low.none" 2>&1
+(exec 3>&- 4>&- 5>&- && ulimit -n 6 && nouring "$KASHIM" --status "$DUP1") >"$T/low.none" 2>&1
 echo "rc $?" >>"$T/low.none"
 contains "ulimit -n 6: every socket shown, exit 0" "1 process, 40 connections, 40 with keep-alive, 0 without, 0 not inspectable
 rc 0" "$(tail -n 2 "$T/low.ring")"
