@@ -283,6 +283,7 @@ static bool held_twice(const struct scan *sc, int i)
 static int flush(struct scan *sc)
 {
 	int rc = 0, n = sc->npend;
+	int cookie_res[HELD_MAX], keepalive_res[HELD_MAX];
 	bool sets = false;
 
 	sc->npend = 0;
@@ -291,18 +292,18 @@ static int flush(struct scan *sc)
 	for (int i = 0; i < n; i++) {
 		struct dupsock *d = &sc->pend[i];
 
-		d->cookie_res = d->keepalive_res = -EIO;
+		cookie_res[i] = keepalive_res[i] = -EIO;
 		kashim_ring_get(sc->ring, d->s, SOL_SOCKET, SO_COOKIE, &d->cookie,
-				sizeof(d->cookie), &d->cookie_res);
+				sizeof(d->cookie), &cookie_res[i]);
 		kashim_ring_get(sc->ring, d->s, SOL_SOCKET, SO_KEEPALIVE,
 				&d->v.keepalive, sizeof(d->v.keepalive),
-				&d->keepalive_res);
+				&keepalive_res[i]);
 	}
 	(void)kashim_ring_submit(sc->ring); /* a failure: every res < 0 */
 	for (int i = 0; i < n && rc == 0; i++) {
 		struct dupsock *d = &sc->pend[i];
 		uint64_t key = d->cookie;
-		bool sock = d->cookie_res == (int)sizeof(d->cookie) ||
+		bool sock = cookie_res[i] == (int)sizeof(d->cookie) ||
 			    key_of(sc, d->s, &key);
 
 		d->cookie = sock ? key : 0;
@@ -311,7 +312,7 @@ static int flush(struct scan *sc)
 				settle(sc, i);
 			sets = false;
 			d->known = 0; /* read before those sets */
-		} else if (d->keepalive_res == (int)sizeof(d->v.keepalive)) {
+		} else if (keepalive_res[i] == (int)sizeof(d->v.keepalive)) {
 			d->known |= 1u << KASHIM_OPT_KA;
 		}
 		d->ring = sc->ring->fd >= 0 ? sc->ring : NULL;

@@ -185,8 +185,7 @@ struct dupsock {
 	unsigned char set_opt[KASHIM_NOPTS];
 	int set_val[KASHIM_NOPTS];
 	int set_res[KASHIM_NOPTS]; /* 0, or -errno (-ECANCELED: not run) */
-	uint64_t cookie;      /* what the ring read: SO_COOKIE ... */
-	int cookie_res, keepalive_res; /* ... and the outcomes */
+	uint64_t cookie;      /* SO_COOKIE, as the ring read it */
 };
 
 /*

@@ -17,8 +17,6 @@
 
 #include "uring.h"
 
-#if defined(SYS_io_uring_setup) && defined(SYS_io_uring_enter)
-
 /* The kernel's ABI (include/uapi/linux/io_uring.h, Linux 6.7). */
 struct sqe {
 	uint8_t opcode, flags;
@@ -263,47 +261,6 @@ int kashim_ring_submit(struct kashim_ring *r)
 		kashim_ring_close(r);
 	return rc;
 }
-
-#else /* no io_uring in this libc's headers */
-
-int kashim_ring_open(struct kashim_ring *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->fd = -1;
-	r->tried = true;
-	return -ENOSYS;
-}
-
-void kashim_ring_close(struct kashim_ring *r)
-{
-	r->fd = -1;
-	r->tried = true;
-}
-
-int kashim_ring_get(struct kashim_ring *r, int s, int level, int name,
-		    void *val, unsigned len, int *res)
-{
-	(void)r, (void)s, (void)level, (void)name, (void)val, (void)len;
-	*res = -ENOSYS;
-	return -ENOSYS;
-}
-
-int kashim_ring_set(struct kashim_ring *r, int s, int level, int name,
-		    const void *val, unsigned len, int *res, bool link)
-{
-	(void)r, (void)s, (void)level, (void)name, (void)val, (void)len,
-		(void)link;
-	*res = -ENOSYS;
-	return -ENOSYS;
-}
-
-int kashim_ring_submit(struct kashim_ring *r)
-{
-	(void)r;
-	return -ENOSYS;
-}
-
-#endif
 
 void kashim_ring_init(struct kashim_ring *r)
 {
