@@ -77,7 +77,9 @@ static size_t cut_points(const struct kashim_settings *s, uint32_t *cut,
 	for (size_t i = 0; i <= s->nrules; i++) {
 		const struct kashim_match *m = &kashim_rule_at(s, i)->m;
 
-		for (size_t j = 0; cuts(s, i, all) && j < m->nports; j++) {
+		if (!cuts(s, i, all))
+			continue;
+		for (size_t j = 0; j < m->nports; j++) {
 			uint32_t lo = m->ports[j].lo, end = m->ports[j].hi + 1u;
 
 			bits[lo / 64] |= 1ull << (lo % 64);
