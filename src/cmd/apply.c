@@ -74,8 +74,8 @@ static const char *dir_name(unsigned d)
 /* One value ("?" when unknown; keep-alive as on/off). */
 static void val(struct kashim_text *t, int v, bool onoff)
 {
-	if (v >= 0 && onoff)
-		kashim_text_str(t, v ? "on" : "off");
+	if (onoff)
+		kashim_text_onoff(t, v);
 	else
 		kashim_text_opt(t, v);
 }
@@ -211,12 +211,13 @@ static void json_conn(const struct status *st, const struct conn *c)
 		printf("null");
 	printf(", \"result\": \"%s\", \"reason\": ",
 	       result_name(st, c->ap.result));
-	detail(c, &t);
 	if (c->ap.result == KASHIM_APPLY_SET ||
-	    c->ap.result == KASHIM_APPLY_ALREADY)
+	    c->ap.result == KASHIM_APPLY_ALREADY) {
 		printf("null");
-	else
+	} else {
+		detail(c, &t);
 		kashim_report_json_str(d);
+	}
 	printf(", \"before\": ");
 	json_opts(&c->v);
 	printf(", \"after\": ");
@@ -272,9 +273,10 @@ static void burst_note(const struct apply_sum *sum)
 		sum->timers, backlog, 2 * sum->timers);
 }
 
-/* --apply's answer: printed; exit status 1 when an option failed, a
- * PID or name was missing, or a process asked for could not be read. */
-static int apply_answer(const struct status *st, int rc)
+/* --apply's answer: printed; exit status 1 when an option failed (or,
+ * kashim_status_run() adds, a PID or name was missing, or a process asked
+ * for could not be read). */
+static int apply_answer(const struct status *st)
 {
 	struct apply_sum sum;
 
@@ -285,8 +287,7 @@ static int apply_answer(const struct status *st, int rc)
 		print_text(st, &sum);
 	if (!st->opts->dry_run)
 		burst_note(&sum);
-	return (sum.n[KASHIM_APPLY_FAILED] > 0) | rc |
-	       (st->opts->ntargets > 0 && st->nrefused > 0);
+	return sum.n[KASHIM_APPLY_FAILED] > 0;
 }
 
 int kashim_cmd_apply(struct kashim_status_opts *o)

@@ -174,10 +174,10 @@ static const struct kashim_rule *rule_of(const struct tcptab *tab,
 	r = kashim_rule_for(set, dir, port, peer);
 	if (r)
 		return r;
-	m = kashim_rule_matched(set, dir, port, peer);
 	if (!set->top.v.enable)
 		left(c, KASHIM_APPLY_LEFT, "enable = false");
-	else if (m && !m->v.enable) {
+	else if ((m = kashim_rule_matched(set, dir, port, peer)) &&
+		 !m->v.enable) {
 		c->ap.rule = m->name;
 		left(c, KASHIM_APPLY_LEFT, "its rule says enable = false");
 	} else
@@ -293,19 +293,18 @@ static const char *const opt_label[KASHIM_NOPTS] = {
 /*
  * Queue the sets of d on its ring, linked: each runs only if the one
  * before it succeeded, as the sets made one by one stop at the first
- * the kernel refuses. Returns 0 or -ENOSPC.
+ * the kernel refuses. One the ring cannot take keeps its -ECANCELED,
+ * and kashim_apply_settle() makes it.
  */
-static int queue_sets(struct dupsock *d)
+static void queue_sets(struct dupsock *d)
 {
 	for (unsigned j = 0; j < d->nset; j++) {
 		const struct kashim_opt_id *id = &kashim_opt_id[d->set_opt[j]];
 
-		if (kashim_ring_set(d->ring, d->s, id->level, id->name,
-				    &d->set_val[j], sizeof(d->set_val[j]),
-				    &d->set_res[j], j + 1 < d->nset) < 0)
-			return -ENOSPC;
+		(void)kashim_ring_set(d->ring, d->s, id->level, id->name,
+				      &d->set_val[j], sizeof(d->set_val[j]),
+				      &d->set_res[j], j + 1 < d->nset);
 	}
-	return 0;
 }
 
 void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
@@ -334,33 +333,30 @@ void kashim_apply_socket(const struct status *st, const struct tcptab *tab,
 
 		if (*after == p.o[i].value)
 			continue;
-		if (!st->opts->dry_run && d->ring) { /* settled later */
-			d->set_opt[d->nset] = (unsigned char)p.o[i].opt;
-			d->set_val[d->nset++] = p.o[i].value;
+		if (st->opts->dry_run) { /* what it would set */
+			*after = p.o[i].value;
+			changed++;
 			continue;
 		}
-		if (!st->opts->dry_run &&
-		    setsockopt(d->s, p.o[i].level, p.o[i].name, &p.o[i].value,
-			       sizeof(p.o[i].value)) < 0) {
-			c->ap.err = errno;
-			left(c, KASHIM_APPLY_FAILED, opt_label[p.o[i].opt]);
-			return;
-		}
-		*after = p.o[i].value;
-		changed++;
+		d->set_opt[d->nset] = (unsigned char)p.o[i].opt;
+		d->set_val[d->nset] = p.o[i].value;
+		d->set_res[d->nset++] = -ECANCELED; /* not made yet */
 	}
-	if (d->nset && queue_sets(d) < 0) {
-		d->nset = 0; /* cannot happen: the ring holds every set */
-		c->ap.err = ENOSPC;
-		left(c, KASHIM_APPLY_FAILED, "the batch of sets");
-	} else if (changed || d->nset)
-		c->ap.result = KASHIM_APPLY_SET;
-	else
+	if (!changed && !d->nset) {
 		left(c, KASHIM_APPLY_LEFT,
 		     c->v.keepalive == 1 ? "the program set its own keep-alive "
 					 "(override = false)"
 					 : "the program set its own values "
 					   "(override = false)");
+		return;
+	}
+	c->ap.result = KASHIM_APPLY_SET;
+	if (d->nset && d->ring) {
+		queue_sets(d); /* settled once the batch is submitted */
+	} else if (d->nset) {
+		kashim_apply_settle(c, d); /* made now, one by one */
+		d->nset = 0;
+	}
 }
 
 void kashim_apply_settle(struct conn *c, const struct dupsock *d)
@@ -370,8 +366,8 @@ void kashim_apply_settle(struct conn *c, const struct dupsock *d)
 		int err = -d->set_res[j];
 
 		/* What the ring did not make (refused, cancelled after such a
-		 * set, or never run: a submit that failed) is made as without
-		 * it, and setsockopt()'s answer is the one reported. */
+		 * set, never run: a submit that failed, or no ring at all) is
+		 * made with setsockopt(), whose answer is the one reported. */
 		if (err > 0)
 			err = setsockopt(d->s, id->level, id->name, &d->set_val[j],
 					 sizeof(d->set_val[j])) == 0

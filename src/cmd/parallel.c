@@ -18,8 +18,6 @@
 
 #include "status.h"
 
-#define MAX_WORKERS KASHIM_MAX_WORKERS
-
 /* One thread and its part of the answer. */
 struct worker {
 	pthread_t thread;
@@ -65,11 +63,12 @@ static void *work(void *arg)
 	return NULL;
 }
 
-/* How many threads for n processes: one per CPU, at most MAX_WORKERS. */
+/* How many threads for n processes: one per CPU, at most KASHIM_MAX_WORKERS. */
 static int workers_for(size_t n)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int k = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (int)cpus;
+	int k = cpus < 1 ? 1 : cpus > KASHIM_MAX_WORKERS ? KASHIM_MAX_WORKERS
+							      : (int)cpus;
 
 	return n < (size_t)k ? (n ? (int)n : 1) : k;
 }
@@ -117,7 +116,7 @@ static int merge(struct status *st, const struct worker *w,
 
 int kashim_scan_parallel(struct status *st, struct cands *c)
 {
-	struct worker w[MAX_WORKERS];
+	struct worker w[KASHIM_MAX_WORKERS];
 	int n = workers_for(c->n), rc = 0;
 
 	memset(w, 0, sizeof(w));

@@ -169,9 +169,7 @@ static void row_cells(const struct status *st, const struct proc *p,
 	kashim_text_ep(&t[3], &c->local, c->v6);
 	kashim_text_ep(&t[4], &c->peer, c->v6);
 	kashim_text_str(&t[5], kashim_tcp_state_name(c->state));
-	kashim_text_str(&t[6], c->v.keepalive < 0 ? "?"
-			       : c->v.keepalive	  ? "on"
-						  : "off");
+	kashim_text_onoff(&t[6], c->v.keepalive);
 	kashim_text_opt(&t[7], c->v.idle);
 	kashim_text_opt(&t[8], c->v.interval);
 	kashim_text_opt(&t[9], c->v.count);

@@ -116,6 +116,8 @@ static int fd_number(const char *name)
 
 /* Duplicates held open at most, to be closed together. */
 #define HELD_MAX 32
+_Static_assert(HELD_MAX * KASHIM_NOPTS <= KASHIM_RING_ENTRIES,
+	       "a ring holds every set of a batch");
 
 /* What one process's scan needs at hand. */
 struct scan {

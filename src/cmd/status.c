@@ -222,19 +222,6 @@ void kashim_status_refused(const struct status *st)
 	fprintf(stderr, "; %s\n", refusal_hint(st->refused[0].err));
 }
 
-/* The exit status the answer earns (see kashim_cmd_status()). */
-static int verdict(const struct status *st, int rc)
-{
-	bool asked = st->opts->ntargets > 0;
-
-	if (rc || (asked && st->nrefused))
-		return 1;
-	for (size_t p = 0; st->opts->limit && p < st->nprocs; p++)
-		for (size_t k = 0; k < st->procs[p].n; k++)
-			if (kashim_conn_cut(&st->procs[p].conn[k], st->opts->limit))
-				return KASHIM_EXIT_CUT;
-	return 0;
-}
 
 /* A PID operand gone before or during its scan: say so. Returns 1 if any. */
 static int pids_gone(const struct cands *c, const char *mode)
@@ -280,7 +267,7 @@ int kashim_status_scan(struct status *st, struct tcptabs *tabs)
 }
 
 int kashim_status_run(const struct kashim_status_opts *o,
-		      int (*answer)(const struct status *st, int rc))
+		      int (*answer)(const struct status *st))
 {
 	struct status st = { .opts = o };
 	struct tcptabs *tabs = kashim_tcptabs_new();
@@ -291,18 +278,25 @@ int kashim_status_run(const struct kashim_status_opts *o,
 		fprintf(stderr, "kashim: %s: %s\n", mode_name(o), strerror(-rc));
 		rc = 1;
 	} else {
+		int earned;
+
 		kashim_status_refused(&st);
-		rc = answer(&st, rc);
+		earned = answer(&st);
+		rc = rc || (o->ntargets > 0 && st.nrefused) ? 1 : earned;
 	}
 	kashim_status_free(&st);
 	return fflush(stdout) == 0 ? rc : 1;
 }
 
-/* --status's answer: printed, and the exit status it earns. */
-static int status_answer(const struct status *st, int rc)
+/* --status's answer: printed, and the exit status it earns (see
+ * kashim_cmd_status()): KASHIM_EXIT_CUT when a connection would be cut. */
+static int status_answer(const struct status *st)
 {
+	struct status_sum sum;
+
 	kashim_status_print(st);
-	return verdict(st, rc);
+	kashim_status_sum(st, &sum);
+	return sum.cut ? KASHIM_EXIT_CUT : 0;
 }
 
 int kashim_cmd_status(const struct kashim_status_opts *o)

@@ -48,9 +48,8 @@ int kashim_grow(void *v, size_t *cap, size_t want, size_t size);
  * One process's scan: its TCP sockets, in fd order, added to st as one
  * struct proc, or it is noted as refused (not a kernel thread). ring:
  * the calling thread's (uring.h), or NULL or closed for system calls
- * only. Returns
- * 0, -ESRCH when it is gone, KASHIM_SCAN_GONE when it exited during the
- * scan (what was read of it is dropped), or -ENOMEM.
+ * only. Returns 0, -ESRCH when it is gone, KASHIM_SCAN_GONE when it
+ * exited during the scan (what was read of it is dropped), or -ENOMEM.
  */
 #define KASHIM_SCAN_GONE (-EOWNERDEAD)
 int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
@@ -64,13 +63,14 @@ int kashim_scan_process(struct status *st, struct tcptabs *tabs, pid_t pid,
 int kashim_status_scan(struct status *st, struct tcptabs *tabs);
 
 /*
- * Run a scan for o (kashim_status_scan()), then answer(st, rc) with what
- * it found and its rc (0 or 1), unless it failed (said on stderr, exit
- * status 1). Returns answer's exit status, or 1 when stdout could not be
- * written.
+ * Run a scan for o (kashim_status_scan()), then answer(st), which prints
+ * what it found and returns the exit status that earns, unless the scan
+ * failed (said on stderr, exit status 1). Returns answer's exit status,
+ * or 1 when a PID or name was missing, a process asked for could not be
+ * read, or stdout could not be written.
  */
 int kashim_status_run(const struct kashim_status_opts *o,
-		      int (*answer)(const struct status *st, int rc));
+		      int (*answer)(const struct status *st));
 
 /* The processes that could not be read, counted and named on one line
  * of stderr, with what right was missing. */
@@ -92,8 +92,7 @@ void kashim_status_free(struct status *st);
 
 /* A socket as the kernel's TCP table lists it. */
 struct tcp_entry {
-	unsigned long inode;
-	uint64_t cookie; /* the kernel's socket cookie; 0 from /proc */
+	uint64_t key; /* its cookie (sock_diag) or inode (/proc): see below */
 	bool v6;
 	unsigned char state;
 	struct endpoint local, peer;
@@ -127,8 +126,6 @@ bool kashim_tcptab_by_cookie(const struct tcptab *t);
 const struct tcp_entry *kashim_tcptab_find(const struct tcptab *t,
 					   uint64_t key);
 
-/* The inode of a "socket:[N]" or "net:[N]" link text, or 0. */
-unsigned long kashim_link_inode(const char *text);
 
 /*
  * The keep-alive sysctls of t's network namespace (read in it), each -1
@@ -170,16 +167,16 @@ const struct kashim_settings *kashim_apply_settings(const struct status *st,
 
 /*
  * A socket being looked at: the duplicate scan.c holds, what is read of
- * it already, and how --apply sets its options: at once with
- * setsockopt(), or queued on the scanning thread's ring (uring.h) and
- * settled once the batch is submitted (kashim_apply_settle()).
+ * it already, and the sets --apply makes on it: queued on the scanning
+ * thread's ring (uring.h) and settled once the batch is submitted, or,
+ * without a ring, made at once, one by one (kashim_apply_settle()).
  */
 struct dupsock {
 	int s;                /* the duplicate, in this process */
 	int fd;               /* its number in the process scanned */
 	unsigned known;       /* options read already, as bits, ... */
 	struct optvals v;     /* ... their values */
-	struct kashim_ring *ring; /* NULL: set at once */
+	struct kashim_ring *ring; /* NULL: sets made at once */
 	size_t conn;          /* its socket's index in the answer */
 	unsigned nset;        /* the sets queued, in order: */
 	unsigned char set_opt[KASHIM_NOPTS];

@@ -36,7 +36,7 @@
 struct tcptab {
 	unsigned long netns;
 	bool bad;       /* could not be read: every lookup misses */
-	bool by_cookie; /* read through sock_diag: every entry has a cookie */
+	bool by_cookie; /* read through sock_diag: every key is a cookie */
 	struct tcp_entry *v;
 	size_t n, cap;
 	uint32_t *slot; /* index + 1 into v, 0 for empty; mask + 1 slots */
@@ -53,16 +53,34 @@ struct tcptabs {
 	size_t n;
 };
 
-/* The namespace of this process, 0 when it cannot be read. */
-static unsigned long own_netns(void)
+/* The inode of a "socket:[N]" or "net:[N]" link text, or 0. */
+static unsigned long link_inode(const char *text)
+{
+	const char *open = strchr(text, '[');
+
+	return open ? strtoul(open + 1, NULL, 10) : 0;
+}
+
+/* The namespace a /proc/.../ns/net link names, 0 when it cannot be
+ * read. */
+static unsigned long ns_inode(const char *path)
 {
 	char link[64];
-	ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
 
 	if (n <= 0)
 		return 0;
 	link[n] = '\0';
-	return kashim_link_inode(link);
+	return link_inode(link);
+}
+
+/* The network namespace of pid, or 0 when it cannot be read. */
+static unsigned long netns_of(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	return ns_inode(path);
 }
 
 struct tcptabs *kashim_tcptabs_new(void)
@@ -74,7 +92,7 @@ struct tcptabs *kashim_tcptabs_new(void)
 		return NULL;
 	}
 	if (all)
-		all->own = own_netns();
+		all->own = ns_inode("/proc/self/ns/net");
 	return all;
 }
 
@@ -90,27 +108,6 @@ void kashim_tcptabs_free(struct tcptabs *all)
 	free(all->t);
 	pthread_mutex_destroy(&all->lock);
 	free(all);
-}
-
-unsigned long kashim_link_inode(const char *text)
-{
-	const char *open = strchr(text, '[');
-
-	return open ? strtoul(open + 1, NULL, 10) : 0;
-}
-
-/* The network namespace of pid, or 0 when it cannot be read. */
-static unsigned long netns_of(pid_t pid)
-{
-	char path[64], link[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return kashim_link_inode(link);
 }
 
 /* Hex words of the table's address column into addr (as the kernel
@@ -167,7 +164,7 @@ static bool parse_line(char *line, bool v6, struct tcp_entry *e)
 	st = strtoul(w[3], &end, 16);
 	if (*end || st > 255)
 		return false;
-	e->inode = strtoul(w[9], &end, 10);
+	e->key = strtoull(w[9], &end, 10); /* the inode */
 	if (*end)
 		return false;
 	e->v6 = v6;
@@ -218,7 +215,7 @@ static int read_table(struct tcptab *t, pid_t pid, const char *name, bool v6)
 		return v6 ? 0 : -1;
 	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	while (rc == 0 && fgets(line, sizeof(line), f))
-		if (parse_line(line, v6, &e) && e.inode) /* 0: no fd holds it */
+		if (parse_line(line, v6, &e) && e.key) /* 0: no fd holds it */
 			rc = add_entry(t, &e);
 	fclose(f);
 	return rc;
@@ -241,9 +238,7 @@ static int add_diag(struct tcptab *t, const struct inet_diag_msg *m)
 	if (!m->idiag_inode)
 		return 0;
 	memset(&e, 0, sizeof(e));
-	e.inode = m->idiag_inode;
-	e.cookie = m->id.idiag_cookie[0] |
-		   (uint64_t)m->id.idiag_cookie[1] << 32;
+	e.key = m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
 	e.v6 = m->idiag_family == AF_INET6;
 	e.state = m->idiag_state;
 	memcpy(e.local.addr, m->id.idiag_src, e.v6 ? 16 : 4);
@@ -451,12 +446,6 @@ static int read_namespace(struct tcptab *t, pid_t pid, bool here)
 		       : 0;
 }
 
-/* What t is indexed by, of e. */
-static uint64_t key_of(const struct tcptab *t, const struct tcp_entry *e)
-{
-	return t->by_cookie ? e->cookie : e->inode;
-}
-
 /* The first slot to try for key (Fibonacci hashing: neighbouring
  * inodes and cookies land far apart). */
 static size_t slot_of(const struct tcptab *t, uint64_t key)
@@ -476,7 +465,7 @@ static int index_table(struct tcptab *t)
 		return -1;
 	t->mask = size - 1;
 	for (size_t i = 0; i < t->n; i++) {
-		size_t h = slot_of(t, key_of(t, &t->v[i]));
+		size_t h = slot_of(t, t->v[i].key);
 
 		while (t->slot[h])
 			h = (h + 1) & t->mask;
@@ -536,7 +525,7 @@ const struct tcp_entry *kashim_tcptab_find(const struct tcptab *t,
 	if (!t || t->bad || !t->slot)
 		return NULL;
 	for (h = slot_of(t, key); t->slot[h]; h = (h + 1) & t->mask)
-		if (key_of(t, &t->v[t->slot[h] - 1]) == key)
+		if (t->v[t->slot[h] - 1].key == key)
 			return &t->v[t->slot[h] - 1];
 	return NULL;
 }

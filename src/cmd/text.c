@@ -49,6 +49,14 @@ void kashim_text_opt(struct kashim_text *t, int v)
 		kashim_text_uint(t, (unsigned long)v);
 }
 
+void kashim_text_onoff(struct kashim_text *t, int v)
+{
+	if (v < 0)
+		put(t, "?", 1);
+	else
+		kashim_text_str(t, v ? "on" : "off");
+}
+
 void kashim_text_addr(struct kashim_text *t, const struct endpoint *e, bool v6)
 {
 	if (v6) { /* the shortest form (RFC 5952) is inet_ntop()'s to write */

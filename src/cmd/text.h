@@ -34,6 +34,9 @@ void kashim_text_uint(struct kashim_text *t, unsigned long v);
 /* An option's value: the number, or "?" when it is unknown (< 0). */
 void kashim_text_opt(struct kashim_text *t, int v);
 
+/* SO_KEEPALIVE's value: on or off, or "?" when it is unknown (< 0). */
+void kashim_text_onoff(struct kashim_text *t, int v);
+
 /* An address (no port), as inet_ntop() writes it. */
 void kashim_text_addr(struct kashim_text *t, const struct endpoint *e,
 		      bool v6);

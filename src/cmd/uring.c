@@ -1,13 +1,15 @@
 /*
  * uring.c - socket options through io_uring (uring.h).
  *
- * The ring is set up by hand, with the kernel's ABI written out here
- * (the socket commands came in Linux 6.7, after the headers a Debian 12
- * build has), and no liburing: one ring per scanning thread, requests
- * queued, one io_uring_enter() per batch. Every socket command runs at
- * once, in the submitting call, so a submit returns with every answer.
+ * The ring is set up by hand, with no liburing, from the kernel's header
+ * (what the socket commands, Linux 6.7, added to it after the headers a
+ * Debian 12 build has is written out here): one ring per scanning
+ * thread, requests queued, one io_uring_enter() per batch. Every socket
+ * command runs at once, in the submitting call, so a submit returns
+ * with every answer.
  */
 #include <errno.h>
+#include <linux/io_uring.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,7 +19,11 @@
 
 #include "uring.h"
 
-/* The kernel's ABI (include/uapi/linux/io_uring.h, Linux 6.7). */
+/*
+ * A request as Linux 6.7 lays it out for a socket command: the header's
+ * struct io_uring_sqe with the names its unions gained then (level,
+ * optname, optlen, optval), checked against the header's offsets.
+ */
 struct sqe {
 	uint8_t opcode, flags;
 	uint16_t ioprio;
@@ -30,68 +36,49 @@ struct sqe {
 	uint32_t optlen;
 	uint64_t optval, pad2;
 };
-_Static_assert(sizeof(struct sqe) == 64, "io_uring_sqe is 64 bytes");
+_Static_assert(sizeof(struct sqe) == sizeof(struct io_uring_sqe) &&
+		       offsetof(struct sqe, cmd_op) ==
+			       offsetof(struct io_uring_sqe, cmd_op) &&
+		       offsetof(struct sqe, level) ==
+			       offsetof(struct io_uring_sqe, addr) &&
+		       offsetof(struct sqe, user_data) ==
+			       offsetof(struct io_uring_sqe, user_data) &&
+		       offsetof(struct sqe, optlen) ==
+			       offsetof(struct io_uring_sqe, file_index) &&
+		       offsetof(struct sqe, optval) ==
+			       offsetof(struct io_uring_sqe, addr3),
+	       "struct sqe is io_uring_sqe");
 
-struct cqe {
-	uint64_t user_data;
-	int32_t res;
-	uint32_t flags;
-};
-
-struct sqring_offsets {
-	uint32_t head, tail, ring_mask, ring_entries, flags, dropped, array,
-		resv1;
-	uint64_t user_addr;
-};
-
-struct cqring_offsets {
-	uint32_t head, tail, ring_mask, ring_entries, overflow, cqes, flags,
-		resv1;
-	uint64_t user_addr;
-};
-
-struct params {
-	uint32_t sq_entries, cq_entries, flags, sq_thread_cpu, sq_thread_idle,
-		features, wq_fd, resv[3];
-	struct sqring_offsets sq_off;
-	struct cqring_offsets cq_off;
-};
-
-#define OP_URING_CMD 46
-#define SQE_IO_LINK (1u << 2)
-#define SETUP_SUBMIT_ALL (1u << 7)
-#define ENTER_GETEVENTS 1u
-#define FEAT_SINGLE_MMAP 1u
-#define OFF_SQ_RING 0ULL
-#define OFF_SQES 0x10000000ULL
-#define SOCKET_OP_GETSOCKOPT 2
-#define SOCKET_OP_SETSOCKOPT 3
-
+/* The socket commands (include/uapi/linux/io_uring.h, Linux 6.7). */
+#ifndef SOCKET_URING_OP_GETSOCKOPT
+#define SOCKET_URING_OP_GETSOCKOPT 2
+#define SOCKET_URING_OP_SETSOCKOPT 3
+#endif
 
 static int enter(int fd, unsigned submit, unsigned wait)
 {
 	return (int)syscall(SYS_io_uring_enter, fd, submit, wait,
-			    ENTER_GETEVENTS, NULL, 0);
+			    IORING_ENTER_GETEVENTS, NULL, 0);
 }
 
 /* Map the rings of fd into r. Returns 0 or -errno. */
-static int map_rings(struct kashim_ring *r, const struct params *p)
+static int map_rings(struct kashim_ring *r, const struct io_uring_params *p)
 {
 	size_t sq = p->sq_off.array + p->sq_entries * sizeof(unsigned);
-	size_t cq = p->cq_off.cqes + p->cq_entries * sizeof(struct cqe);
+	size_t cq = p->cq_off.cqes + p->cq_entries * sizeof(struct io_uring_cqe);
 	char *m;
 
 	/* Mapped whole now: a page fault later costs more than the
 	 * kernel filling them here. */
 	r->sq_len = (uint32_t)(sq > cq ? sq : cq);
 	m = mmap(NULL, r->sq_len, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_POPULATE, r->fd, OFF_SQ_RING);
+		 MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
 	if (m == MAP_FAILED)
 		return -errno;
 	r->sq_map = m;
 	r->sqe_len = p->sq_entries * (uint32_t)sizeof(struct sqe);
 	r->sqe_map = mmap(NULL, r->sqe_len, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_POPULATE, r->fd, OFF_SQES);
+			  MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
 	if (r->sqe_map == MAP_FAILED) {
 		r->sqe_map = NULL;
 		return -errno;
@@ -130,20 +117,20 @@ static int probe(struct kashim_ring *r)
 
 int kashim_ring_open(struct kashim_ring *r)
 {
-	struct params p;
+	struct io_uring_params p;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	r->tried = true;
 	memset(&p, 0, sizeof(p));
-	p.flags = SETUP_SUBMIT_ALL;
+	p.flags = IORING_SETUP_SUBMIT_ALL;
 	r->fd = (int)syscall(SYS_io_uring_setup, KASHIM_RING_ENTRIES, &p);
 	if (r->fd < 0) {
 		rc = -errno;
 		r->fd = -1;
 		return rc;
 	}
-	rc = (p.features & FEAT_SINGLE_MMAP) ? map_rings(r, &p) : -ENOSYS;
+	rc = (p.features & IORING_FEAT_SINGLE_MMAP) ? map_rings(r, &p) : -ENOSYS;
 	if (rc == 0)
 		rc = probe(r);
 	if (rc < 0)
@@ -176,7 +163,7 @@ static struct sqe *next_sqe(struct kashim_ring *r, int *res)
 	r->sq_array[i] = i;
 	q = (struct sqe *)r->sqes + i;
 	memset(q, 0, sizeof(*q));
-	q->opcode = OP_URING_CMD;
+	q->opcode = IORING_OP_URING_CMD;
 	q->user_data = r->queued;
 	r->res[r->queued++] = res;
 	return q;
@@ -196,22 +183,22 @@ static int sock_cmd(struct kashim_ring *r, uint32_t op, int s, int level,
 	q->optname = (uint32_t)name;
 	q->optlen = len;
 	q->optval = (uint64_t)(uintptr_t)val;
-	q->flags = link ? SQE_IO_LINK : 0;
+	q->flags = link ? IOSQE_IO_LINK : 0;
 	return 0;
 }
 
 int kashim_ring_get(struct kashim_ring *r, int s, int level, int name,
 		    void *val, unsigned len, int *res)
 {
-	return sock_cmd(r, SOCKET_OP_GETSOCKOPT, s, level, name, val, len, res,
-			false);
+	return sock_cmd(r, SOCKET_URING_OP_GETSOCKOPT, s, level, name, val,
+			len, res, false);
 }
 
 int kashim_ring_set(struct kashim_ring *r, int s, int level, int name,
 		    const void *val, unsigned len, int *res, bool link)
 {
-	return sock_cmd(r, SOCKET_OP_SETSOCKOPT, s, level, name, val, len, res,
-			link);
+	return sock_cmd(r, SOCKET_URING_OP_SETSOCKOPT, s, level, name, val,
+			len, res, link);
 }
 
 /* Take the answers the kernel has posted. Returns how many. */
@@ -221,7 +208,7 @@ static unsigned reap(struct kashim_ring *r)
 	unsigned tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
 
 	for (; head != tail; head++, n++) {
-		const struct cqe *c = (const struct cqe *)r->cqes +
+		const struct io_uring_cqe *c = (const struct io_uring_cqe *)r->cqes +
 				      (head & *r->cq_mask);
 
 		if (c->user_data < KASHIM_RING_ENTRIES && r->res[c->user_data])

@@ -17,9 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Requests queued at most between two submits: every option of
- * KASHIM_RING_SOCKETS sockets fits. */
-#define KASHIM_RING_SOCKETS 32
+/* Requests queued at most between two submits. */
 #define KASHIM_RING_ENTRIES 256
 
 /* One thread's ring; fd -1 when there is none. */
